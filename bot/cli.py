@@ -1,0 +1,57 @@
+"""The `peerscope` command.
+
+Each feature registers its own subcommands through a ``register(sub, eval_sub)``
+function, so this module stays a table of contents. Feature modules import their
+heavy dependencies (spaCy, SQLAlchemy engines) inside the handlers, which keeps
+``peerscope --help`` fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that contribute subcommands, in the order they appear in --help.
+FEATURE_MODULES = (
+    "bot.knowledge.commands",
+    "bot.notes.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peerscope",
+        description="PeerScope: scope-of-practice answers, note checks, WRSP interviews "
+        "and onboarding for peer support staff.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    eval_parser = sub.add_parser("eval", help="measure accuracy on a labelled file")
+    eval_sub = eval_parser.add_subparsers(dest="eval_command", metavar="WHAT")
+    eval_parser.set_defaults(func=lambda args: _usage(eval_parser))
+    for name in FEATURE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub, eval_sub)
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        return _usage(parser)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Every PeerScope table. Note and plan text is health information: it lives here
+and nowhere else (not in logs, not in the Rasa tracker)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+# Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, validate_strings=True, length=20)
+
+
+class Role(str, enum.Enum):
+    peer = "peer"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class Program(str, enum.Enum):
+    adult = "adult"  # adult peer support (CPSS, SDMI waiver, DBH definition)
+    family = "family"  # family peer support (FPS toolkit, DBH definition)
+
+
+class NoteStatus(str, enum.Enum):
+    draft = "draft"
+    submitted = "submitted"
+    approved = "approved"
+    returned = "returned"
+    discarded = "discarded"
+
+
+class FlagStatus(str, enum.Enum):
+    open = "open"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+
+
+class PlanStatus(str, enum.Enum):
+    in_progress = "in_progress"
+    complete = "complete"
+    signed = "signed"
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    role = Column(_enum(Role, "staff_role"), nullable=False, default=Role.peer)
+    program = Column(_enum(Program, "staff_program"), nullable=True)
+    supervisor_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    supervisor = relationship("Staff", remote_side=[id], backref="supervisees")
+    identities = relationship("ChatIdentity", back_populates="staff", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:  # no personal data beyond id and role
+        return f"<Staff id={self.id} role={self.role.value if self.role else None}>"
+
+
+class ChatIdentity(Base):
+    """A chat account (Telegram user, terminal user, REST sender) linked to a staff record."""
+
+    __tablename__ = "chat_identity"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_chat_identity_channel_external"),)
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(128), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    staff = relationship("Staff", back_populates="identities")
+
+
+class Note(Base):
+    __tablename__ = "note"
+
+    id = Column(Integer, primary_key=True)
+    author_id = Column(Integer, ForeignKey("staff.id"), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    status = Column(_enum(NoteStatus, "note_status"), nullable=False, default=NoteStatus.draft)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    submitted_at = Column(DateTime(timezone=True), nullable=True)
+    decided_at = Column(DateTime(timezone=True), nullable=True)
+    review_comment = Column(Text, nullable=True)
+    outcome_seen_at = Column(DateTime(timezone=True), nullable=True)
+
+    author = relationship("Staff")
+    flags = relationship("NoteFlag", back_populates="note", cascade="all, delete-orphan", order_by="NoteFlag.start")
+
+    def __repr__(self) -> str:  # never the text
+        return f"<Note id={self.id} status={self.status.value if self.status else None}>"
+
+
+class NoteFlag(Base):
+    __tablename__ = "note_flag"
+
+    id = Column(Integer, primary_key=True)
+    note_id = Column(Integer, ForeignKey("note.id", ondelete="CASCADE"), nullable=False, index=True)
+    category = Column(String(32), nullable=False)
+    start = Column(Integer, nullable=False)
+    end = Column(Integer, nullable=False)
+    reason = Column(Text, nullable=False)
+    suggestion = Column(Text, nullable=False)
+    citations = Column(JSON, nullable=False, default=list)
+    status = Column(_enum(FlagStatus, "flag_status"), nullable=False, default=FlagStatus.open)
+    reviewed_by_id = Column(Integer, ForeignKey("staff.id"), nullable=True)
+    reviewed_at = Column(DateTime(timezone=True), nullable=True)
+
+    note = relationship("Note", back_populates="flags")
+
+    def __repr__(self) -> str:
+        return f"<NoteFlag id={self.id} category={self.category}>"
+
+
+class Review(Base):
+    """A supervisor's decision on a submitted note."""
+
+    __tablename__ = "review"
+
+    id = Column(Integer, primary_key=True)
+    note_id = Column(Integer, ForeignKey("note.id", ondelete="CASCADE"), nullable=False, index=True)
+    reviewer_id = Column(Integer, ForeignKey("staff.id"), nullable=False)
+    decision = Column(String(20), nullable=False)  # approved | returned
+    comment = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class WrspPlan(Base):
+    __tablename__ = "wrsp_plan"
+
+    id = Column(Integer, primary_key=True)
+    owner_id = Column(Integer, ForeignKey("staff.id"), nullable=False, index=True)
+    client_ref = Column(String(64), nullable=False)  # initials or record number, never a full name
+    program = Column(_enum(Program, "plan_program"), nullable=True)
+    admission_date = Column(Date, nullable=True)
+    status = Column(_enum(PlanStatus, "plan_status"), nullable=False, default=PlanStatus.in_progress)
+    version = Column(Integer, nullable=False, default=1)
+    previous_id = Column(Integer, ForeignKey("wrsp_plan.id"), nullable=True)
+    completed_at = Column(DateTime(timezone=True), nullable=True)
+    signed_by_id = Column(Integer, ForeignKey("staff.id"), nullable=True)
+    signed_at = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    answers = relationship("WrspAnswer", back_populates="plan", cascade="all, delete-orphan")
+
+
+class WrspAnswer(Base):
+    __tablename__ = "wrsp_answer"
+    __table_args__ = (UniqueConstraint("plan_id", "field", name="uq_wrsp_answer_plan_field"),)
+
+    id = Column(Integer, primary_key=True)
+    plan_id = Column(Integer, ForeignKey("wrsp_plan.id", ondelete="CASCADE"), nullable=False, index=True)
+    field = Column(String(100), nullable=False)
+    value = Column(JSON, nullable=True)
+    answered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    plan = relationship("WrspPlan", back_populates="answers")
+
+
+class OnboardingProgress(Base):
+    __tablename__ = "onboarding_progress"
+    __table_args__ = (UniqueConstraint("staff_id", "module", name="uq_onboarding_progress_staff_module"),)
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    module = Column(String(100), nullable=False)
+    step = Column(Integer, nullable=False, default=0)
+    completed_at = Column(DateTime(timezone=True), nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class QuizAttempt(Base):
+    __tablename__ = "quiz_attempt"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    answers = Column(JSON, nullable=False, default=dict)
+    score = Column(Integer, nullable=True)
+    total = Column(Integer, nullable=True)
+    passed = Column(Boolean, nullable=True)
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class UnansweredQuestion(Base):
+    """A question the policies do not cover, kept for supervisors (staff id only, no name)."""
+
+    __tablename__ = "unanswered_question"
+
+    id = Column(Integer, primary_key=True)
+    question = Column(Text, nullable=False)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    program = Column(String(20), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    resolved_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class AuditLog(Base):
+    """Append-only: who read or changed what, and when. Never holds note or plan text."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    action = Column(String(64), nullable=False)
+    object_type = Column(String(32), nullable=True)
+    object_id = Column(Integer, nullable=True)
+    outcome = Column(String(20), nullable=False, default="ok")  # ok | denied
+    detail = Column(JSON, nullable=True)
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(AuditLog, "before_update")
+@event.listens_for(AuditLog, "before_delete")
+def _refuse_audit_change(*_args) -> None:
+    raise AuditLogIsAppendOnly("the audit log is append-only")

@@ -1,0 +1,30 @@
+"""Shared fixtures: every test gets its own database and var/ directory."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch):
+    """A migrated SQLite database of the test's own, used by bot.store by default."""
+    from bot.store import upgrade
+
+    url = f"sqlite:///{tmp_path / 'peerscope.db'}"
+    monkeypatch.setenv("PEERSCOPE_DATABASE_URL", url)
+    monkeypatch.setenv("PEERSCOPE_VAR_DIR", str(tmp_path / "var"))
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.pg import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
