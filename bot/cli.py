@@ -14,8 +14,11 @@ import sys
 
 # Modules that contribute subcommands, in the order they appear in --help.
 FEATURE_MODULES = (
+    "bot.channels.commands",
+    "bot.store.commands",
     "bot.knowledge.commands",
     "bot.notes.commands",
+    "bot.review_cli",
 )
 
 
@@ -33,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if not name.startswith(exc.name or "?"):
                 raise
             continue
         module.register(sub, eval_sub)

@@ -9,12 +9,16 @@ import pytest
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
-@pytest.fixture
-def db_url(tmp_path, monkeypatch):
-    """A migrated SQLite database of the test's own, used by bot.store by default."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path, monkeypatch):
+    """A migrated database of the test's own, used by bot.store by default: every test
+    that uses it runs twice, on SQLite and on a real PostgreSQL server."""
     from bot.store import upgrade
 
-    url = f"sqlite:///{tmp_path / 'peerscope.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'peerscope.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
     monkeypatch.setenv("PEERSCOPE_DATABASE_URL", url)
     monkeypatch.setenv("PEERSCOPE_VAR_DIR", str(tmp_path / "var"))
     upgrade(url)

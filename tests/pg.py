@@ -50,6 +50,19 @@ class PostgresServer:
         )
         return self
 
+    def create_database(self) -> str:
+        """A new empty database on this server; returns its URL."""
+        import uuid
+
+        import sqlalchemy as sa
+
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT", future=True)
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
     def version(self) -> str:
         out = subprocess.run([_pg_bin("postgres"), "--version"], capture_output=True, text=True)
         return out.stdout.strip()

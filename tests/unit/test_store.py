@@ -38,7 +38,7 @@ def _exercise(url: str) -> None:
                 conn.execute(sa.text(statement))
 
 
-def test_migrations_build_every_table_on_sqlite(db_url):
+def test_migrations_build_every_table(db_url):
     assert set(inspect(get_engine(db_url)).get_table_names()) >= EXPECTED_TABLES
     assert current_revision(db_url) == "0001"
     _exercise(db_url)

@@ -1,0 +1,53 @@
+# PeerScope: `make run` to chat with the assistant, `make test` to check everything.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PEERSCOPE := $(VENV)/bin/peerscope
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test bootstrap validate unit train rasa-test e2e eval bench clean
+
+## run: set up if needed, then start both servers and a terminal chat (Ctrl-C stops)
+run: bootstrap
+	$(PEERSCOPE) run
+
+## test: set up if needed, validate the Rasa data, unit tests, train, story tests, end-to-end tests
+test: bootstrap validate unit train rasa-test e2e
+	@echo "make test: all stages passed"
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+validate: bootstrap
+	@echo "== rasa data validate"
+	@bash scripts/validate.sh
+
+unit: bootstrap
+	@echo "== unit tests"
+	$(PY) -m pytest -m "not e2e" -q
+
+train: bootstrap
+	@echo "== training (skipped when the data has not changed)"
+	$(PEERSCOPE) train
+
+rasa-test: train
+	@echo "== rasa test: conversation stories"
+	$(PY) -m rasa test core --model models/peerscope.tar.gz --stories tests/conversations \
+		--fail-on-prediction-errors --out var/results --endpoints endpoints.yml
+
+e2e: train
+	@echo "== end-to-end tests against the live servers"
+	$(PY) -m pytest -m e2e -q
+
+eval: bootstrap
+	$(PEERSCOPE) eval qa ../shared/eval/scope_questions.dev.jsonl
+	$(PEERSCOPE) eval notes ../shared/eval/note_items.dev.jsonl
+
+bench: bootstrap
+	$(PY) scripts/bench_notes.py
+
+clean:
+	rm -rf models var/results .pytest_cache

@@ -1,0 +1,99 @@
+"""'Can I do this?' answers and their follow-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import current_staff, latest_text, payload
+from bot.knowledge.engine import Answer, get_engine
+from bot.store import unanswered
+
+VERDICT_HEADINGS = {
+    "allowed": "✅ Allowed",
+    "not_allowed": "⛔ Not allowed",
+    "depends": "⚠️ It depends",
+    "not_covered": "❔ Not covered by the policies",
+    "info": "ℹ️ From the policies",
+}
+
+
+def format_citation(citation: dict) -> str:
+    return f"“{citation['quote']}”\n— {citation['source']}, {citation['section']}"
+
+
+def format_answer(answer: Answer) -> str:
+    """The chat reply: verdict, plain answer, and the first quote (the rest on request)."""
+    parts = [VERDICT_HEADINGS.get(answer.verdict, answer.verdict), answer.answer]
+    if answer.citations:
+        parts.append(format_citation(answer.citations[0].to_dict()))
+        if len(answer.citations) > 1:
+            parts.append(f"({len(answer.citations) - 1} more source(s): ask \"where does it say that?\")")
+    return "\n\n".join(parts)
+
+
+def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_grounded: bool = False) -> list:
+    """Answer the latest message from the policies. Returns the events to apply, or an empty
+    list when ``only_if_grounded`` is set and the policies had nothing to say."""
+    question = latest_text(tracker)
+    staff = current_staff(tracker)
+    program = staff.program if staff else None
+    answer = get_engine().answer(question, program=program, previous_rule_id=tracker.get_slot("last_rule_id"))
+    if only_if_grounded and not answer.citations:
+        return []
+    if answer.kind == "not_covered":
+        unanswered.record(question, staff_id=staff.id if staff else None, program=program)
+    dispatcher.utter_message(text=format_answer(answer))
+    dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
+    return [
+        SlotSet("last_rule_id", answer.rule_id),
+        SlotSet("last_citations", [c.to_dict() for c in answer.citations]),
+    ]
+
+
+class ActionAnswerPolicy(Action):
+    def name(self) -> str:
+        return "action_answer_policy"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        return reply_with_answer(dispatcher, tracker)
+
+
+class ActionShowSource(Action):
+    def name(self) -> str:
+        return "action_show_source"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        citations = tracker.get_slot("last_citations") or []
+        if not citations:
+            dispatcher.utter_message(text="Ask me a policy question first, then I can show you where it is written.")
+            return []
+        lines = ["Here is where the policies say it:"]
+        lines += [format_citation(c) for c in citations]
+        dispatcher.utter_message(text="\n\n".join(lines))
+        dispatcher.utter_message(json_message=payload("citations", citations=citations))
+        return []
+
+
+class ActionShowFullSection(Action):
+    def name(self) -> str:
+        return "action_show_full_section"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        from bot.knowledge.sources import load_sources
+
+        citations = tracker.get_slot("last_citations") or []
+        if not citations:
+            dispatcher.utter_message(text="Ask me a policy question first, then I can show you the full section.")
+            return []
+        first = citations[0]
+        source = load_sources().get(first["source"])
+        section = source.section(first["section"]) if source else None
+        if section is None:
+            dispatcher.utter_message(text="I couldn't find that section any more; please ask the question again.")
+            return []
+        dispatcher.utter_message(text=f"{source.title} — {section.title}\n\n{source.section_text(section)}")
+        return []

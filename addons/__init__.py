@@ -1,0 +1,1 @@
+"""Extensions loaded inside the Rasa server process (not the action server)."""

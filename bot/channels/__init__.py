@@ -1,0 +1,1 @@
+"""Ways people reach PeerScope: the terminal chat and the Telegram bridge."""

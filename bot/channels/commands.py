@@ -1,0 +1,92 @@
+"""`peerscope run`, `peerscope chat` and `peerscope train`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+
+
+def register(sub, eval_sub) -> None:
+    run = sub.add_parser("run", help="start the action server and Rasa, then chat in this terminal")
+    run.add_argument("--port", type=int, default=5005, help="Rasa server port (default 5005)")
+    run.add_argument("--action-port", type=int, default=5055)
+    run.add_argument("--no-chat", action="store_true", help="only run the servers until Ctrl-C")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="chat with a running assistant in this terminal")
+    chat.add_argument("--url", default="http://127.0.0.1:5005")
+    chat.add_argument("--sender", help="chat account, CHANNEL:ID (default local:<your login>)")
+    chat.set_defaults(func=cmd_chat)
+
+    train = sub.add_parser("train", help="train the Rasa model if the training data changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+
+def _progress(message: str) -> None:
+    print(f"[peerscope] {message}", flush=True)
+
+
+def local_sender() -> str:
+    """The terminal user's chat account, linked to a staff record on first use."""
+    from bot.store import session_scope
+    from bot.store import staff as repo
+
+    login = getpass.getuser()
+    with session_scope() as session:
+        if repo.by_identity(session, "local", login) is None:
+            member = repo.add(session, login, role="peer")
+            repo.link_identity(session, member.id, "local", login)
+            _progress(f"created a local peer profile for '{login}' (staff #{member.id}); "
+                      "see `peerscope staff --help` to add supervisors or change roles")
+    return f"local:{login}"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.channels.servers import train_if_needed
+
+    train_if_needed(force=args.force, echo=_progress)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.channels.rest import RestClient
+    from bot.channels.terminal import chat_loop
+
+    client = RestClient(args.url)
+    if not client.is_ready():
+        print(f"peerscope: no assistant answers at {args.url}; start one with `make run`", file=sys.stderr)
+        return 2
+    chat_loop(client, args.sender or local_sender())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.channels.rest import RestClient
+    from bot.channels.servers import ServerSet, train_if_needed
+    from bot.channels.terminal import chat_loop
+    from bot.paths import var_dir
+    from bot.store import upgrade
+
+    _progress("migrating the database")
+    upgrade()
+    train_if_needed(echo=_progress)
+    servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
+    try:
+        _progress("starting the action server and the Rasa server (about 40 s; logs in var/logs/)")
+        servers.start()
+        servers.wait_ready(progress=_progress)
+        if args.no_chat:
+            _progress("running; Ctrl-C stops")
+            while True:
+                servers.wait_ready()  # raises if a server died
+                time.sleep(5)
+        chat_loop(RestClient(servers.rasa_url), local_sender())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _progress("stopping the servers")
+        servers.stop()
+    return 0

@@ -1,0 +1,57 @@
+"""A small client for Rasa's REST channel, shared by the terminal chat and the bridges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:5005"
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (down, starting or too slow). Safe to show: holds no message text."""
+
+
+@dataclass
+class Reply:
+    text: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    custom: dict[str, Any] | None = None
+
+
+def parse_replies(messages: list[dict[str, Any]]) -> list[Reply]:
+    return [
+        Reply(text=m.get("text"), buttons=list(m.get("buttons") or []), custom=m.get("custom"))
+        for m in messages
+        if isinstance(m, dict)
+    ]
+
+
+class RestClient:
+    def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.Client(timeout=timeout)
+
+    def send(self, sender: str, message: str) -> list[Reply]:
+        try:
+            response = self._client.post(
+                f"{self.base_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+            )
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from None
+        if response.status_code >= 500:
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            return [Reply(text=f"(the assistant refused that message: HTTP {response.status_code})")]
+        return parse_replies(response.json())
+
+    def is_ready(self) -> bool:
+        try:
+            return self._client.get(f"{self.base_url}/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def close(self) -> None:
+        self._client.close()

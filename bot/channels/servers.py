@@ -1,0 +1,174 @@
+"""Start, watch and stop the Rasa server and the action server as child processes.
+
+Used by `peerscope run`, the Makefile (through `peerscope train`) and the end-to-end
+tests, so all of them start the servers the same way. Rasa is run as a program;
+nothing here imports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+from bot.paths import PROJECT_ROOT
+
+MODEL_NAME = "peerscope"
+TRAINING_INPUTS = ("config.yml", "domain", "nlu_data")
+
+
+def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
+            "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def training_fingerprint(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def model_path(root: Path = PROJECT_ROOT) -> Path:
+    return root / "models" / f"{MODEL_NAME}.tar.gz"
+
+
+def train_if_needed(root: Path = PROJECT_ROOT, force: bool = False, echo: Callable[[str], None] = print) -> bool:
+    """Train the model when the training data changed since the last training. Returns True if it trained."""
+    stamp = root / "models" / f"{MODEL_NAME}.fingerprint"
+    fingerprint = training_fingerprint(root)
+    if not force and model_path(root).exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        echo("model is up to date with the training data; not retraining")
+        return False
+    echo("training the Rasa model (about 2 minutes on 2 cores)...")
+    started = time.monotonic()
+    command = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", "config.yml", "--domain", "domain", "--data", "nlu_data",
+        "--out", "models", "--fixed-model-name", MODEL_NAME, "--force",
+    ]
+    subprocess.run(command, cwd=root, env=rasa_env(), check=True)
+    stamp.write_text(fingerprint)
+    echo(f"trained in {time.monotonic() - started:.0f} s")
+    return True
+
+
+@dataclass
+class ServerSet:
+    """The action server and the Rasa server, started together and stopped together."""
+
+    rasa_port: int = 5005
+    action_port: int = 5055
+    auth_token: str = field(default_factory=lambda: os.environ.get("PEERSCOPE_RASA_TOKEN") or os.urandom(16).hex())
+    endpoints: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
+    root: Path = PROJECT_ROOT
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")
+        else:
+            out = subprocess.DEVNULL
+        self.processes[name] = subprocess.Popen(
+            command, cwd=self.root, env=rasa_env(self.env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() reaches its children
+        )
+
+    def start_actions(self) -> None:
+        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                "--port", str(self.action_port)])
+
+    def start_rasa(self) -> None:
+        endpoints = self.endpoints or self._write_endpoints()
+        self._spawn("rasa", [
+            sys.executable, "-m", "rasa", "run",
+            "--model", str(model_path(self.root)),
+            "--endpoints", str(endpoints), "--credentials", "credentials.yml",
+            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+            "--enable-api", "--auth-token", self.auth_token,
+        ])
+
+    def _write_endpoints(self) -> Path:
+        """endpoints.yml with the action server URL for this set's port."""
+        import yaml
+
+        config = yaml.safe_load((self.root / "endpoints.yml").read_text())
+        config["action_endpoint"]["url"] = f"{self.action_url}/webhook"
+        directory = self.log_dir or (self.root / "var")
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"endpoints-{self.rasa_port}.yml"
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    def start(self) -> None:
+        self.start_actions()
+        self.start_rasa()
+
+    def wait_ready(self, timeout: float = 240, progress: Callable[[str], None] | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        checks = {"actions": f"{self.action_url}/health", "rasa": f"{self.rasa_url}/"}
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                process = self.processes.get(name)
+                if process is not None and process.poll() is not None:
+                    raise RuntimeError(f"the {name} server exited with code {process.returncode}"
+                                       + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""))
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        del pending[name]
+                        if progress:
+                            progress(f"{name} server is up")
+                except httpx.HTTPError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"servers not ready after {timeout:.0f} s: {', '.join(pending)}")
+            if pending:
+                time.sleep(1)
+
+    def stop(self, names: tuple[str, ...] = ("rasa", "actions"), sig: int = signal.SIGTERM) -> None:
+        for name in names:
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(timeout=10)
