@@ -1,0 +1,74 @@
+"""`peerscope ask` and `peerscope eval qa`."""
+
+import json
+import sys
+import types
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    calls = []
+    store = types.ModuleType("bot.store")
+    unanswered = types.ModuleType("bot.store.unanswered")
+    unanswered.record = lambda question, staff_id, program: calls.append((question, staff_id, program))
+    store.unanswered = unanswered
+    monkeypatch.setitem(sys.modules, "bot.store", store)
+    monkeypatch.setitem(sys.modules, "bot.store.unanswered", unanswered)
+    return calls
+
+
+def test_ask_json(capsys, recorded):
+    assert main(["ask", "Can I run errands for my client?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "not_allowed" and set(out) == {"verdict", "answer", "citations"}
+    assert recorded == []
+
+
+def test_ask_text_and_program(capsys, recorded):
+    assert main(["ask", "How much training do I need?", "--program", "family"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Verdict: info") and "fps-toolkit" in out
+
+
+def test_ask_not_covered_is_recorded(capsys, recorded):
+    assert main(["ask", "Can I bring my dog on home visits?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "not_covered"
+    assert recorded == [("Can I bring my dog on home visits?", None, None)]
+
+
+def test_ask_jsonl(tmp_path, capsys, recorded):
+    f = tmp_path / "q.jsonl"
+    f.write_text('{"id": "a", "question": "Can I date a client?"}\nnot json\n\n{"id": 2, "question": "What is the max group size?"}\n')
+    assert main(["ask", "--jsonl", str(f)]) == 1
+    captured = capsys.readouterr()
+    lines = [json.loads(x) for x in captured.out.splitlines()]
+    assert [x["id"] for x in lines] == ["a", 2]
+    assert lines[0]["verdict"] == "not_allowed" and lines[1]["verdict"] == "info"
+    assert ":2:" in captured.err and "malformed" in captured.err
+
+
+def test_ask_jsonl_missing_file(capsys):
+    assert main(["ask", "--jsonl", "/nonexistent/q.jsonl"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_eval_qa(tmp_path, capsys, recorded):
+    f = tmp_path / "e.jsonl"
+    rows = [
+        {"id": "x1", "question": "Can I keep my client's phone for her?", "verdict": "not_allowed",
+         "sources": ["cpss-job-description"], "must_mention": ["personal belongings"]},
+        {"id": "x2", "question": "Can I paint my client's nails?", "verdict": "not_covered", "sources": [],
+         "must_mention": []},
+    ]
+    f.write_text("\n".join(json.dumps(r) for r in rows))
+    assert main(["eval", "qa", str(f), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n"] == 2
+    assert summary["verdict_accuracy"] == 1.0 and summary["source_hit_rate"] == 1.0
+    assert summary["must_mention_rate"] == 1.0
+    assert main(["eval", "qa", str(f)]) == 0
+    assert "verdict accuracy" in capsys.readouterr().out
