@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,11 +9,6 @@ from rasa_sdk import Tracker
 
 from bot.store import session_scope
 from bot.store import staff as staff_repo
-
-logger = logging.getLogger(__name__)
-
-GENERIC_ERROR = "Sorry, something went wrong on my side. Please try again in a moment; nothing you saved is lost."
-
 
 @dataclass(frozen=True)
 class CurrentStaff:
@@ -48,10 +42,16 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def log_failure(action: str, exc: BaseException) -> None:
-    """Log that an action failed without the message text or the exception message
-    (which could quote health information): the type and the place only."""
-    logger.error("action %s failed: %s", action, type(exc).__name__, exc_info=False)
+def message_inside_loop(tracker: Tracker, loop: str) -> bool:
+    """True when the latest user message came after ``loop`` was activated, i.e. it is an
+    answer to the form rather than the message that opened it."""
+    activated = latest_user = -1
+    for index, event in enumerate(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == loop:
+            activated = index
+        elif event.get("event") == "user":
+            latest_user = index
+    return latest_user > activated >= 0
 
 
 def payload(kind: str, **data: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class ActionGreet(Action):
         if staff is not None:
             dispatcher.utter_message(text=f"Hi {staff.name.split()[0]}.")
             for line in outcome_messages(staff.id):
-                dispatcher.utter_message(text=line)
+                dispatcher.utter_message(text=line, phi=True)  # may quote the reviewer's comment
         else:
             dispatcher.utter_message(
                 text="Hi. Your chat account isn't linked to a staff record yet, so I can answer "

@@ -1,7 +1,8 @@
 """Checking a progress note in chat: paste, see the flags, then submit, revise or discard.
 
 Note text is health information: it goes straight to PeerScope's tables; slots only
-hold the note id.
+hold the note id, and replies that quote the note carry ``phi=True`` so the tracker
+store redacts them (addons/tracker_store.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CurrentStaff, current_staff, latest_text, payload
-from bot.notes import get_checker
+from actions.common import CurrentStaff, current_staff, latest_text, message_inside_loop, payload
 from bot.store import notes as note_repo
 from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
@@ -88,7 +88,7 @@ class ValidateNoteForm(FormValidationAction):
 
     async def extract_note_received(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.latest_action_name != "action_listen" or tracker.active_loop_name != "note_form":
+        if not message_inside_loop(tracker, "note_form"):
             return {}  # the message that opened the form is not the note
         text = latest_text(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -97,7 +97,7 @@ class ValidateNoteForm(FormValidationAction):
         staff = current_staff(tracker)
         if staff is None:
             dispatcher.utter_message(text=NOT_LINKED)
-            return {"note_received": False, "note_id": None}
+            return {"note_received": False, "note_id": 0.0}  # ends the form; nothing was stored
         mode = tracker.get_slot("note_mode") or "new"
         note_id = tracker.get_slot("note_id")
         with session_scope() as session:
@@ -112,6 +112,8 @@ class ValidateNoteForm(FormValidationAction):
                 dispatcher.utter_message(text=f"That note is too long to check ({len(full_text):,} characters; "
                                               f"the limit is {MAX_MESSAGE_CHARS:,}). Please split it.")
                 return {"note_received": None}
+            from bot.notes import get_checker  # loads spaCy on first use, not at import
+
             flags = [f.to_dict() for f in get_checker().check(full_text)]
             note = note_repo.save_draft(session, author, full_text, flags, note_id=target)
             return {"note_received": True, "note_id": float(note.id)}
@@ -127,8 +129,8 @@ class ActionNoteChecked(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff = current_staff(tracker)
         note_id = tracker.get_slot("note_id")
-        if staff is None or note_id is None or not tracker.get_slot("note_received"):
-            return [SlotSet("note_received", None)]
+        if staff is None or not note_id or not tracker.get_slot("note_received"):
+            return [SlotSet("note_received", None), SlotSet("note_id", None)]
         with session_scope() as session:
             note = note_repo.read(session, _staff_row(session, staff), int(note_id))
             flags = list(note.flags)
@@ -144,7 +146,7 @@ class ActionNoteChecked(Action):
                     lines.append("⚠️ This note describes a risk of harm: tell your supervisor now. "
                                  "988 Suicide & Crisis Lifeline: call or text 988.")
                 lines.append("Tap a flag for the policy and a way to rewrite it.")
-                dispatcher.utter_message(text="\n".join(lines), buttons=note_buttons(len(flags)))
+                dispatcher.utter_message(text="\n".join(lines), buttons=note_buttons(len(flags)), phi=True)
             dispatcher.utter_message(json_message=payload(
                 "note_flags", note_id=note.id,
                 flags=[{"category": f.category, "start": f.start, "end": f.end} for f in flags],
@@ -172,7 +174,7 @@ class ActionNoteDetails(Action):
             lines = [flag_summary(number, flag, note.text), f"Why: {flag.reason}"]
             lines += [f"Policy ({c['source']}, {c['section']}): \"{c['quote']}\"" for c in flag.citations]
             lines.append(f"In scope, you could write: {flag.suggestion}")
-        dispatcher.utter_message(text="\n".join(lines))
+        dispatcher.utter_message(text="\n".join(lines), phi=True)
         return [SlotSet("flag_number", None)]
 
 

@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text
+from actions.common import current_staff, latest_text, message_inside_loop
 from actions.notes import flag_summary
 from bot.store import notes as note_repo
 from bot.store import session_scope
@@ -82,7 +82,7 @@ def _show_note(dispatcher: CollectingDispatcher, reviewer_id: int, note_id: int)
                             "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "dismiss"}}'})
     buttons += [{"title": "Approve note", "payload": "/note_approve"},
                 {"title": "Return with a comment", "payload": "/note_return"}]
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons, phi=True)
 
 
 class ActionReviewOpen(Action):
@@ -169,7 +169,7 @@ class ValidateReviewCommentForm(FormValidationAction):
 
     async def extract_review_comment_done(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict[str, Any]) -> dict[str, Any]:
-        if tracker.latest_action_name != "action_listen" or tracker.active_loop_name != "review_comment_form":
+        if not message_inside_loop(tracker, "review_comment_form"):
             return {}
         comment = latest_text(tracker).strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -188,7 +188,7 @@ class ValidateReviewCommentForm(FormValidationAction):
             dispatcher.utter_message(text=str(exc))
             return {"review_comment_done": True}
         dispatcher.utter_message(text=f"Note #{int(note_id)} returned with your comment.")
-        return {"review_comment_done": True, "review_note_id": None}
+        return {"review_comment_done": True}
 
     async def validate_review_comment_done(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
         return {"review_comment_done": value}

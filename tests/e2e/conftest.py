@@ -1,0 +1,95 @@
+"""Start the real action server and Rasa server once per test session, on free loopback
+ports, with a database and tracker store of their own; tests talk to them over HTTP."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from bot.channels.servers import ServerSet, model_path
+from tests.pg import free_port
+
+pytestmark = pytest.mark.e2e
+
+STAFF = {
+    # sender id -> (name, role, program, supervisor sender)
+    "rest:sam": ("Sam Reyes", "supervisor", None, None),
+    "rest:pat": ("Pat Lee", "peer", "adult", "rest:sam"),
+    "rest:fran": ("Fran Ortiz", "peer", "family", "rest:sam"),
+    "rest:ola": ("Ola Chen", "peer", "adult", None),
+    "rest:eve": ("Eve Park", "supervisor", None, None),
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Live:
+    servers: ServerSet
+    staff_ids: dict[str, int]
+
+    def say(self, sender: str, text: str, timeout: float = 60) -> list[dict]:
+        response = httpx.post(
+            f"{self.servers.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=timeout,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    @staticmethod
+    def texts(replies: list[dict]) -> str:
+        return "\n".join(r.get("text", "") for r in replies if r.get("text"))
+
+    @staticmethod
+    def customs(replies: list[dict]) -> list[dict]:
+        return [r["custom"] for r in replies if r.get("custom")]
+
+    @staticmethod
+    def buttons(replies: list[dict]) -> list[dict]:
+        return [b for r in replies for b in r.get("buttons", [])]
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory):
+    if not model_path().exists():
+        pytest.fail("no trained model at models/peerscope.tar.gz: run `make train` (make test does it)")
+    from bot.store import session_scope, upgrade
+    from bot.store import staff as repo
+
+    work = tmp_path_factory.mktemp("live")
+    env = {
+        "PEERSCOPE_DATABASE_URL": f"sqlite:///{work / 'peerscope.db'}",
+        "PEERSCOPE_TRACKER_URL": f"sqlite:///{work / 'tracker.db'}",
+        "PEERSCOPE_VAR_DIR": str(work / "var"),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the test process reads the same database as the servers
+    upgrade()
+    ids: dict[str, int] = {}
+    with session_scope() as session:
+        for sender, (name, role, program, supervisor) in STAFF.items():
+            member = repo.add(session, name, role=role, program=program,
+                              supervisor_id=ids.get(supervisor) if supervisor else None)
+            channel, _, external = sender.partition(":")
+            repo.link_identity(session, member.id, channel, external)
+            ids[sender] = member.id
+    servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=env, log_dir=work / "logs")
+    servers.start()
+    try:
+        servers.wait_ready(timeout=300)
+        yield Live(servers=servers, staff_ids=ids)
+    finally:
+        servers.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,49 @@
+"""'Can I do this?' over the live REST webhook."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.knowledge.sources import check_citation, load_sources, Citation
+from bot.store import session_scope
+from bot.store.models import UnansweredQuestion
+
+
+def _policy_payload(live, replies):
+    payloads = [c for c in live.customs(replies) if c.get("type") == "policy_answer"]
+    assert len(payloads) == 1, replies
+    return payloads[0]
+
+
+def test_a_can_i_question_gets_verdict_explanation_and_verbatim_citation(live):
+    replies = live.say("rest:pat", "am I allowed to give the guy I support a ride to his job interview in my car?")
+    answer = _policy_payload(live, replies)
+    assert answer["verdict"] == "not_allowed"
+    assert any(c["source"] == "cpss-job-description" for c in answer["citations"])
+    sources = load_sources()
+    for c in answer["citations"]:
+        assert check_citation(sources, Citation(c["source"], c["section"], c["quote"])) is None
+    text = live.texts(replies)
+    assert "Not allowed" in text and answer["citations"][0]["quote"][:40] in text
+
+    source_replies = live.say("rest:pat", "where does it say that?")
+    shown = live.texts(source_replies)
+    for c in answer["citations"]:
+        assert c["quote"][:40] in shown and c["section"] in shown
+
+    section = live.texts(live.say("rest:pat", "show me the full section"))
+    assert answer["citations"][0]["section"] in section and len(section) > len(answer["citations"][0]["quote"])
+
+
+def test_a_question_the_policies_do_not_cover_is_logged_for_supervisors(live):
+    question = "can I bring my therapy dog along to home visits with the people I support?"
+    answer = _policy_payload(live, live.say("rest:fran", question))
+    assert answer["verdict"] == "not_covered" and answer["citations"] == []
+    with session_scope() as session:
+        rows = session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == question)).all()
+    assert [r.staff_id for r in rows] == [live.staff_ids["rest:fran"]]
+
+
+def test_typos_still_get_an_answer(live):
+    answer = _policy_payload(live, live.say("rest:pat", "cn i lend my clent sum money til payday??"))
+    assert answer["verdict"] == "not_allowed" and answer["citations"]

@@ -1,0 +1,28 @@
+"""`peerscope run` (what `make run` starts): servers come up and the terminal chat answers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.pg import free_port
+
+
+def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
+    env = dict(os.environ)
+    env.update(
+        PEERSCOPE_DATABASE_URL=f"sqlite:///{tmp_path / 'peerscope.db'}",
+        PEERSCOPE_TRACKER_URL=f"sqlite:///{tmp_path / 'tracker.db'}",
+        PEERSCOPE_VAR_DIR=str(tmp_path / "var"),
+    )
+    command = [sys.executable, "-m", "bot.cli", "run", "--port", str(free_port()),
+               "--action-port", str(free_port())]
+    done = subprocess.run(command, input="hi\nhelp\nwhat can you do\n/quit\n", env=env, text=True,
+                          capture_output=True, timeout=600)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "created a local peer profile" in out
+    assert out.count("[1] Ask a scope question") == 2  # hi and help both show the menu
+    assert "Answer \"can I do this?\" questions" in out and "Onboard new family peer supporters" in out
+    assert "stopping the servers" in out

@@ -1,0 +1,47 @@
+"""The tracker store keeps note text out of Rasa's events table."""
+
+from __future__ import annotations
+
+import json
+
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, UserUttered
+
+from addons.tracker_store import REDACTED, redact_events
+
+NOTE = "Drove member to her sister's house; she is on 200 mg of sertraline."
+
+
+def _events():
+    return [
+        UserUttered("check my note", intent={"name": "check_note", "confidence": 0.99}),
+        ActionExecuted("action_note_prepare"),
+        ActiveLoop("note_form"),
+        UserUttered(NOTE, intent={"name": "ask_policy", "confidence": 0.4},
+                    parse_data={"text": NOTE, "intent": {"name": "ask_policy"},
+                                "entities": [{"entity": "x", "value": "sertraline"}]}),
+        ActiveLoop(None),
+        BotUttered("1. Transportation: \"Drove member to her sister's house\"", metadata={"phi": True}),
+        BotUttered("Tap a flag for details."),
+        UserUttered("submit it", intent={"name": "note_submit", "confidence": 0.98}),
+    ]
+
+
+def test_messages_inside_note_forms_and_marked_replies_are_redacted():
+    events = _events()
+    stored = list(redact_events(events, 0, {"note_form"}))
+    dump = json.dumps([e.as_dict() for e in stored])
+    assert "sertraline" not in dump and "sister" not in dump
+    assert stored[3].text == REDACTED and stored[3].intent_name == "ask_policy"
+    assert stored[5].text == REDACTED
+    # everything else is kept as it was
+    assert stored[0].text == "check my note" and stored[6].text == "Tap a flag for details."
+    assert stored[7].text == "submit it"
+    # the in-memory events the actions use are untouched
+    assert events[3].text == NOTE
+
+
+def test_only_new_events_are_returned_but_the_loop_state_comes_from_all():
+    events = _events()
+    stored = list(redact_events(events, 3, {"note_form"}))
+    assert len(stored) == len(events) - 3
+    assert stored[0].text == REDACTED  # the loop was opened by an event saved earlier
