@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.knowledge.concepts import ConceptHits, ConceptMatcher
 from bot.knowledge.nlp import get_lemmatiser
 from bot.knowledge.retrieval import Retriever
-from bot.knowledge.rules import Rule, Variant, load_concepts, load_rule_files
+from bot.knowledge.rules import Rule, Variant, load_concepts, load_context, load_rule_files
 from bot.knowledge.sources import Citation, Source, load_sources
 
 PROGRAMS = ("adult", "family")
@@ -88,7 +88,7 @@ class Engine:
         self.rule_by_id = {r.id: r for r in self.rules}
         self.lem = get_lemmatiser()
         source_vocab = {w.lower() for s in self.sources.values() for w in re.findall(r"[A-Za-z]+", s.plain)}
-        self.matcher = ConceptMatcher(load_concepts(root / "rules"), self.lem, source_vocab)
+        self.matcher = ConceptMatcher(load_concepts(root / "rules"), self.lem, source_vocab, load_context(root / "rules"))
         self.retriever = Retriever(self.sources, self.lem)
 
     # -- understanding ------------------------------------------------------------

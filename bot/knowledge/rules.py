@@ -131,6 +131,13 @@ def load_concepts(root: Path) -> dict[str, list[str]]:
     return {str(k): [str(w) for w in (v or [])] for k, v in data.items()}
 
 
+def load_context(root: Path) -> dict:
+    """knowledge/rules/_context.yml: neutral phrases, compound heads, ownership markers (optional)."""
+    path = root / "_context.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return data or {}
+
+
 def validate(rules: list[Rule], concepts: dict[str, list[str]], sources: dict[str, Source]) -> list[str]:
     """Every problem found in the rules: duplicate ids, unknown concepts or
     sources, and citations whose quote is not verbatim in the named section."""

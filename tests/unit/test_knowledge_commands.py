@@ -1,24 +1,24 @@
 """`peerscope ask` and `peerscope eval qa`."""
 
 import json
-import sys
-import types
-
 import pytest
 
 from bot.cli import main
 
 
 @pytest.fixture
-def recorded(monkeypatch):
-    calls = []
-    store = types.ModuleType("bot.store")
-    unanswered = types.ModuleType("bot.store.unanswered")
-    unanswered.record = lambda question, staff_id, program: calls.append((question, staff_id, program))
-    store.unanswered = unanswered
-    monkeypatch.setitem(sys.modules, "bot.store", store)
-    monkeypatch.setitem(sys.modules, "bot.store.unanswered", unanswered)
-    return calls
+def recorded(db_url):
+    """The questions logged in the real unanswered-questions table, as (question, staff, program)."""
+
+    class Logged:
+        def __eq__(self, other):
+            from bot.store import session_scope, unanswered
+
+            with session_scope() as session:
+                rows = [(q.question, q.staff_id, q.program) for q in reversed(unanswered.list_open(session))]
+            return rows == other
+
+    return Logged()
 
 
 def test_ask_json(capsys, recorded):

@@ -1,0 +1,31 @@
+"""House rules from DESIGN.md that the code must keep."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from bot.paths import PROJECT_ROOT
+
+IMPORT_RASA = re.compile(r"^\s*(from|import)\s+rasa(_sdk)?\b", re.M)
+
+
+def test_bot_never_imports_rasa_in_source():
+    offenders = [str(p.relative_to(PROJECT_ROOT)) for p in (PROJECT_ROOT / "bot").rglob("*.py")
+                 if IMPORT_RASA.search(p.read_text())]
+    assert offenders == []
+
+
+def test_importing_every_bot_module_loads_no_rasa():
+    """In a fresh interpreter, so other tests' imports don't count."""
+    code = (
+        "import importlib, pkgutil, sys, bot\n"
+        "for m in pkgutil.walk_packages(bot.__path__, 'bot.'):\n"
+        "    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('rasa', 'rasa_sdk'))\n"
+        "print(bad[:5]); sys.exit(1 if bad else 0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
