@@ -1,0 +1,48 @@
+"""`peerscope onboarding status`: onboarding progress and quiz scores from the command line.
+
+A supervisor sees their supervisees (an admin every peer), a peer sees their own;
+`--staff ID` picks one person. The same access checks and audit entries apply as in chat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub, eval_sub) -> None:
+    onboarding = sub.add_parser("onboarding", help="onboarding progress and quiz scores")
+    onboarding_sub = onboarding.add_subparsers(dest="onboarding_command", metavar="ACTION")
+    onboarding.set_defaults(func=lambda args: onboarding.print_help() or 2)
+    status = onboarding_sub.add_parser(
+        "status", help="module progress and quiz scores: your team's (supervisors) or your own")
+    status.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
+                        help="your staff id (see `peerscope staff list`)")
+    status.add_argument("--staff", type=int, metavar="ID", help="only this staff member (yourself or a supervisee)")
+    status.add_argument("--json", action="store_true", help="print JSON (one object per staff member, in a list)")
+    status.set_defaults(func=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.onboarding import render, service
+    from bot.store import access, session_scope
+    from bot.store.models import Role
+
+    try:
+        with session_scope() as session:
+            actor = access.actor(session, args.actor)
+            if args.staff is not None or actor.role == Role.peer:
+                statuses = [service.status(session, actor, args.staff)]
+            else:
+                statuses = service.team_status(session, actor)
+    except (access.AccessDenied, access.NotFound) as exc:
+        print(f"peerscope: {exc}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(json.dumps([s.to_dict() for s in statuses], ensure_ascii=False, indent=2))
+    elif not statuses:
+        print("no supervisees yet (add them with `peerscope staff add NAME --supervisor ID`)")
+    else:
+        print("\n\n".join(render.status(s) for s in statuses))
+    return 0
