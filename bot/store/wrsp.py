@@ -1,0 +1,332 @@
+"""Wellness and Recovery Service Plans: plans, answers, completion, sign-off and reviews.
+
+Rules:
+- Only the plan's owner writes it (answers, completion, review versions); a supervisor
+  of the owner or an admin signs it off. Everyone who may read it (owner, the owner's
+  supervisor, admins) reads it through :func:`bot.store.access.check`, so every read
+  is audited. Audit details hold field ids and counts, never plan text or client refs.
+- :func:`save_answer` commits at once: an answer is stored before the next question.
+- A signed plan is locked. Changing it means :func:`new_version` (a review), which
+  copies the answers into version+1 and keeps the signed plan as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.store import access, audit
+from bot.store.models import PlanStatus, Program, Role, Staff, WrspAnswer, WrspPlan, utcnow
+
+SIGNOFF_FIELD = "_signoff"  # the sign-off as recorded: name, role, time (not an interview field)
+
+
+class PlanError(ValueError):
+    """A plan operation that cannot be done as asked. The message is safe to show."""
+
+
+class PlanLocked(PlanError):
+    """The plan was signed off and can no longer change."""
+
+
+def _schema():
+    from bot.wrsp.schema import load_schema
+
+    return load_schema()
+
+
+def _deny(session: Session, actor: Staff, action: str, plan_id: int | None, message: str) -> None:
+    audit.record(session, action, actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id, outcome="denied")
+    session.commit()  # the denial is stored even though the caller's work stops here
+    raise access.AccessDenied(message)
+
+
+def _get(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
+    plan = session.get(WrspPlan, plan_id)
+    if plan is None:
+        audit.record(session, action, actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
+                     outcome="not_found")
+        raise access.NotFound(f"no plan #{plan_id}")
+    return plan
+
+
+def _own(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
+    """The plan, if ``actor`` owns it (for changes); audits a refusal."""
+    plan = _get(session, actor, plan_id, action)
+    if plan.owner_id != actor.id:
+        _deny(session, actor, action, plan_id, f"only the peer who wrote plan #{plan_id} can change it")
+    return plan
+
+
+def _newer(session: Session, plan: WrspPlan) -> WrspPlan | None:
+    return session.scalar(select(WrspPlan).where(WrspPlan.previous_id == plan.id))
+
+
+def answers_of(plan: WrspPlan) -> dict[str, Any]:
+    """Field id -> stored value, for a plan already read through an access check."""
+    return {a.field: a.value for a in plan.answers if not a.field.startswith("_")}
+
+
+def signoff_of(plan: WrspPlan) -> dict | None:
+    """The sign-off as recorded ({name, role, staff_id, at}), or None."""
+    return next((a.value for a in plan.answers if a.field == SIGNOFF_FIELD), None)
+
+
+# --- creating and reading ------------------------------------------------------------------
+
+
+def create_plan(session: Session, owner: Staff, client_ref: str, program: str | None = None) -> WrspPlan:
+    """A new plan (version 1) for initials or a record number, never a full name.
+    The client ref (and program, if given) are stored as the first answers."""
+    from bot.wrsp.validators import validate_client_ref
+
+    ref, error = validate_client_ref(client_ref)
+    if error:
+        raise PlanError(error)
+    plan = WrspPlan(owner_id=owner.id, client_ref=ref, status=PlanStatus.in_progress, version=1)
+    session.add(plan)
+    session.flush()
+    audit.record(session, "wrsp.create", actor_id=owner.id, object_type="wrsp_plan", object_id=plan.id)
+    _put(session, plan, "client_ref", ref)
+    if program:
+        _put(session, plan, "program", _program(program).value)
+    session.commit()
+    return plan
+
+
+def read_plan(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
+    """A plan for someone allowed to see it; every attempt is audited."""
+    plan = _get(session, actor, plan_id, "wrsp.read")
+    access.check(session, actor, owner_of(session, plan), "wrsp.read", "wrsp_plan", plan_id)
+    return plan
+
+
+def get_answers(session: Session, actor: Staff, plan_id: int) -> dict[str, Any]:
+    return answers_of(read_plan(session, actor, plan_id))
+
+
+def _visible(query, actor: Staff):
+    if actor.role == Role.admin:
+        return query
+    if actor.role == Role.supervisor:
+        team = select(Staff.id).where(Staff.supervisor_id == actor.id)
+        return query.where((WrspPlan.owner_id == actor.id) | WrspPlan.owner_id.in_(team))
+    return query.where(WrspPlan.owner_id == actor.id)
+
+
+def list_plans(session: Session, actor: Staff, in_progress_only: bool = False,
+               latest_only: bool = True) -> list[WrspPlan]:
+    """Plans the actor may see: their own; a supervisor's also their supervisees'; admins all.
+    ``latest_only`` leaves out versions that a review has replaced."""
+    query = _visible(select(WrspPlan), actor).order_by(WrspPlan.id)
+    if in_progress_only:
+        query = query.where(WrspPlan.status == PlanStatus.in_progress)
+    plans = list(session.scalars(query))
+    if latest_only:
+        replaced = set(session.scalars(select(WrspPlan.previous_id).where(WrspPlan.previous_id.is_not(None))))
+        plans = [p for p in plans if p.id not in replaced]
+    audit.record(session, "wrsp.list", actor_id=actor.id, object_type="wrsp_plan", detail={"count": len(plans)})
+    return plans
+
+
+def plans_in_progress(session: Session, peer: Staff) -> list[WrspPlan]:
+    """The peer's own plans still being written, oldest first."""
+    return [p for p in list_plans(session, peer, in_progress_only=True) if p.owner_id == peer.id]
+
+
+def find_by_client_ref(session: Session, peer: Staff, client_ref: str) -> list[WrspPlan]:
+    """The peer's own latest plans for a client ("resume plan for J.D."): "J. D.", "jd" and
+    "J.D." match each other. Plans in progress first, then newest."""
+    from bot.wrsp.validators import ref_key
+
+    key = ref_key(client_ref)
+    plans = [p for p in list_plans(session, peer) if p.owner_id == peer.id and key and ref_key(p.client_ref) == key]
+    plans.sort(key=lambda p: (p.status != PlanStatus.in_progress, -p.id))
+    audit.record(session, "wrsp.find", actor_id=peer.id, object_type="wrsp_plan", detail={"matches": len(plans)})
+    return plans
+
+
+# --- answering -----------------------------------------------------------------------------
+
+
+def _program(value: str) -> Program:
+    try:
+        return Program(value)
+    except ValueError:
+        raise PlanError(f"program must be one of: {', '.join(p.value for p in Program)}") from None
+
+
+def _check_value(field: str, value: Any) -> Any:
+    """The value if it has the shape the field's type stores (validators produce these)."""
+    from bot.wrsp.validators import validate_client_ref
+
+    try:
+        question = _schema().question_for(field)
+    except KeyError:
+        raise PlanError(f"{field!r} is not a question in the WRSP") from None
+    kind = question.type
+    ok = {
+        "text": isinstance(value, str) and value.strip() != "",
+        "list": isinstance(value, list) and all(isinstance(i, str) for i in value)
+        and (bool(value) or question.allow_none),
+        "yes_no": isinstance(value, bool),
+        "choice": isinstance(value, str) and value in {c.value for c in question.choices},
+        "date": isinstance(value, str) and _is_iso(value),
+    }[kind]
+    if question.check == "client_ref":
+        ok = ok and validate_client_ref(value).ok
+    if not ok:
+        raise PlanError(f"that is not a valid {kind.replace('_', '/')} answer for {question.label}")
+    return value
+
+
+def _is_iso(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _put(session: Session, plan: WrspPlan, field: str, value: Any) -> WrspAnswer:
+    answer = session.scalar(select(WrspAnswer).where(WrspAnswer.plan_id == plan.id, WrspAnswer.field == field))
+    if answer is None:
+        answer = WrspAnswer(field=field, value=value)
+        plan.answers.append(answer)
+    else:
+        answer.value = value
+        answer.answered_at = utcnow()
+    # the columns other queries need are kept in step with their answers
+    if field == "client_ref":
+        plan.client_ref = value
+    elif field == "program":
+        plan.program = _program(value)
+    elif field == "admission_date":
+        plan.admission_date = date.fromisoformat(value)
+    plan.updated_at = utcnow()
+    return answer
+
+
+def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value: Any) -> WrspAnswer:
+    """Store one validated answer and commit at once. Raises PlanLocked for a signed plan,
+    PlanError for an unknown field, a malformed value or a plan a review has replaced."""
+    plan = _own(session, actor, plan_id, "wrsp.answer")
+    if plan.status == PlanStatus.signed:
+        raise PlanLocked(f"plan #{plan_id} is signed off and locked; start a review to change it")
+    newer = _newer(session, plan)
+    if newer is not None:
+        raise PlanError(f"plan #{plan_id} was replaced by its review, plan #{newer.id}")
+    value = _check_value(field, value)
+    answer = _put(session, plan, field, value)
+    if plan.status == PlanStatus.complete and _missing(plan):
+        plan.status, plan.completed_at = PlanStatus.in_progress, None  # a new required question appeared
+    audit.record(session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
+                 detail={"field": field})
+    session.commit()
+    return answer
+
+
+def _missing(plan: WrspPlan) -> list:
+    from bot.wrsp.interview import Interview
+
+    return Interview(_schema(), answers_of(plan)).missing_required()
+
+
+# --- completing, signing, reviewing --------------------------------------------------------
+
+
+def complete_plan(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
+    """Mark the plan complete; refused while a required question is unanswered."""
+    plan = _own(session, actor, plan_id, "wrsp.complete")
+    if plan.status == PlanStatus.signed:
+        raise PlanLocked(f"plan #{plan_id} is already signed off")
+    if plan.status == PlanStatus.complete:
+        return plan
+    missing = _missing(plan)
+    if missing:
+        raise PlanError("the plan still needs: " + ", ".join(s.label for s in missing))
+    plan.status, plan.completed_at = PlanStatus.complete, utcnow()
+    audit.record(session, "wrsp.complete", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id)
+    session.commit()
+    return plan
+
+
+def sign_off(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
+    """The clinical consultant's sign-off, by the owner's supervisor or an admin; records
+    who (name and role as they were), and when. The plan is locked afterwards."""
+    plan = _get(session, actor, plan_id, "wrsp.signoff")
+    if actor.role.value not in _schema().signoff.roles or actor.id == plan.owner_id:
+        _deny(session, actor, "wrsp.signoff", plan_id, "only the peer's supervisor or an admin can sign off a plan")
+    access.check(session, actor, owner_of(session, plan), "wrsp.signoff", "wrsp_plan", plan_id)
+    if plan.status == PlanStatus.signed:
+        raise PlanError(f"plan #{plan_id} is already signed off")
+    if plan.status != PlanStatus.complete:
+        raise PlanError(f"plan #{plan_id} is not complete yet")
+    if _newer(session, plan) is not None:
+        raise PlanError(f"plan #{plan_id} was replaced by a review")
+    now = utcnow()
+    plan.status, plan.signed_by_id, plan.signed_at = PlanStatus.signed, actor.id, now
+    plan.answers.append(WrspAnswer(field=SIGNOFF_FIELD, value={
+        "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat()}))
+    session.commit()
+    return plan
+
+
+def new_version(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
+    """Start a review: version+1 in progress with the answers copied (except sections the
+    schema asks again, such as signatures); the old version stays as it was."""
+    plan = _own(session, actor, plan_id, "wrsp.review")
+    if plan.status == PlanStatus.in_progress:
+        raise PlanError(f"plan #{plan_id} is still in progress; finish it before starting a review")
+    newer = _newer(session, plan)
+    if newer is not None:
+        raise PlanError(f"plan #{plan_id} already has a review, plan #{newer.id}")
+    schema = _schema()
+    review = WrspPlan(owner_id=plan.owner_id, client_ref=plan.client_ref, program=plan.program,
+                      admission_date=plan.admission_date, status=PlanStatus.in_progress,
+                      version=plan.version + 1, previous_id=plan.id)
+    session.add(review)
+    session.flush()
+    for field, value in answers_of(plan).items():
+        if not schema.renewed_on_review(field):
+            review.answers.append(WrspAnswer(field=field, value=value))
+    audit.record(session, "wrsp.review", actor_id=actor.id, object_type="wrsp_plan", object_id=review.id,
+                 detail={"previous": plan.id, "version": review.version})
+    session.commit()
+    return review
+
+
+# --- deadlines -----------------------------------------------------------------------------
+
+
+def plans_due(session: Session, actor: Staff, today: date, include_ok: bool = False) -> list[tuple[WrspPlan, Any]]:
+    """(plan, DueStatus) for plans due or overdue, soonest first: a peer's own; a
+    supervisor's supervisees' (and own); every plan for an admin."""
+    from bot.wrsp.due import OK, due_status
+
+    out = []
+    for plan in list_plans(session, actor):
+        previous = session.get(WrspPlan, plan.previous_id) if plan.previous_id else None
+        status = due_status(plan, today, previous=previous)
+        if include_ok or status.status != OK:
+            out.append((plan, status))
+    out.sort(key=lambda ps: (ps[1].due_date is None, ps[1].due_date or today, ps[0].id))
+    audit.record(session, "wrsp.due", actor_id=actor.id, object_type="wrsp_plan", detail={"count": len(out)})
+    return out
+
+
+def previous_of(session: Session, plan: WrspPlan) -> WrspPlan | None:
+    return session.get(WrspPlan, plan.previous_id) if plan.previous_id else None
+
+
+def owner_of(session: Session, plan: WrspPlan) -> Staff | None:
+    return session.get(Staff, plan.owner_id)
+
+
+def record_export(session: Session, actor: Staff, plan: WrspPlan, fmt: str) -> None:
+    """Audit an export of a plan already read through :func:`read_plan`."""
+    audit.record(session, "wrsp.export", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
+                 detail={"format": fmt})

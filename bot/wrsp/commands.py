@@ -1,0 +1,116 @@
+"""`peerscope wrsp list|show|export|signoff`: plans from the command line.
+
+Every command names the acting staff member with --as; the same access checks and
+audit entries apply as in chat. Exit codes: 0 done, 1 the output file could not be
+written, 2 usage, 3 refused (no access, no such plan, not possible in its state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+
+def register(sub, eval_sub) -> None:
+    wrsp = sub.add_parser("wrsp", help="Wellness and Recovery Service Plans: list, show, export, sign off")
+    wrsp_sub = wrsp.add_subparsers(dest="wrsp_command", metavar="ACTION")
+    wrsp.set_defaults(func=lambda args: wrsp.print_help() or 2)
+
+    def acting(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
+                            help="your staff id (see `peerscope staff list`)")
+        return parser
+
+    listing = acting(wrsp_sub.add_parser("list", help="plans you can see, with their deadlines"))
+    listing.add_argument("--due", action="store_true", help="only plans due or overdue")
+    listing.set_defaults(func=cmd_list)
+    show = acting(wrsp_sub.add_parser("show", help="one plan, every answer"))
+    show.add_argument("plan_id", type=int)
+    show.set_defaults(func=cmd_show)
+    export = acting(wrsp_sub.add_parser("export", help="a plan as Markdown, PDF or JSON"))
+    export.add_argument("plan_id", type=int)
+    export.add_argument("--format", choices=("md", "pdf", "json"), default="md")
+    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    export.set_defaults(func=cmd_export)
+    signoff = acting(wrsp_sub.add_parser("signoff", help="clinical consultant sign-off (supervisors, admins)"))
+    signoff.add_argument("plan_id", type=int)
+    signoff.set_defaults(func=cmd_signoff)
+
+
+def _run(args: argparse.Namespace, work) -> int:
+    from bot.store import access, session_scope
+    from bot.store.wrsp import PlanError
+
+    try:
+        with session_scope() as session:
+            return work(session, access.actor(session, args.actor)) or 0
+    except (access.AccessDenied, access.NotFound, PlanError) as exc:
+        print(f"peerscope: {exc}", file=sys.stderr)
+        return 3
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bot.store import wrsp as store
+
+    def work(session, actor):
+        rows = store.plans_due(session, actor, date.today(), include_ok=not args.due)
+        if not rows:
+            print("no plans due" if args.due else "no plans")
+        for plan, due in rows:
+            owner = store.owner_of(session, plan)
+            print(f"#{plan.id}  v{plan.version}  {plan.client_ref:<12} {plan.status.value:<11} "
+                  f"{due.status:<8} {owner.name if owner else '?'}: {due.message}")
+
+    return _run(args, work)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from bot.wrsp.export import export_plan
+
+    def work(session, actor):
+        print(export_plan(session, actor, args.plan_id, "md").decode("utf-8"))
+
+    return _run(args, work)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.wrsp.export import export_plan
+
+    if args.format == "pdf" and not args.output and sys.stdout.isatty():
+        print("peerscope: a PDF needs --output FILE (or redirect standard output)", file=sys.stderr)
+        return 2
+    data: dict[str, bytes] = {}
+
+    def work(session, actor):
+        data["out"] = export_plan(session, actor, args.plan_id, args.format)
+
+    code = _run(args, work)
+    if code:
+        return code
+    if args.output:
+        try:
+            with open(args.output, "wb") as handle:
+                handle.write(data["out"])
+        except OSError as exc:
+            print(f"peerscope: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        print(f"plan #{args.plan_id} written to {args.output}", file=sys.stderr)
+    elif args.format == "pdf":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data["out"])
+        sys.stdout.buffer.flush()
+    else:
+        print(data["out"].decode("utf-8"))
+    return 0
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    from bot.store import wrsp as store
+
+    def work(session, actor):
+        plan = store.sign_off(session, actor, args.plan_id)
+        print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) "
+              f"at {plan.signed_at:%Y-%m-%d %H:%M} UTC")
+
+    return _run(args, work)

@@ -1,0 +1,336 @@
+"""A plan as Markdown, JSON or PDF.
+
+:func:`document` gathers everything about a plan into one plain dictionary (metadata,
+every answer, due dates, sign-off); the three renderers only lay it out and touch no
+database. :func:`export_plan` is the one entry point that reads a plan (through
+bot.store.wrsp, so the read and the export are audited) and renders it.
+
+User text is untrusted: Markdown output escapes Markdown and HTML, and the PDF uses a
+core font with every character outside Latin-1 replaced, so any Unicode is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from bot.wrsp.due import due_status
+from bot.wrsp.interview import Interview, Step
+from bot.wrsp.schema import Schema, load_schema
+from bot.wrsp.validators import format_date
+
+FORMATS = ("md", "json", "pdf")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def _enum(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def display(step_or_question: Any, value: Any) -> str | list[str]:
+    """An answer as a person reads it: dates spelled out, Yes/No, choice labels, lists as lists."""
+    question = getattr(step_or_question, "question", step_or_question)
+    if value is None:
+        return "(not answered)"
+    if question.type == "list":
+        return [str(i) for i in value] if value else ["None"]
+    if question.type == "yes_no":
+        return "Yes" if value else "No"
+    if question.type == "choice":
+        return next((c.label for c in question.choices if c.value == value), str(value))
+    if question.type == "date":
+        try:
+            return format_date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _program_label(schema: Schema, value: str | None) -> str | None:
+    return display(schema.question_for("program"), value) if value else None
+
+
+def _date_label(value: str | None) -> str:
+    return display_date(value) if value else "(not answered)"
+
+
+def display_date(value: str) -> str:
+    try:
+        return format_date(date.fromisoformat(str(value)[:10]))
+    except ValueError:
+        return str(value)
+
+
+def _item(step: Step) -> dict:
+    return {"field": step.field, "label": step.label, "question": step.prompt, "type": step.type,
+            "required": step.required, "value": step.value, "display": display(step, step.value)}
+
+
+def document(plan: Any, answers: Mapping[str, Any], *, owner_name: str | None = None,
+             signoff: Mapping | None = None, previous: Any = None, today: date | None = None,
+             schema: Schema | None = None) -> dict:
+    """Everything about a plan as JSON-ready data. ``plan`` is a WrspPlan (or alike);
+    ``answers`` its stored answers (bot.store.wrsp.answers_of)."""
+    schema = schema or load_schema()
+    today = today or date.today()
+    interview = Interview(schema, answers)
+    steps = interview.steps()
+    sections = []
+    for section in schema.sections:
+        entry: dict = {"id": section.id, "title": section.title, "questions": [], "goals": []}
+        for step in steps:
+            if step.question.section != section.id:
+                continue
+            if step.goal is None:
+                entry["questions"].append(_item(step))
+            elif section.repeat and step.question is not section.repeat.another:
+                while len(entry["goals"]) < step.goal:
+                    entry["goals"].append({"number": len(entry["goals"]) + 1, "fields": []})
+                entry["goals"][step.goal - 1]["fields"].append(_item(step))
+        sections.append(entry)
+    shown = {s.field for s in steps}
+    other = []
+    for field, value in sorted(answers.items()):
+        if field not in shown and schema.is_field(field):
+            q = schema.question_for(field)
+            other.append({"field": field, "label": q.label, "type": q.type, "value": value,
+                          "display": display(q, value)})
+    progress = interview.progress()
+    return {
+        "title": schema.title,
+        "schema_version": schema.version,
+        "plan": {
+            "id": plan.id, "version": plan.version, "previous_id": plan.previous_id,
+            "status": _enum(plan.status), "client_ref": plan.client_ref, "program": _enum(plan.program),
+            "program_label": _program_label(schema, _enum(plan.program)),
+            "admission_date": _iso(plan.admission_date), "owner_id": plan.owner_id, "owner_name": owner_name,
+            "created_at": _iso(plan.created_at), "updated_at": _iso(plan.updated_at),
+            "completed_at": _iso(plan.completed_at),
+        },
+        "due": due_status(plan, today, previous=previous, schema=schema).to_dict(),
+        "signoff": dict(signoff) if signoff else None,
+        "progress": {"answered": progress.answered, "total": progress.total,
+                     "missing_required": [s.field for s in progress.missing_required]},
+        "sections": sections,
+        "other_answers": other,
+        "answers": dict(answers),
+        "policy": {"plan": schema.cite.to_dict(), "deadlines": schema.deadlines.cite.to_dict(),
+                   "signoff": schema.signoff.cite.to_dict()},
+        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def to_json(doc: Mapping) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+_MD_PUNCT = re.compile(r"([\\`*_\[\]#|~])")  # inline syntax, anywhere in a line
+_MD_LINE_START = re.compile(r"^(\s*(?:\d+)?)([-+=.)])")  # list items ("- ", "1. "), setext underlines
+
+
+def md_escape(text: Any) -> str:
+    """User text made inert in Markdown: HTML characters become entities, Markdown
+    punctuation is backslash-escaped, and an ordered-list or heading start is defused."""
+    text = unicodedata.normalize("NFC", str(text))
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_PUNCT.sub(r"\\\1", text)
+    lines = [_MD_LINE_START.sub(r"\1\\\2", line.strip()) for line in text.split("\n")]
+    return "  \n".join(line for line in lines if line) or "\u2014"
+
+
+def _md_value(item: Mapping) -> list[str]:
+    shown = item["display"]
+    if isinstance(shown, list):
+        return [f"- {md_escape(i)}" for i in shown]
+    return [md_escape(shown)]
+
+
+def to_markdown(doc: Mapping) -> str:
+    plan, due = doc["plan"], doc["due"]
+    out = [f"# {md_escape(doc['title'])}", ""]
+    meta = [("Plan for", plan["client_ref"]), ("Program", plan["program_label"] or "(not answered)"),
+            ("Admission date", _date_label(plan["admission_date"])),
+            ("Plan", f"#{plan['id']}, version {plan['version']}"
+                     + (f" (reviews plan #{plan['previous_id']})" if plan["previous_id"] else "")),
+            ("Status", plan["status"].replace("_", " ")),
+            ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
+            ("Deadline", due["message"])]
+    out += [f"- **{label}:** {md_escape(value)}" for label, value in meta]
+    out.append("")
+    for section in doc["sections"]:
+        out += [f"## {md_escape(section['title'])}", ""]
+        for item in section["questions"]:
+            out += [f"**{md_escape(item['label'].capitalize())}**", "", *_md_value(item), ""]
+        for goal in section["goals"]:
+            out += [f"### Goal {goal['number']}", ""]
+            for item in goal["fields"]:
+                label = "Goal" if item["field"].endswith(".goal") else item["label"].replace(
+                    f"goal {goal['number']} ", "").capitalize()
+                out += [f"**{md_escape(label)}**", "", *_md_value(item), ""]
+    if doc["other_answers"]:
+        out += ["## Other recorded answers", "", "_Answers kept from earlier choices that no longer apply._", ""]
+        for item in doc["other_answers"]:
+            out += [f"**{md_escape(item['label'].capitalize())}** ({md_escape(item['field'])})", "",
+                    *_md_value(item), ""]
+    out += ["## Clinical consultant sign-off", ""]
+    signoff = doc["signoff"]
+    if signoff:
+        out.append(f"Signed off by {md_escape(signoff['name'])} ({md_escape(signoff['role'])}) "
+                   f"on {md_escape(signoff['at'][:16].replace('T', ' '))} UTC.")
+    else:
+        out.append("Not signed off yet.")
+    cite = doc["policy"]["signoff"]
+    out += ["", f"> {md_escape(cite['quote'])}  \n> ({md_escape(cite['source'])}, {md_escape(cite['section'])})",
+            ""]
+    return "\n".join(out)
+
+
+# --- PDF -----------------------------------------------------------------------------------
+
+_PDF_MAP = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u2026": "...", "\u2022": "-", "\u25cf": "-",
+    "\u00a0": " ", "\u2009": " ", "\u200b": "", "\u2192": "->", "\u2190": "<-", "\u2713": "v", "\u2714": "v",
+    "\t": " ",
+})
+
+
+def pdf_text(text: Any) -> str:
+    """Text the PDF core fonts can draw: Latin-1 kept, typographic punctuation made ASCII,
+    accents kept where a Latin-1 letter exists or dropped, anything else becomes "?"."""
+    out = []
+    for ch in str(text).translate(_PDF_MAP):
+        if ch == "\n" or (ord(ch) < 256 and unicodedata.category(ch)[0] != "C"):
+            out.append(ch)
+            continue
+        if unicodedata.category(ch)[0] == "C":
+            out.append(" ")
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 256 and not unicodedata.combining(c))
+        out.append(base or "?")
+    return "".join(out)
+
+
+def to_pdf(doc: Mapping) -> bytes:
+    """The plan laid out to be signed: sections, numbered goals, signature lines."""
+    from fpdf import FPDF
+
+    plan = doc["plan"]
+
+    class PlanPDF(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("Helvetica", "", 8)
+            self.cell(0, 6, pdf_text(f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
+                                     f" - page {self.page_no()}/{{nb}}"), align="C")
+
+    pdf = PlanPDF(format="Letter")
+    pdf.set_title("Wellness and Recovery Service Plan")
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def write(text: Any, size: float = 10, style: str = "", height: float = 5.5, indent: float = 0) -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.set_x(pdf.l_margin + indent)
+        pdf.multi_cell(width - indent, height, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+
+    def heading(text: str, size: float = 13) -> None:
+        pdf.ln(3)
+        write(text, size, "B", 7)
+        pdf.set_draw_color(150, 150, 150)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(1.5)
+
+    def answer(item: Mapping, label: str, indent: float = 0) -> None:
+        write(label, 10, "B", indent=indent)
+        shown = item["display"]
+        for line in (shown if isinstance(shown, list) else [shown]):
+            write(f"- {line}" if isinstance(shown, list) else line, indent=indent + 4)
+        pdf.ln(1)
+
+    write(doc["title"], 16, "B", 8)
+    due = doc["due"]
+    for label, value in (("Plan for (initials / record no.)", plan["client_ref"]),
+                         ("Program", plan["program_label"] or "(not answered)"),
+                         ("Admission date", _date_label(plan["admission_date"])),
+                         ("Plan", f"#{plan['id']}, version {plan['version']}, {plan['status'].replace('_', ' ')}"),
+                         ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
+                         ("Deadline", due["message"])):
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(62, 5.5, pdf_text(label + ":"))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(width - 62, 5.5, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+
+    for section in doc["sections"]:
+        heading(section["title"])
+        for item in section["questions"]:
+            answer(item, item["label"].capitalize())
+        for goal in section["goals"]:
+            write(f"Goal {goal['number']}", 11, "B", 7)
+            for item in goal["fields"]:
+                label = "Goal" if item["field"].endswith(".goal") else item["label"].replace(
+                    f"goal {goal['number']} ", "").capitalize()
+                answer(item, label, indent=4)
+    if doc["other_answers"]:
+        heading("Other recorded answers")
+        for item in doc["other_answers"]:
+            answer(item, f"{item['label'].capitalize()} ({item['field']})")
+
+    if pdf.get_y() > pdf.h - 75:  # keep the signature block on one page
+        pdf.add_page()
+    heading("Signatures and clinical sign-off")
+    write("The individual/parent signs to show they took part in planning; a refusal to sign, and why, "
+          "is noted above. The clinical consultant reviews and signs off the plan.", 9, "I")
+    pdf.ln(4)
+    signoff = doc["signoff"]
+    rows = [("Individual / parent", None), ("Peer support provider", plan["owner_name"]),
+            ("Clinical consultant", f"{signoff['name']} ({signoff['role']}), signed off "
+                                    f"{signoff['at'][:10]}" if signoff else None)]
+    for role, note in rows:
+        pdf.ln(8)
+        y = pdf.get_y()
+        pdf.set_draw_color(0, 0, 0)
+        pdf.line(pdf.l_margin, y, pdf.l_margin + 110, y)
+        pdf.line(pdf.l_margin + 125, y, pdf.w - pdf.r_margin, y)
+        pdf.set_font("Helvetica", "", 9)
+        pdf.cell(125, 5, pdf_text(role + (f": {note}" if note else "")))
+        pdf.cell(0, 5, "Date", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def render(doc: Mapping, fmt: str) -> bytes:
+    """The document in ``fmt`` (md | json | pdf) as bytes ready to write."""
+    if fmt == "md":
+        return to_markdown(doc).encode("utf-8")
+    if fmt == "json":
+        return to_json(doc).encode("utf-8")
+    if fmt == "pdf":
+        return to_pdf(doc)
+    raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
+
+
+def export_plan(session, actor, plan_id: int, fmt: str, today: date | None = None) -> bytes:
+    """Read a plan the actor may see (audited) and render it as ``fmt``."""
+    from bot.store import wrsp as store
+
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
+    plan = store.read_plan(session, actor, plan_id)
+    owner = store.owner_of(session, plan)
+    doc = document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
+                   signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today)
+    store.record_export(session, actor, plan, fmt)
+    return render(doc, fmt)
