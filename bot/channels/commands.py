@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import time
 
@@ -74,10 +75,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade()
     train_if_needed(echo=_progress)
     servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
+    bridge = None
     try:
         _progress("starting the action server and the Rasa server (about 40 s; logs in var/logs/)")
         servers.start()
         servers.wait_ready(progress=_progress)
+        if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            from bot.channels.telegram import start_bridge_process
+
+            bridge = start_bridge_process(servers.rasa_url, log_dir=var_dir() / "logs")
+            _progress("Telegram bridge started (log: var/logs/telegram.log)")
         if args.no_chat:
             _progress("running; Ctrl-C stops")
             while True:
@@ -88,5 +95,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         pass
     finally:
         _progress("stopping the servers")
+        if bridge is not None:
+            from bot.channels.telegram import stop_bridge_process
+
+            stop_bridge_process(bridge)
         servers.stop()
     return 0

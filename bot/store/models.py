@@ -254,3 +254,25 @@ class AuditLogIsAppendOnly(Exception):
 @event.listens_for(AuditLog, "before_delete")
 def _refuse_audit_change(*_args) -> None:
     raise AuditLogIsAppendOnly("the audit log is append-only")
+
+
+class StaffInvite(Base):
+    """A one-time sign-in code for a chat channel. Only the SHA-256 of the code is kept."""
+
+    __tablename__ = "staff_invite"
+
+    id = Column(Integer, primary_key=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    role = Column(_enum(Role, "invite_role"), nullable=False, default=Role.peer)
+    program = Column(_enum(Program, "invite_program"), nullable=True)
+    supervisor_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    name = Column(String(200), nullable=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=True)  # links an existing record
+    created_by_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_at = Column(DateTime(timezone=True), nullable=True)
+    used_by_staff_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+
+    def __repr__(self) -> str:  # never the hash or the name
+        return f"<StaffInvite id={self.id} role={self.role.value if self.role else None}>"

@@ -1,0 +1,553 @@
+"""The Telegram bridge: python-telegram-bot on one side, Rasa's REST channel on the other.
+
+Each private message from a signed-in staff member goes to Rasa with the sender id
+``telegram:<telegram user id>`` (the actions load the person's role from the database
+through that id), and Rasa's replies come back as Telegram messages: buttons become an
+inline keyboard, long text is split, custom payloads are rendered or skipped.
+
+Sign-in: ``/start CODE`` with a code from ``peerscope staff invite``. Messages from
+accounts that are not linked to a staff record get a polite refusal and never reach Rasa.
+
+Polling by default; webhook mode when a public webhook URL is configured (a small aiohttp
+server on loopback, behind the reverse proxy that terminates TLS). Message text is never
+logged: log lines carry update kinds, staff ids and exception type names only.
+
+Run it with ``peerscope telegram`` (or ``python -m bot.channels.telegram``); ``peerscope
+run`` starts it too when TELEGRAM_BOT_TOKEN is set (see start_bridge_process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+from bot.channels.rest import DEFAULT_URL, RasaUnavailable, Reply, parse_replies
+from bot.channels.telegram_text import CallbackPayloads, render_replies, split_message
+
+logger = logging.getLogger("peerscope.telegram")
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+NOT_SIGNED_IN = (
+    "Hello! PeerScope is for peer support staff of the program. This Telegram account isn't "
+    "signed in yet. If you work here, ask your admin for an invite code and send it like this:\n"
+    "/start YOUR-CODE"
+)
+SIGN_IN_HELP = (
+    "Welcome to PeerScope. To sign in, send /start followed by the invite code your admin gave "
+    "you, for example:\n/start ABCD-EFGH-JKMN"
+)
+TRY_AGAIN = ("PeerScope can't answer right now (it may be restarting). Please try again shortly; "
+             "nothing you saved is lost.")
+SLOW_DOWN = "You're sending messages faster than I can keep up with. Please wait a minute, then try again."
+TEXT_ONLY = "I can only read text messages. Type /help to see what I can do."
+UNKNOWN_COMMAND = "I don't know that command. Try /help, /cancel, or just type your question."
+EXPIRED_BUTTON = "That button has expired. Please type what you'd like to do, or /help for the menu."
+
+BOT_COMMANDS = [
+    ("start", "sign in with an invite code, or show the menu"),
+    ("help", "what PeerScope can do"),
+    ("cancel", "stop what we're doing"),
+]
+
+
+# --- configuration --------------------------------------------------------------------------
+
+def _env_float(env: dict, name: str, default: float) -> float:
+    value = env.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+@dataclass
+class TelegramConfig:
+    token: str
+    rasa_url: str = DEFAULT_URL
+    api_url: str = "https://api.telegram.org"  # a local Bot API server, or the tests' fake
+    webhook_url: str | None = None  # public HTTPS URL; set => webhook mode
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    rasa_timeout: float = 45.0  # seconds before "try again shortly"
+    rate_limit: int = 20  # messages per user per minute
+    notify_interval: float = 60.0  # seconds between checks for decided notes; 0 turns it off
+    retry_delay: float = 1.0  # first backoff step for Telegram API errors
+    retries: int = 4
+
+    @property
+    def webhook_path(self) -> str:
+        from urllib.parse import urlparse
+
+        return (urlparse(self.webhook_url).path or "/") if self.webhook_url else "/"
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides: Any) -> "TelegramConfig":
+        env = dict(os.environ if env is None else env)
+        token = overrides.pop("token", None) or env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if not token:
+            raise SystemExit("peerscope: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bridge")
+        values: dict[str, Any] = {
+            "rasa_url": env.get("PEERSCOPE_RASA_URL") or DEFAULT_URL,
+            "api_url": env.get("PEERSCOPE_TELEGRAM_API_URL") or cls.api_url,
+            "webhook_url": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_URL") or None,
+            "webhook_listen": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_LISTEN") or cls.webhook_listen,
+            "webhook_port": int(_env_float(env, "PEERSCOPE_TELEGRAM_WEBHOOK_PORT", cls.webhook_port)),
+            "rasa_timeout": _env_float(env, "PEERSCOPE_TELEGRAM_RASA_TIMEOUT", cls.rasa_timeout),
+            "rate_limit": int(_env_float(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit)),
+            "notify_interval": _env_float(env, "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL", cls.notify_interval),
+            "retry_delay": _env_float(env, "PEERSCOPE_TELEGRAM_RETRY_DELAY", cls.retry_delay),
+        }
+        if env.get("PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"):
+            values["webhook_secret"] = env["PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(token=token, **values)
+
+    def builder(self):
+        """An ApplicationBuilder pointed at this configuration's Bot API server."""
+        from telegram.ext import Application
+
+        api = self.api_url.rstrip("/")
+        return Application.builder().token(self.token).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
+
+    def bot(self):
+        from telegram import Bot
+
+        api = self.api_url.rstrip("/")
+        return Bot(self.token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+
+
+# --- Telegram API calls with retries ----------------------------------------------------------
+
+async def call_with_retry(fn: Callable[..., Awaitable[Any]], *args: Any, retries: int = 4,
+                          delay: float = 1.0, max_delay: float = 60.0, **kwargs: Any) -> Any:
+    """Call a Bot API method, retrying up to ``retries`` times (for ever if < 0): on flood
+    control after the wait Telegram asks for, on network errors and 5xx with exponential
+    backoff. Bad requests, forbidden chats and invalid tokens are raised at once."""
+    from telegram.error import BadRequest, NetworkError, RetryAfter
+
+    for attempt in itertools.count():
+        try:
+            return await fn(*args, **kwargs)
+        except BadRequest:  # a NetworkError subclass, but retrying cannot help
+            raise
+        except (RetryAfter, NetworkError) as exc:  # NetworkError includes TimedOut and 5xx
+            if 0 <= retries <= attempt:
+                raise
+            if isinstance(exc, RetryAfter):
+                wait = exc.retry_after
+                wait = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
+            else:
+                wait = delay * 2 ** attempt
+        logger.warning("telegram: API call failed, retry %d in %.1f s", attempt + 1, min(wait, max_delay))
+        await asyncio.sleep(min(wait, max_delay))
+
+
+# --- per-user flood control -------------------------------------------------------------------
+
+class RateLimiter:
+    """At most ``limit`` messages per user in any ``window`` seconds. ``check`` says "ok",
+    "warn" (first message over the limit: tell them once) or "drop"."""
+
+    def __init__(self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: dict[int, deque[float]] = defaultdict(deque)
+        self._warned: dict[int, float] = {}
+
+    def check(self, user_id: int) -> str:
+        now = self.clock()
+        seen = self._seen[user_id]
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        if len(seen) < self.limit:
+            seen.append(now)
+            return "ok"
+        if now - self._warned.get(user_id, float("-inf")) >= self.window:
+            self._warned[user_id] = now
+            return "warn"
+        return "drop"
+
+
+# --- Rasa ---------------------------------------------------------------------------------------
+
+class AsyncRasa:
+    """The async twin of bot.channels.rest.RestClient.send, for the bridge's event loop."""
+
+    def __init__(self, base_url: str, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._client = httpx.AsyncClient(timeout=timeout)
+
+    async def send(self, sender: str, message: str) -> list[Reply]:
+        try:
+            response = await self._client.post(f"{self.base_url}/webhooks/rest/webhook",
+                                               json={"sender": sender, "message": message})
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from None
+        if response.status_code >= 500:
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            return [Reply(text=f"(the assistant refused that message: HTTP {response.status_code})")]
+        return parse_replies(response.json())
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def linked_staff_id(telegram_user_id: int) -> int | None:
+    """The active staff record linked to a Telegram account, if any (a fresh read each time,
+    so a deactivated record stops working at once)."""
+    from bot.store import session_scope
+    from bot.store import staff as staff_repo
+
+    with session_scope() as session:
+        member = staff_repo.by_identity(session, CHANNEL, str(telegram_user_id))
+        return member.id if member else None
+
+
+def _display_name(user: Any) -> str | None:
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    return name or None
+
+
+# --- the bridge ---------------------------------------------------------------------------------
+
+class TelegramBridge:
+    def __init__(self, config: TelegramConfig) -> None:
+        self.config = config
+        self.rasa = AsyncRasa(config.rasa_url, config.rasa_timeout)
+        self.limiter = RateLimiter(config.rate_limit)
+        self.payloads = CallbackPayloads()
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.app = None
+
+    # building ---------------------------------------------------------------------------------
+
+    def build_application(self):
+        from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+        app = self.config.builder().concurrent_updates(64).build()
+        private = filters.ChatType.PRIVATE
+        app.add_handler(CommandHandler("start", self.on_start, filters=private))
+        app.add_handler(CommandHandler("help", self.on_help, filters=private))
+        app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
+        app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
+        app.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
+        app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_not_text))
+        app.add_handler(CallbackQueryHandler(self.on_button))
+        app.add_error_handler(self.on_error)
+        self.app = app
+        return app
+
+    # sending ----------------------------------------------------------------------------------
+
+    async def _api(self, fn, *args, **kwargs):
+        return await call_with_retry(fn, *args, retries=self.config.retries, delay=self.config.retry_delay,
+                                     **kwargs)
+
+    def _markup(self, buttons: list[tuple[str, str]] | None):
+        from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+        if not buttons:
+            return None
+        return InlineKeyboardMarkup([[InlineKeyboardButton(title[:64], callback_data=self.payloads.encode(payload))]
+                                     for title, payload in buttons])
+
+    async def say(self, chat_id: int, text: str, buttons: list[tuple[str, str]] | None = None) -> None:
+        """Send a message (split if long; buttons on the last part), retrying API errors."""
+        parts = split_message(text)
+        for n, part in enumerate(parts):
+            markup = self._markup(buttons) if n == len(parts) - 1 else None
+            await self._api(self.app.bot.send_message, chat_id=chat_id, text=part, reply_markup=markup)
+
+    async def _keep_typing(self, chat_id: int) -> None:
+        from telegram.constants import ChatAction
+        from telegram.error import TelegramError
+
+        while True:  # Telegram shows "typing…" for 5 s per call
+            try:
+                await self.app.bot.send_chat_action(chat_id=chat_id, action=ChatAction.TYPING)
+            except TelegramError:
+                pass
+            await asyncio.sleep(4)
+
+    async def relay(self, chat_id: int, user_id: int, message: str) -> None:
+        """Send one message to Rasa as this Telegram user and deliver the replies, in order.
+        One message per user at a time, so replies never overtake each other."""
+        async with self._locks[user_id]:
+            typing = asyncio.create_task(self._keep_typing(chat_id))
+            try:
+                replies = await self.rasa.send(f"{CHANNEL}:{user_id}", message)
+            except RasaUnavailable as exc:
+                logger.warning("telegram: Rasa unavailable (%s)", exc)
+                replies = None
+            finally:
+                typing.cancel()
+            if replies is None:
+                await self.say(chat_id, TRY_AGAIN)
+                return
+            for out in render_replies(replies):
+                await self.say(chat_id, out.text, out.buttons)
+
+    # the gate -------------------------------------------------------------------------------
+
+    async def admit(self, chat_id: int, user_id: int, refusal: str = NOT_SIGNED_IN) -> int | None:
+        """Flood control, then sign-in. Returns the staff id, or None after answering."""
+        verdict = self.limiter.check(user_id)
+        if verdict != "ok":
+            if verdict == "warn":
+                logger.info("telegram: rate limit reached for a user")
+                await self.say(chat_id, SLOW_DOWN)
+            return None
+        staff_id = await asyncio.to_thread(linked_staff_id, user_id)
+        if staff_id is None:
+            logger.info("telegram: refused a message from an account that is not signed in")
+            await self.say(chat_id, refusal)
+        return staff_id
+
+    # handlers -------------------------------------------------------------------------------
+
+    async def on_start(self, update, context) -> None:
+        from bot.store import invites
+
+        chat_id, user = update.effective_chat.id, update.effective_user
+        code = "".join(context.args or [])
+        if not code:
+            if await self.admit(chat_id, user.id, refusal=SIGN_IN_HELP) is not None:
+                await self.relay(chat_id, user.id, "/greet")
+            return
+        verdict = self.limiter.check(user.id)  # also slows down anyone guessing codes
+        if verdict != "ok":
+            if verdict == "warn":
+                await self.say(chat_id, SLOW_DOWN)
+            return
+        result = await asyncio.to_thread(invites.sign_in, code, CHANNEL, str(user.id), _display_name(user))
+        logger.info("telegram: sign-in %s",
+                    f"ok (staff #{result.staff_id})" if result.ok else f"refused ({result.reason})")
+        await self.say(chat_id, result.message)
+        if result.ok:
+            await self.relay(chat_id, user.id, "/greet")
+
+    async def on_help(self, update, context) -> None:
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        if await self.admit(chat_id, user_id, refusal=SIGN_IN_HELP) is not None:
+            await self.relay(chat_id, user_id, "/help")
+
+    async def on_cancel(self, update, context) -> None:
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        if await self.admit(chat_id, user_id) is not None:
+            await self.relay(chat_id, user_id, "/cancel")
+
+    async def on_text(self, update, context) -> None:
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        if await self.admit(chat_id, user_id) is not None:
+            await self.relay(chat_id, user_id, update.effective_message.text)
+
+    async def on_unknown_command(self, update, context) -> None:
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        if await self.admit(chat_id, user_id) is not None:
+            await self.say(chat_id, UNKNOWN_COMMAND)
+
+    async def on_not_text(self, update, context) -> None:
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        if await self.admit(chat_id, user_id) is not None:
+            await self.say(chat_id, TEXT_ONLY)
+
+    async def on_button(self, update, context) -> None:
+        from telegram.constants import ChatType
+        from telegram.error import BadRequest
+
+        query = update.callback_query
+        message = query.message
+        if message is None or message.chat.type != ChatType.PRIVATE:
+            return await self._api(query.answer)
+        chat_id, user_id = message.chat.id, query.from_user.id
+        staff_id = await self.admit(chat_id, user_id)
+        await self._api(query.answer)  # stops the spinner on the button
+        if staff_id is None:
+            return
+        try:  # the choice is made: take the keyboard away so it can't be pressed twice
+            await self._api(query.edit_message_reply_markup, reply_markup=None)
+        except BadRequest:
+            pass  # already removed (a double tap)
+        payload = self.payloads.decode(query.data or "")
+        if not payload:
+            return await self.say(chat_id, EXPIRED_BUTTON)
+        await self.relay(chat_id, user_id, payload)
+
+    async def on_error(self, update, context) -> None:
+        """Log the exception type only (its message could quote what the user wrote), and
+        tell the user to try again, e.g. when the database was briefly unavailable."""
+        from telegram.error import TelegramError
+
+        logger.error("telegram: handling an update failed: %s", type(context.error).__name__)
+        chat = getattr(update, "effective_chat", None)
+        if chat is not None and chat.type == "private" and not isinstance(context.error, TelegramError):
+            try:
+                await self.app.bot.send_message(chat_id=chat.id, text=TRY_AGAIN)
+            except TelegramError:
+                pass
+
+    # running --------------------------------------------------------------------------------
+
+    async def _serve_webhook(self, app):
+        """Telegram POSTs updates to the reverse proxy, which forwards them here (loopback)."""
+        from aiohttp import web
+        from telegram import Update
+
+        secret = self.config.webhook_secret
+
+        async def receive(request: web.Request) -> web.Response:
+            if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+                return web.Response(status=403)
+            try:
+                data = await request.json()
+            except ValueError:
+                return web.Response(status=400)
+            await app.update_queue.put(Update.de_json(data, app.bot))
+            return web.Response(text="ok")
+
+        web_app = web.Application(client_max_size=1024 * 1024)
+        web_app.router.add_post(self.config.webhook_path, receive)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.config.webhook_listen, self.config.webhook_port).start()
+        await self._api(app.bot.set_webhook, url=self.config.webhook_url, secret_token=secret,
+                        allowed_updates=ALLOWED_UPDATES)
+        return runner
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until ``stop`` is set, or SIGINT/SIGTERM."""
+        from telegram import BotCommand
+        from telegram.error import TelegramError
+
+        from bot.channels.telegram_notify import watch_outcomes
+
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread
+        app = self.build_application()
+        await call_with_retry(app.initialize, retries=-1, delay=self.config.retry_delay)  # getMe
+        runner = watcher = None
+        try:
+            try:
+                await self._api(app.bot.set_my_commands, [BotCommand(n, d) for n, d in BOT_COMMANDS])
+            except TelegramError as exc:
+                logger.warning("telegram: could not set the command list (%s)", type(exc).__name__)
+            await app.start()
+            if self.config.webhook_url:
+                runner = await self._serve_webhook(app)
+                mode = "webhook"
+            else:
+                await app.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1,
+                    error_callback=lambda exc: logger.warning("telegram: polling error (%s)", type(exc).__name__),
+                )
+                mode = "polling"
+            if self.config.notify_interval > 0:
+                watcher = asyncio.create_task(watch_outcomes(app.bot, self.config))
+            logger.info("telegram: bridge running (%s) as @%s, relaying to %s",
+                        mode, app.bot.username, self.config.rasa_url)
+            await stop.wait()
+        finally:
+            logger.info("telegram: stopping")
+            if watcher:
+                watcher.cancel()
+            if app.updater and app.updater.running:
+                await app.updater.stop()
+            if runner:
+                await runner.cleanup()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+            await self.rasa.aclose()
+
+
+# --- command line and process management ------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rasa-url", help=f"Rasa server (default $PEERSCOPE_RASA_URL or {DEFAULT_URL})")
+    parser.add_argument("--webhook-url", help="public HTTPS URL for webhook mode (default: polling)")
+    parser.add_argument("--webhook-listen", help="address the webhook server binds (default 127.0.0.1)")
+    parser.add_argument("--webhook-port", type=int, help="port the webhook server binds (default 8443)")
+    parser.add_argument("--rate-limit", type=int, help="messages per user per minute (default 20)")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # python-telegram-bot logs whole updates (message text) at DEBUG.
+    logging.getLogger("telegram").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    configure_logging()
+    config = TelegramConfig.from_env(
+        rasa_url=args.rasa_url, webhook_url=args.webhook_url, webhook_listen=args.webhook_listen,
+        webhook_port=args.webhook_port, rate_limit=args.rate_limit,
+    )
+    try:
+        asyncio.run(TelegramBridge(config).run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def start_bridge_process(rasa_url: str, log_dir: Path | None = None,
+                         env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start the bridge as a child process (the token and settings travel in the
+    environment, never on the command line). Stop it with stop_bridge_process."""
+    from bot.paths import PROJECT_ROOT
+
+    child_env = dict(os.environ)
+    child_env.update(env or {})
+    child_env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + child_env.get("PYTHONPATH", "")
+    if log_dir:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(log_dir / "telegram.log", "ab")
+    else:
+        out = subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.channels.telegram", "--rasa-url", rasa_url],
+        cwd=PROJECT_ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def stop_bridge_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.channels.telegram", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
