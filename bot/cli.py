@@ -16,9 +16,13 @@ import sys
 FEATURE_MODULES = (
     "bot.channels.commands",
     "bot.store.commands",
+    "bot.store.invite_commands",
+    "bot.channels.telegram_commands",
     "bot.knowledge.commands",
     "bot.notes.commands",
     "bot.review_cli",
+    "bot.onboarding.commands",
+    "bot.wrsp.commands",
 )
 
 

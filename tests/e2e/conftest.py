@@ -21,6 +21,8 @@ STAFF = {
     "rest:fran": ("Fran Ortiz", "peer", "family", "rest:sam"),
     "rest:ola": ("Ola Chen", "peer", "adult", None),
     "rest:eve": ("Eve Park", "supervisor", None, None),
+    "rest:fay": ("Fay Moss", "peer", "family", "rest:sam"),
+    "rest:gus": ("Gus Hale", "peer", "family", "rest:sam"),
 }
 
 
