@@ -31,19 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="peerscope",
         description="PeerScope: scope-of-practice answers, note checks, WRSP interviews "
         "and onboarding for peer support staff.",
+        epilog="New here? `peerscope run` starts everything and opens a chat (type \"hi\"). "
+        "Try `peerscope ask \"can I give a client a ride?\"` or `peerscope check-note note.txt`. "
+        "Each command has its own --help.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     eval_parser = sub.add_parser("eval", help="measure accuracy on a labelled file")
     eval_sub = eval_parser.add_subparsers(dest="eval_command", metavar="WHAT")
     eval_parser.set_defaults(func=lambda args: _usage(eval_parser))
     for name in FEATURE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "?"):
-                raise
-            continue
-        module.register(sub, eval_sub)
+        importlib.import_module(name).register(sub, eval_sub)
     return parser
 
 

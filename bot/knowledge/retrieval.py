@@ -34,10 +34,8 @@ class Retriever:
     def __init__(self, sources: dict[str, Source], lemmatiser: Lemmatiser):
         from rank_bm25 import BM25Okapi
 
-        try:
-            from spacy.lang.en.stop_words import STOP_WORDS
-        except ImportError:  # pragma: no cover
-            STOP_WORDS = set()
+        from spacy.lang.en.stop_words import STOP_WORDS
+
         self.stop = set(STOP_WORDS) | DOMAIN_STOP
         self.lem = lemmatiser
         self.passages: list[Passage] = []

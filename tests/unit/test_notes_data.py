@@ -1,0 +1,91 @@
+"""knowledge/note_checks is data: its shape, its phrases and its citations."""
+
+import pytest
+
+from bot.knowledge.sources import Citation, check_citation, load_sources
+from bot.notes.config import CATEGORIES, NoteCheckDataError, load_data
+from bot.notes.patterns import compile_phrase
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_data()
+
+
+def test_every_category_has_a_file_rules_and_text(data):
+    assert set(data.categories) == set(CATEGORIES)
+    for cat in data.categories.values():
+        assert cat.rules and cat.cues
+        assert cat.reason and cat.suggestion and cat.title
+
+
+def test_every_citation_is_verbatim_in_its_source_and_section(data):
+    sources = load_sources()
+    for cat in data.categories.values():
+        for c in cat.citations:
+            err = check_citation(sources, Citation(c["source"], c["section"], c["quote"]))
+            assert err is None, f"{cat.name}: {err}"
+
+
+def test_risk_text_names_the_supervisor_the_reporting_duty_and_988(data):
+    risk = data.categories["risk"]
+    for text in (risk.reason, risk.suggestion):
+        assert "supervisor" in text.lower()
+        assert "988" in text
+    assert "report" in risk.reason.lower()
+    quotes = " ".join(c["quote"] for c in risk.citations)
+    assert "imminent harm" in quotes and "report abuse" in quotes
+
+
+def test_every_phrase_compiles(data):
+    from bot.notes.checker import get_checker
+
+    nlp = get_checker().nlp
+    from bot.notes.components import phrase_tokenizer
+
+    tokenize = phrase_tokenizer(nlp, "")
+    phrases = [p for ps in data.all_cues().values() for p in ps]
+    phrases += [r["phrase"] for r in data.context["rules"]]
+    for phrase in phrases:
+        assert compile_phrase(phrase, data.lists, tokenize), phrase
+
+
+def test_context_blocks_refer_to_known_categories(data):
+    for blocked in data.context["blocks"].values():
+        assert blocked == "all" or set(blocked) <= set(CATEGORIES)
+    # a request by someone else never hides risk language
+    assert "risk" not in data.context["blocks"]["REQUEST"]
+
+
+def _copy_data(tmp_path):
+    import shutil
+
+    from bot.notes.config import default_dir
+
+    target = tmp_path / "note_checks"
+    shutil.copytree(default_dir(), target)
+    return target
+
+
+def test_schema_rejects_unknown_cue_labels(tmp_path):
+    root = _copy_data(tmp_path)
+    path = root / "gifts.yml"
+    path.write_text(path.read_text().replace("match: [ACCEPT]", "match: [NO_SUCH_CUE]"))
+    with pytest.raises(NoteCheckDataError, match="unknown cue label"):
+        load_data(root)
+
+
+def test_schema_rejects_citations_without_section(tmp_path):
+    root = _copy_data(tmp_path)
+    path = root / "legal.yml"
+    path.write_text(path.read_text().replace("    section: Scope of Practice\n", "", 1))
+    with pytest.raises(NoteCheckDataError, match="citation"):
+        load_data(root)
+
+
+def test_schema_rejects_bad_actor_mode(tmp_path):
+    root = _copy_data(tmp_path)
+    path = root / "transport.yml"
+    path.write_text(path.read_text().replace("    actor: any\n", "    actor: somebody\n", 1))
+    with pytest.raises(NoteCheckDataError, match="actor"):
+        load_data(root)
