@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from bot.cli_support import acting, run_as
 
 
 def register(sub, eval_sub) -> None:
     review = sub.add_parser("review", help="supervisors: review flagged notes")
     review_sub = review.add_subparsers(dest="review_command", metavar="ACTION")
     review.set_defaults(func=lambda args: review.print_help() or 2)
-
-    def acting(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
-                            help="your staff id (see `peerscope staff list`)")
-        return parser
 
     acting(review_sub.add_parser("list", help="flagged notes waiting for you, oldest first")).set_defaults(
         func=cmd_list)
@@ -40,15 +36,9 @@ def register(sub, eval_sub) -> None:
 
 
 def _run(args: argparse.Namespace, work) -> int:
-    from bot.store import access, session_scope
     from bot.store.notes import NoteError
 
-    try:
-        with session_scope() as session:
-            return work(session, access.actor(session, args.actor)) or 0
-    except (access.AccessDenied, access.NotFound, NoteError) as exc:
-        print(f"peerscope: {exc}", file=sys.stderr)
-        return 3
+    return run_as(args, work, (NoteError,))
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -29,6 +29,19 @@ def parse_replies(messages: list[dict[str, Any]]) -> list[Reply]:
     ]
 
 
+def webhook_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/webhooks/rest/webhook"
+
+
+def replies_from(response: httpx.Response) -> list[Reply]:
+    """The replies in Rasa's answer; RasaUnavailable for a server error."""
+    if response.status_code >= 500:
+        raise RasaUnavailable(f"HTTP {response.status_code}")
+    if response.status_code >= 400:
+        return [Reply(text=f"(the assistant refused that message: HTTP {response.status_code})")]
+    return parse_replies(response.json())
+
+
 class RestClient:
     def __init__(self, base_url: str = DEFAULT_URL, timeout: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -36,16 +49,10 @@ class RestClient:
 
     def send(self, sender: str, message: str) -> list[Reply]:
         try:
-            response = self._client.post(
-                f"{self.base_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
-            )
+            response = self._client.post(webhook_url(self.base_url), json={"sender": sender, "message": message})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from None
-        if response.status_code >= 500:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            return [Reply(text=f"(the assistant refused that message: HTTP {response.status_code})")]
-        return parse_replies(response.json())
+        return replies_from(response)
 
     def is_ready(self) -> bool:
         try:

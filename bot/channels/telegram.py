@@ -35,7 +35,7 @@ from typing import Any, Awaitable, Callable
 
 import httpx
 
-from bot.channels.rest import DEFAULT_URL, RasaUnavailable, Reply, parse_replies
+from bot.channels.rest import DEFAULT_URL, RasaUnavailable, Reply, replies_from, webhook_url
 from bot.channels.telegram_text import CallbackPayloads, render_replies, split_message
 
 logger = logging.getLogger("peerscope.telegram")
@@ -192,15 +192,10 @@ class AsyncRasa:
 
     async def send(self, sender: str, message: str) -> list[Reply]:
         try:
-            response = await self._client.post(f"{self.base_url}/webhooks/rest/webhook",
-                                               json={"sender": sender, "message": message})
+            response = await self._client.post(webhook_url(self.base_url), json={"sender": sender, "message": message})
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from None
-        if response.status_code >= 500:
-            raise RasaUnavailable(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            return [Reply(text=f"(the assistant refused that message: HTTP {response.status_code})")]
-        return parse_replies(response.json())
+        return replies_from(response)
 
     async def aclose(self) -> None:
         await self._client.aclose()

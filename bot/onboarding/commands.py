@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from bot.cli_support import acting, run_as
 
 
 def register(sub, eval_sub) -> None:
@@ -17,8 +18,7 @@ def register(sub, eval_sub) -> None:
     onboarding.set_defaults(func=lambda args: onboarding.print_help() or 2)
     status = onboarding_sub.add_parser(
         "status", help="module progress and quiz scores: your team's (supervisors) or your own")
-    status.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
-                        help="your staff id (see `peerscope staff list`)")
+    acting(status)
     status.add_argument("--staff", type=int, metavar="ID", help="only this staff member (yourself or a supervisee)")
     status.add_argument("--json", action="store_true", help="print JSON (one object per staff member, in a list)")
     status.set_defaults(func=cmd_status)
@@ -26,19 +26,19 @@ def register(sub, eval_sub) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from bot.onboarding import render, service
-    from bot.store import access, session_scope
     from bot.store.models import Role
 
-    try:
-        with session_scope() as session:
-            actor = access.actor(session, args.actor)
-            if args.staff is not None or actor.role == Role.peer:
-                statuses = [service.status(session, actor, args.staff)]
-            else:
-                statuses = service.team_status(session, actor)
-    except (access.AccessDenied, access.NotFound) as exc:
-        print(f"peerscope: {exc}", file=sys.stderr)
-        return 3
+    statuses = []
+
+    def work(session, actor):
+        if args.staff is not None or actor.role == Role.peer:
+            statuses.append(service.status(session, actor, args.staff))
+        else:
+            statuses.extend(service.team_status(session, actor))
+
+    code = run_as(args, work)
+    if code:
+        return code
     if args.json:
         print(json.dumps([s.to_dict() for s in statuses], ensure_ascii=False, indent=2))
     elif not statuses:

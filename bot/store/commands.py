@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli_support import acting
+
 
 def register(sub, eval_sub) -> None:
     db = sub.add_parser("db", help="database maintenance")
@@ -32,8 +34,7 @@ def register(sub, eval_sub) -> None:
     link.set_defaults(func=cmd_staff_link)
 
     unanswered = sub.add_parser("unanswered", help="questions the policies did not cover (supervisors)")
-    unanswered.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
-                            help="your staff id (supervisor or admin)")
+    acting(unanswered)
     unanswered.add_argument("--limit", type=int, default=50)
     unanswered.set_defaults(func=cmd_unanswered)
 

@@ -11,16 +11,13 @@ import argparse
 import sys
 from datetime import date
 
+from bot.cli_support import acting, run_as
+
 
 def register(sub, eval_sub) -> None:
     wrsp = sub.add_parser("wrsp", help="Wellness and Recovery Service Plans: list, show, export, sign off")
     wrsp_sub = wrsp.add_subparsers(dest="wrsp_command", metavar="ACTION")
     wrsp.set_defaults(func=lambda args: wrsp.print_help() or 2)
-
-    def acting(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--as", dest="actor", type=int, required=True, metavar="STAFF_ID",
-                            help="your staff id (see `peerscope staff list`)")
-        return parser
 
     listing = acting(wrsp_sub.add_parser("list", help="plans you can see, with their deadlines"))
     listing.add_argument("--due", action="store_true", help="only plans due or overdue")
@@ -39,15 +36,9 @@ def register(sub, eval_sub) -> None:
 
 
 def _run(args: argparse.Namespace, work) -> int:
-    from bot.store import access, session_scope
     from bot.store.wrsp import PlanError
 
-    try:
-        with session_scope() as session:
-            return work(session, access.actor(session, args.actor)) or 0
-    except (access.AccessDenied, access.NotFound, PlanError) as exc:
-        print(f"peerscope: {exc}", file=sys.stderr)
-        return 3
+    return run_as(args, work, (PlanError,))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
