@@ -22,6 +22,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 STAFF, CLIENT, CHILD, OTHER = "staff", "client", "child", "other"
+STAFF_PRONOUNS = frozenset({"i", "we", "me", "myself", "ourselves", "my", "our"})
 MAX_LOOKBACK = 40   # tokens; keeps the checker linear on run-on text
 SUBJECT_WINDOW = 3  # a clause's subject starts within its first tokens
 
@@ -170,11 +171,16 @@ class ActorIndex:
                 k -= 1
                 if x.kind not in ("noun", "obj_pron", "poss_det") or not x.roles:
                     continue
+                if self.lemmas[x.start] in STAFF_PRONOUNS:
+                    continue   # "she/he" never refers back to "I" or "we"
                 j = self._prev_index(x.start, floor)
                 if j >= floor and self.lemmas[j] in self.speech_verbs:
                     continue   # the listener of "told X (that) she ..."
                 return x.roles
-            return last if last is not None else prev_sentence_subject
+            fallback = last if last is not None else prev_sentence_subject
+            if STAFF in fallback and (CLIENT in fallback or CHILD in fallback):
+                fallback = fallback - {STAFF}   # "we ... so she could": she is not the writer
+            return fallback
         roles = m.roles
         # coordination: "peer and member", "member and writer"
         if prev in ("and", "&", ",") and j >= clause_start:
@@ -195,6 +201,26 @@ class ActorIndex:
         end = starts[c + 1] if c + 1 < len(starts) else info.end
         return s, c, starts[c], end
 
+    def passive_agent(self, i: int):
+        """Roles of the "by" agent of a passive verb at token i ("were picked up
+        by this writer"), or None when the verb is not passive or names no agent."""
+        s, c, cstart, cend = self.clause_of(i)
+        sent = self.sents[s]
+        if not any(self.lemmas[k] in self.be for k in range(max(sent.start, i - 2), i)):
+            return None
+        for k in range(i + 1, min(sent.end, i + 12)):
+            if self.lemmas[k] == "by":
+                return self._agent_at(k + 1)
+        return None
+
+    def _agent_at(self, i: int):
+        """Roles of the person named at token i ("by her son": the son)."""
+        m = self._mention_at(i)
+        if m is not None and m.kind == "poss_det":
+            head = self._mention_at(m.end)
+            return head.roles if head is not None else None
+        return m.roles if m is not None else None
+
     def doer(self, i: int) -> tuple[frozenset, frozenset | None]:
         """Roles of whoever does the action at token i, and (when that doer is
         the object of "helped/asked X to") the roles of the helper."""
@@ -206,9 +232,9 @@ class ActorIndex:
         if any(self.lemmas[k] in self.be for k in range(max(cstart, i - 2), i)):
             for k in range(i + 1, min(cend, i + 10)):
                 if self.lemmas[k] == "by":
-                    m = self._mention_at(k + 1)
-                    if m is not None:
-                        return m.roles, None
+                    roles = self._agent_at(k + 1)
+                    if roles is not None:
+                        return roles, None
                     break
         k = bisect_right(self._mention_starts, i - 1) - 1
         while k >= 0 and self.mentions[k].start >= cstart and i - self.mentions[k].start <= MAX_LOOKBACK:

@@ -176,12 +176,14 @@ class ActorTagger:
         self.subj = set(self.lists.get("SUBJ_PRONOUN", ()))
         self.obj = set(self.lists.get("OBJ_PRONOUN", ()))
         self.rel = set(self.lists.get("REL_PRONOUN", ()))
+        self.names = NameFinder(data.lexicon, self.lists, self.breaks)
 
     def __call__(self, doc: Doc) -> Doc:
         cues = doc._.ps_cues
         raw = [(s, e, lab) for lab in ("@staff", "@ambiguous_peer", "@client", "@child", "@other")
                for (s, e) in cues.get(lab, ())]
         chosen = _longest_non_overlapping(raw)
+        chosen, name_spans = self.names(doc, chosen)
         has_client = any(lab == "@client" for _, _, lab in chosen)
         has_staff = any(lab == "@staff" for _, _, lab in chosen)
         peer_role = STAFF if (has_client or not has_staff) else CLIENT
@@ -189,7 +191,7 @@ class ActorTagger:
         n = len(doc)
         mentions: list[Mention] = []
         covered = set()
-        for s, e, lab in chosen:
+        for s, e, lab in chosen + name_spans:
             role = peer_role if lab == "@ambiguous_peer" else self.ROLE[lab]
             roles = frozenset({STAFF, CLIENT}) if lem[s] == "we" and e - s == 1 else frozenset({role})
             poss = e < n and lem[e] == "'s"
@@ -226,6 +228,17 @@ class ActorTagger:
         cues = doc._.ps_cues
         for key in DERIVED:
             cues[key] = []
+        lemmas = index.lemmas
+        # "with Tom", "alongside grandma", "for Gloria": any person served named
+        # after these words counts, not only the phrases listed in the cues
+        derived_preps = (("WITH_CLIENT", ("with", "alongside", "beside")), ("errands:FOR_PERSON", ("for",)))
+        for label, preps in derived_preps:
+            spans = list(cues.get(label, ()))
+            for m in index.mentions:
+                if (m.kind == "noun" and not m.possessive and m.start > 0 and STAFF not in m.roles
+                        and (CLIENT in m.roles or CHILD in m.roles) and lemmas[m.start - 1] in preps):
+                    spans.append((m.start - 1, m.end))
+            cues[label] = sorted(set(spans))
         for m in index.mentions:
             span = (m.start, m.end + (1 if m.possessive and m.kind != "poss_det" else 0))
             if m.kind == "rel":
@@ -260,6 +273,109 @@ class ActorTagger:
             cues[key].sort()
 
 
+class NameFinder:
+    """Plain first names as people ("brought Tom to ...", "Maria's door").
+
+    A capitalised word is a name only when its context says so (see `names` in
+    lexicon.yml): followed by "'s", right after a person-taking word, or a
+    clause's subject followed by a verb from the list. Other occurrences of a
+    name found that way are names too. A name right after a title or a person
+    word ("Ms. Ortiz", "her son Caleb") extends that mention instead.
+    """
+
+    CLAUSE_OPENERS = frozenset("and but so then when because after before while since once , ; : ( - – —".split())
+
+    def __init__(self, lexicon: dict, lists: dict, breaks: dict):
+        cfg = lexicon.get("names") or {}
+        self.role = {"client": "@client", "child": "@child", "other": "@other"}[cfg.get("role", "client")]
+        self.not_names = {str(w).lower() for w in lexicon.get("not_names") or ()}
+        self.before = set(cfg.get("before") or ()) | set(lists.get("HELP_VERB", ())) \
+            | set(lists.get("OBJECT_VERB", ())) | set(lists.get("SPEECH_VERB", ())) | {"up", "off"}
+        self.after = set(cfg.get("after") or ())
+        self.org_heads = {str(w).lower() for w in cfg.get("org_heads") or ()}
+        self.openers = self.CLAUSE_OPENERS | set(breaks.get("words", ()))
+        self.table = _lookup_table()
+
+    def _word(self, text: str) -> bool:
+        if len(text) < 2 or not text.isalpha() or not text[0].isupper() or not text[1:].islower():
+            return False
+        low = text.lower()
+        if low in self.not_names:
+            return False
+        lemma = self.table.get(low)
+        return not (lemma and lemma != low and low.endswith(("ed", "ing")))
+
+    def _inflected(self, text: str) -> bool:
+        low = text.lower()
+        lemma = self.table.get(low)
+        return bool(lemma) and lemma != low
+
+    def __call__(self, doc: Doc, chosen: list):
+        n = len(doc)
+        if not n:
+            return chosen, []
+        texts = [t.text for t in doc]
+        lem = [t.lemma_ for t in doc]
+        starts = [t.is_sent_start for t in doc]
+        owner = {}
+        for k, (s, e, lab) in enumerate(chosen):
+            for i in range(s, e):
+                owner[i] = k
+        runs = []
+        i = 0
+        while i < n:
+            if i in owner or not self._word(texts[i]) or (starts[i] and self._inflected(texts[i])):
+                i += 1     # "Brought Tom ...": a sentence-initial verb form is no name
+                continue
+            j = i + 1
+            while j < n and j not in owner and self._word(texts[j]) and not starts[j]:
+                j += 1
+            runs.append((i, j))
+            i = j
+        if not runs:
+            return chosen, []
+        extend = {}
+        found: set[str] = set()
+        accepted = []
+        for i, j in runs:
+            words = [texts[k].lower() for k in range(i, j)]
+            if any(w in self.org_heads for w in words):
+                continue
+            p = i - 1
+            if j - i > 1 and not (p >= 0 and p in owner and chosen[owner[p]][1] == i):
+                continue   # "Rite Aid", "Trader Joe's": several capitalised words name a place
+            if p >= 0 and not starts[i] and texts[p][:1].isupper() and texts[p].isalpha() and p not in owner \
+                    and not starts[p]:
+                continue   # inside a longer proper noun ("Rite Aid", "Trader Joe")
+            nxt = lem[j] if j < n else ""
+            prev = lem[p] if p >= 0 and not starts[i] else ""
+            ok = False
+            if p >= 0 and p in owner and not starts[i] and chosen[owner[p]][1] == i \
+                    and chosen[owner[p]][2] != "@staff":
+                extend[owner[p]] = j          # "Ms. Ortiz", "her son Caleb"
+                continue
+            if nxt == "'s":
+                ok = True
+            elif prev in self.before:
+                if prev in ("and", "&"):
+                    ok = p - 1 >= 0 and (p - 1 in owner or any(a[1] == p for a in accepted))
+                else:
+                    ok = True
+            elif (starts[i] or prev in self.openers or (p >= 0 and doc[p].is_punct)) and nxt in self.after:
+                ok = True
+            if ok:
+                accepted.append((i, j))
+                found.add(" ".join(words))
+        if found:
+            taken = {a[0] for a in accepted}
+            for i, j in runs:
+                if i not in taken and " ".join(texts[k].lower() for k in range(i, j)) in found:
+                    accepted.append((i, j))
+        if extend:
+            chosen = [(s, extend.get(k, e), lab) for k, (s, e, lab) in enumerate(chosen)]
+        return chosen, [(i, j, self.role) for i, j in sorted(accepted)]
+
+
 @Language.factory("peerscope_actors", default_config={"data_dir": ""})
 def make_actors(nlp: Language, name: str, data_dir: str):
     return ActorTagger(nlp, data_dir)
@@ -275,6 +391,7 @@ class RuleEngine:
         self.rules = [r for cat in data.categories.values() for r in cat.rules]
         # a rule's own category cues are stored as "<category>:<LABEL>"
         self.local = {cat.name: set(cat.cues) for cat in data.categories.values()}
+        self.be = set(data.lists.get("BE", ())) | {"be"}
 
     @staticmethod
     def _first_at_or_after(spans, pos):
@@ -327,10 +444,88 @@ class RuleEngine:
                 self._any_in(cues.get("STAFF_POSS", []), cstart, cend)
         return False
 
+    def _forward(self, rule, lab, cues, index, a_start, a_end):
+        """The rule's cues in order from the anchor: (start, end, doer_at) or None."""
+        s, c, cstart, cend = index.clause_of(a_start)
+        sent = index.sents[s]
+        end = a_end
+        doer_at = a_start
+        for pos, label in enumerate(rule.match[1:], 1):
+            nxt = self._first_at_or_after(cues.get(lab(label), []), end if end > a_start else a_start)
+            if nxt is None or nxt[0] >= sent.end:
+                return None
+            limit = (end + rule.gap) if rule.gap is not None else cend
+            if nxt[0] > limit:
+                return None
+            end = max(end, nxt[1])
+            if pos == rule.anchor:
+                doer_at = nxt[0]
+        end = min(end, sent.end) if end > a_start else a_end
+        return a_start, end, doer_at
+
+    def _passive(self, rule, lab, cues, index, a_start, a_end):
+        """The same cues in passive order: "<X...> was/were/got <VERB> by <staff>".
+        Returns (start, end) of the target, or None. The agent is checked by the caller."""
+        lemmas = index.lemmas
+        s, c, cstart, cend = index.clause_of(a_start)
+        sent = index.sents[s]
+        be = next((k for k in range(max(sent.start, a_start - 2), a_start) if lemmas[k] in self.be), None)
+        if be is None:
+            return None
+        gap = rule.gap if rule.gap is not None else 6
+        objects = rule.match[1:]
+        # the first `split` cues come before "was <verb>", the rest after the verb:
+        # "member's forms were dropped off by writer", "member was dropped off at ... by PSS"
+        for split in range(len(objects), 0, -1):
+            limit = start = be
+            ok = True
+            for label in reversed(objects[:split]):
+                spans = cues.get(lab(label), [])
+                k = bisect_left(spans, (limit + 1, -1)) - 1
+                while k >= 0 and spans[k][1] > limit:
+                    k -= 1
+                if k < 0 or spans[k][0] < sent.start or limit - spans[k][1] > gap:
+                    ok = False
+                    break
+                start = limit = spans[k][0]
+            if not ok:
+                continue
+            end = a_end
+            for label in objects[split:]:
+                nxt = self._first_at_or_after(cues.get(lab(label), []), end)
+                if nxt is None or nxt[0] >= sent.end or nxt[0] > end + gap:
+                    ok = False
+                    break
+                end = nxt[1]
+            if ok:
+                return start, end
+        return None
+
+    def _accept(self, rule, lab, cues, index, doc, a_start, end, sent):
+        """requires / unless checks for one candidate."""
+        lemmas = index.lemmas
+        if rule.requires:
+            rs, re_ = self._scope(index, rule.requires_scope, a_start, end, doc)
+            if not all(self._any_in(cues.get(lab(x), []), rs, re_) for x in rule.requires):
+                return False
+        if rule.unless and not (rule.force and any(
+                self._any_in(cues.get(lab(x), []), sent.start, sent.end) for x in rule.force)):
+            for item in rule.unless:
+                x, _, scope = item.partition("@")   # "EMPLOY@sentence": own scope
+                scope = scope or rule.unless_scope
+                us, ue = self._scope(index, scope, a_start, end, doc)
+                for (u0, u1) in cues.get(lab(x), []):
+                    if scope == "overlap":
+                        if u0 < ue and u1 > us:
+                            return False
+                        continue
+                    if us <= u0 < ue and not self._negated_before(lemmas, u0, us):
+                        return False
+        return True
+
     def __call__(self, doc: Doc) -> Doc:
         cues = doc._.ps_cues
         index: ActorIndex = doc._.ps_actors
-        lemmas = index.lemmas
         targets, meta = [], []
         seen = set()
         for rule in self.rules:
@@ -341,56 +536,29 @@ class RuleEngine:
             for a_start, a_end in anchors:
                 if a_start == last_anchor:
                     continue   # several lengths of the same cue: keep the first
-                s, c, cstart, cend = index.clause_of(a_start)
-                sent = index.sents[s]
-                end = a_end
-                ok = True
-                doer_at = a_start
-                for pos, label in enumerate(rule.match[1:], 1):
-                    nxt = self._first_at_or_after(cues.get(lab(label), []), end if end > a_start else a_start)
-                    if nxt is None or nxt[0] >= sent.end:
-                        ok = False
-                        break
-                    limit = (end + rule.gap) if rule.gap is not None else cend
-                    if nxt[0] > limit:
-                        ok = False
-                        break
-                    end = max(end, nxt[1])
-                    if pos == rule.anchor:
-                        doer_at = nxt[0]
-                if not ok:
-                    continue
-                end = min(end, sent.end) if end > a_start else a_end
-                if not self._actor_ok(rule, index, doer_at, cues, local):
-                    continue
-                if rule.requires:
-                    rs, re_ = self._scope(index, rule.requires_scope, a_start, end, doc)
-                    if not all(self._any_in(cues.get(lab(x), []), rs, re_) for x in rule.requires):
+                sent = index.sents[index.sentence_of(a_start)]
+                hit = self._forward(rule, lab, cues, index, a_start, a_end)
+                t_start = a_start
+                if hit is not None:
+                    _, end, doer_at = hit
+                    if not self._actor_ok(rule, index, doer_at, cues, local):
+                        hit = None
+                if hit is None and rule.passive and len(rule.match) > 1:
+                    p = self._passive(rule, lab, cues, index, a_start, a_end)
+                    agent = index.passive_agent(a_start) if p else None
+                    if agent is None or STAFF not in agent:
                         continue
-                if rule.unless and not (rule.force and any(
-                        self._any_in(cues.get(lab(x), []), sent.start, sent.end) for x in rule.force)):
-                    us, ue = self._scope(index, rule.unless_scope, a_start, end, doc)
-                    blocked = False
-                    for x in rule.unless:
-                        for (u0, u1) in cues.get(lab(x), []):
-                            if rule.unless_scope == "overlap":
-                                if u0 < ue and u1 > us:
-                                    blocked = True
-                                    break
-                                continue
-                            if us <= u0 < ue and not self._negated_before(lemmas, u0, us):
-                                blocked = True
-                                break
-                        if blocked:
-                            break
-                    if blocked:
-                        continue
-                key = (rule.category, a_start, end)
+                    t_start, end = p
+                elif hit is None:
+                    continue
+                if not self._accept(rule, lab, cues, index, doc, a_start, end, sent):
+                    continue
+                key = (rule.category, t_start, end)
                 if key in seen:
                     continue
                 seen.add(key)
                 last_anchor = a_start
-                targets.append(Span(doc, a_start, end, label=rule.category))
+                targets.append(Span(doc, t_start, end, label=rule.category))
                 meta.append(rule.id)
         doc.spans[TARGETS] = targets
         doc._.ps_meta = meta

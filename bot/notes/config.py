@@ -56,6 +56,7 @@ class Rule:
     force: tuple[str, ...] = ()
     helped_counts: bool = False
     anchor: int = 0
+    passive: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,13 +111,18 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
 def _parse_rule(raw: Any, category: str, where: str, known: set[str]) -> Rule:
     _require(isinstance(raw, dict), where, "a rule must be a mapping")
     allowed = {"id", "match", "gap", "actor", "requires", "requires_scope", "unless",
-               "unless_scope", "force", "helped_counts", "anchor"}
+               "unless_scope", "force", "helped_counts", "anchor", "passive"}
     extra = set(raw) - allowed
     _require(not extra, where, f"unknown rule fields {sorted(extra)}")
     _require(isinstance(raw.get("id"), str) and raw["id"], where, "rule needs an id")
     where = f"{where} ({raw['id']})"
     match = _str_list(raw.get("match"), f"{where} match")
-    labels = list(match) + list(raw.get("requires") or []) + list(raw.get("unless") or []) \
+    unless_labels = []
+    for item in raw.get("unless") or []:
+        label, _, scope = str(item).partition("@")
+        _require(not scope or scope in SCOPES, where, f"unless {item!r}: scope must be one of {SCOPES}")
+        unless_labels.append(label)
+    labels = list(match) + list(raw.get("requires") or []) + unless_labels \
         + list(raw.get("force") or [])
     for label in labels:
         _require(label in known, where, f"unknown cue label {label!r}")
@@ -142,6 +148,7 @@ def _parse_rule(raw: Any, category: str, where: str, known: set[str]) -> Rule:
         force=tuple(raw.get("force") or ()),
         helped_counts=bool(raw.get("helped_counts", False)),
         anchor=int(raw.get("anchor", 0)),
+        passive=bool(raw.get("passive", False)),
     )
 
 

@@ -1,0 +1,138 @@
+"""Risk-of-harm detection for any chat message, reusing the note checker.
+
+    from bot.notes.risk import risk_in
+    finding = risk_in("my client said she wants to end it all")
+    if finding:                     # a RiskFinding is truthy, None means no risk
+        finding.about               # "self" | "client" | "unknown"
+        finding.citations           # the risk category's citations (knowledge/note_checks/risk.yml)
+
+Detection is exactly the note checker's ``risk`` category: the same cues, rules,
+negation and context handling from knowledge/note_checks, so an improvement there
+improves chat detection too. Nothing here logs, stores or raises with the text.
+
+``about`` says whose risk the message describes, using the checker's own actor
+index (knowledge/note_checks/lexicon.yml): in chat, "I" is the staff member who
+is writing, and the people they name ("member", "client", "she", "my son") are
+the people they support or their family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SELF, CLIENT, UNKNOWN = "self", "client", "unknown"
+
+
+@dataclass(frozen=True)
+class RiskFinding:
+    about: str                      # self | client | unknown
+    rules: tuple[str, ...]          # ids of the risk rules that fired (never text)
+    citations: tuple[dict, ...]     # {"source", "section", "quote"} from risk.yml
+    reason: str
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def risk_in(text: object, checker=None) -> RiskFinding | None:
+    """The risk finding for ``text``, or None. Never raises on odd input."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if checker is None:
+        from .checker import get_checker
+
+        checker = get_checker()
+    flags = [f for f in checker.check(text) if f.category == "risk"]
+    if not flags:
+        return None
+    doc = checker.nlp(text)
+    flags = _chat_flags(doc, flags)
+    if not flags:
+        return None
+    citations = tuple(flags[0].to_dict()["citations"])
+    return RiskFinding(about=_about(doc, flags), rules=tuple(sorted({f.rule for f in flags})),
+                       citations=citations, reason=flags[0].reason)
+
+
+# Clinical abbreviations that are everyday words in chat ("hi", Spanish "si"): in a chat
+# message they count only when written in capitals ("HI", "SI"). Notes keep the checker's
+# own reading. (Candidate for a `case_sensitive` field in knowledge/note_checks/risk.yml.)
+CHAT_CAPITALS_ONLY = frozenset({"hi", "si"})
+
+
+def _chat_flags(doc, flags) -> list:
+    """Drop the flags raised only by such a word written in lower or title case."""
+    try:
+        from .components import TARGETS
+
+        targets = list(zip(doc.spans.get(TARGETS, []), doc._.ps_meta or []))
+    except Exception:
+        return flags
+    keep = []
+    for flag in flags:
+        spans = [span for span, rule in targets
+                 if span.label_ == "risk" and rule == flag.rule and flag.start <= span.start_char < flag.end]
+        if spans and all(len(span) == 1 and span.text.lower() in CHAT_CAPITALS_ONLY and not span.text.isupper()
+                         for span in spans):
+            continue
+        keep.append(flag)
+    return keep
+
+
+def _about(doc, flags) -> str:
+    """Whose risk: the doer of each risk passage, as the note checker's actor index sees it."""
+    try:
+        from .actors import CHILD, CLIENT as CLIENT_ROLE, OTHER, STAFF
+        from .components import TARGETS
+
+        index = doc._.ps_actors
+        flagged = [(f.start, f.end) for f in flags]
+        others = {CLIENT_ROLE, CHILD, OTHER}
+        found: set[str] = set()
+        for span in doc.spans.get(TARGETS, []):
+            if span.label_ != "risk":
+                continue
+            if not any(s <= span.start_char < e or span.start_char <= s < span.end_char for s, e in flagged):
+                continue
+            sent = index.sents[index.sentence_of(span.start)]
+            found.add(_whose(index, span, sent, others, STAFF))
+        found.discard(UNKNOWN)
+        if CLIENT in found:   # a client at risk needs the supervisor even if "I" appear too
+            return CLIENT
+        if SELF in found:
+            return SELF
+    except Exception:  # the actor index is a refinement; detection already happened
+        pass
+    return UNKNOWN
+
+
+def risk_citations(checker=None) -> tuple[dict, ...]:
+    """The risk category's citations (knowledge/note_checks/risk.yml), as dicts."""
+    if checker is None:
+        from .checker import get_checker
+
+        checker = get_checker()
+    out = []
+    for c in checker.data.categories["risk"].citations:
+        c = c if isinstance(c, dict) else {"source": c.source, "section": c.section, "quote": c.quote}
+        out.append({"source": c["source"], "section": c["section"], "quote": c["quote"]})
+    return tuple(out)
+
+
+def _whose(index, span, sent, others, staff) -> str:
+    """self / client / unknown for one risk passage. In order: the passage's own words
+    ("kill myself" is about the writer, "kill herself" about someone else); a sentence
+    where only "I" is named before the passage ("I wrote goodbye letters to my kids");
+    then anyone named in the sentence ("she said she wants to die")."""
+    in_span = {r for m in index.mentions_in(span.start, span.end) for r in m.roles}
+    if staff in in_span:
+        return SELF
+    before = [m.roles for m in index.mentions_in(sent.start, span.start)]
+    if before and all(staff in roles and not roles & others for roles in before):
+        return SELF
+    named = {r for m in index.mentions_in(sent.start, sent.end) for r in m.roles}
+    if in_span & others or named & others:
+        return CLIENT
+    if staff in named:
+        return SELF
+    return UNKNOWN
