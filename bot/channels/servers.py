@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,13 @@ from bot.paths import PROJECT_ROOT
 
 MODEL_NAME = "peerscope"
 TRAINING_INPUTS = ("config.yml", "domain", "nlu_data")
+
+
+def free_port() -> int:
+    """A free TCP port on loopback (for tests and measurements that run beside a live install)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.channels.servers import ServerSet, model_path
-from tests.pg import free_port
+from bot.channels.servers import ServerSet, free_port, model_path
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.pg import free_port
+from bot.channels.servers import free_port
 
 
 def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):

@@ -13,7 +13,7 @@ from bot.channels.telegram import (NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_br
                                    stop_bridge_process)
 from bot.store import invites, session_scope
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.pg import free_port
+from bot.channels.servers import free_port
 
 TESS, UNLINKED, LATECOMER = 7001, 7002, 7003
 LONG_SECTION_QUESTIONS = ("can I accept a small gift from a family I work with?", "can I lend my client money?",

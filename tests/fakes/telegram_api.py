@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-from tests.pg import free_port
+from bot.channels.servers import free_port
 
 TOKEN = "123456789:TEST-fake-token-for-the-bridge"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "PeerScope", "username": "peerscope_test_bot",
