@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_staff, latest_text, payload
 from bot.knowledge.engine import Answer, get_engine
-from bot.store import unanswered
+from bot.store import session_scope, unanswered
+from bot.store import staff as staff_repo
 
 VERDICT_HEADINGS = {
     "allowed": "✅ Allowed",
@@ -48,6 +49,11 @@ def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_i
         unanswered.record(question, staff_id=staff.id if staff else None, program=program)
     dispatcher.utter_message(text=format_answer(answer))
     dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
+    if staff is not None and staff.program is None and answer.citations:
+        dispatcher.utter_message(
+            text="Which program are you in? I'll put its documents first from now on.",
+            buttons=[{"title": "Adult peer support", "payload": '/set_program{"program": "adult"}'},
+                     {"title": "Family peer support", "payload": '/set_program{"program": "family"}'}])
     return [
         SlotSet("last_rule_id", answer.rule_id),
         SlotSet("last_citations", [c.to_dict() for c in answer.citations]),
@@ -96,4 +102,23 @@ class ActionShowFullSection(Action):
             dispatcher.utter_message(text="I couldn't find that section any more; please ask the question again.")
             return []
         dispatcher.utter_message(text=f"{source.title} — {section.title}\n\n{source.section_text(section)}")
+        return []
+
+
+class ActionSetProgram(Action):
+    """Remember the user's program (asked once, stored on their staff record)."""
+
+    def name(self) -> str:
+        return "action_set_program"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        staff = current_staff(tracker)
+        program = next(tracker.get_latest_entity_values("program"), None)
+        if staff is None or program not in ("adult", "family"):
+            dispatcher.utter_message(text="Say \"I work in adult peer support\" or \"family peer support\".")
+            return []
+        with session_scope() as session:
+            staff_repo.set_program(session, staff.id, program)
+        label = "adult peer support" if program == "adult" else "family peer support"
+        dispatcher.utter_message(text=f"Got it: {label}. Its documents come first in my answers now.")
         return []

@@ -82,6 +82,8 @@ def set_program(session: Session, staff_id: int, program: str) -> Staff:
     if staff is None:
         raise StaffError(f"no staff member #{staff_id}")
     staff.program = Program(program)
+    audit.record(session, "staff.program", actor_id=staff_id, object_type="staff", object_id=staff_id,
+                 detail={"program": staff.program.value})
     return staff
 
 

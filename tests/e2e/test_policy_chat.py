@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.knowledge.sources import check_citation, load_sources, Citation
+from bot.knowledge.sources import Citation, check_citation, load_sources
 from bot.store import session_scope
 from bot.store.models import UnansweredQuestion
 
@@ -47,3 +47,15 @@ def test_a_question_the_policies_do_not_cover_is_logged_for_supervisors(live):
 def test_typos_still_get_an_answer(live):
     answer = _policy_payload(live, live.say("rest:pat", "cn i lend my clent sum money til payday??"))
     assert answer["verdict"] == "not_allowed" and answer["citations"]
+
+
+def test_the_program_is_asked_once_and_remembered(live):
+    from bot.store import staff as staff_repo
+
+    replies = live.say("rest:eve", "how many people can be in a peer support group?")
+    assert "Which program are you in?" in live.texts(replies)
+    assert "family peer support" in live.texts(live.say("rest:eve", '/set_program{"program": "family"}'))
+    with session_scope() as session:
+        assert staff_repo.from_sender(session, "rest:eve").program.value == "family"
+    again = live.say("rest:eve", "how many people can be in a peer support group?")
+    assert "Which program are you in?" not in live.texts(again)
