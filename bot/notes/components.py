@@ -424,6 +424,15 @@ class RuleEngine:
                 return True
         return False
 
+    @staticmethod
+    def _deferred_before(lemmas, start, floor):
+        """An in-scope context put off until later ("cut it in half until he
+        can see Dr. Lin") does not cancel what was done now."""
+        for k in range(max(floor, start - 4), start):
+            if lemmas[k] in ("until", "till", "til"):
+                return True
+        return False
+
     def _actor_ok(self, rule, index, anchor, cues, local):
         if rule.actor == "any":
             return True
@@ -519,7 +528,8 @@ class RuleEngine:
                         if u0 < ue and u1 > us:
                             return False
                         continue
-                    if us <= u0 < ue and not self._negated_before(lemmas, u0, us):
+                    if us <= u0 < ue and not self._negated_before(lemmas, u0, us) \
+                            and not self._deferred_before(lemmas, u0, us):
                         return False
         return True
 
