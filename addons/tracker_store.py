@@ -9,6 +9,7 @@ Before events reach the tracker table, this store redacts:
 
 - user messages sent while one of ``redact_loops`` (endpoints.yml) is the active
   loop: those messages *are* the note, the plan answer or the comment;
+- user messages classified as a risk-of-harm disclosure, in any context;
 - bot messages that an action marked with ``phi=True`` (they quote a note or plan).
 
 The actions have already read the text from the in-memory tracker by the time it is
@@ -27,6 +28,8 @@ from rasa.shared.core.events import ActiveLoop, BotUttered, Event, UserUttered
 from bot.paths import var_dir
 
 REDACTED = "[redacted: stored in PeerScope's database]"
+# A crisis disclosure is health information wherever it is said.
+REDACT_INTENTS = {"risk_disclosure"}
 
 
 def redact_events(events: Iterable[Event], new_from: int, redact_loops: set[str]) -> Iterator[Event]:
@@ -37,7 +40,7 @@ def redact_events(events: Iterable[Event], new_from: int, redact_loops: set[str]
             active_loop = event.name
         if index < new_from:
             continue
-        if isinstance(event, UserUttered) and active_loop in redact_loops:
+        if isinstance(event, UserUttered) and (active_loop in redact_loops or event.intent_name in REDACT_INTENTS):
             event = copy.deepcopy(event)
             event.text = REDACTED
             event.parse_data = {**event.parse_data, "text": REDACTED, "entities": []}

@@ -17,6 +17,7 @@ FEATURE_MODULES = (
     "bot.channels.commands",
     "bot.store.commands",
     "bot.store.invite_commands",
+    "bot.store.safety_commands",
     "bot.channels.telegram_commands",
     "bot.knowledge.commands",
     "bot.notes.commands",

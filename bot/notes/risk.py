@@ -19,6 +19,7 @@ the people they support or their family.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 SELF, CLIENT, UNKNOWN = "self", "client", "unknown"
 
@@ -46,7 +47,7 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     if not flags:
         return None
     doc = checker.nlp(text)
-    flags = _chat_flags(doc, flags)
+    flags = _chat_flags(doc, flags, checker)
     if not flags:
         return None
     citations = tuple(flags[0].to_dict()["citations"])
@@ -60,23 +61,48 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
 CHAT_CAPITALS_ONLY = frozenset({"hi", "si"})
 
 
-def _chat_flags(doc, flags) -> list:
-    """Drop the flags raised only by such a word written in lower or title case."""
+def _chat_flags(doc, flags, checker=None) -> list:
+    """Drop the flags raised only by one word that is not really a risk cue in chat: an
+    abbreviation above written in lower or title case, or a word that is not among the
+    risk cues' own words at all (a lemma-table artefact: "hello" matching "hi")."""
     try:
         from .components import TARGETS
 
         targets = list(zip(doc.spans.get(TARGETS, []), doc._.ps_meta or []))
+        words = _risk_words(checker)
     except Exception:
         return flags
     keep = []
     for flag in flags:
         spans = [span for span, rule in targets
                  if span.label_ == "risk" and rule == flag.rule and flag.start <= span.start_char < flag.end]
-        if spans and all(len(span) == 1 and span.text.lower() in CHAT_CAPITALS_ONLY and not span.text.isupper()
-                         for span in spans):
+        if spans and all(len(span) == 1 and _not_a_cue(span[0], words) for span in spans):
             continue
         keep.append(flag)
     return keep
+
+
+def _not_a_cue(token, words: frozenset) -> bool:
+    low = token.text.lower()
+    if low in CHAT_CAPITALS_ONLY and not token.text.isupper():
+        return True
+    return bool(words) and low not in words and token.lemma_.lower() not in words
+
+
+@lru_cache(maxsize=4)
+def _risk_words_of(data_id: int, cues: tuple) -> frozenset:
+    return frozenset(w.lower() for phrase in cues for part in phrase.split() for w in part.split("|")
+                     if w and w[0].isalnum())
+
+
+def _risk_words(checker) -> frozenset:
+    """Every literal word of the risk cues (knowledge/note_checks/risk.yml)."""
+    if checker is None:
+        return frozenset()
+    cues = checker.data.all_cues()
+    phrases = tuple(p for label, ps in cues.items() if label.startswith("risk:") and label != "risk:IDIOM"
+                    for p in ps)
+    return _risk_words_of(id(checker.data), phrases)
 
 
 def _about(doc, flags) -> str:

@@ -276,3 +276,21 @@ class StaffInvite(Base):
 
     def __repr__(self) -> str:  # never the hash or the name
         return f"<StaffInvite id={self.id} role={self.role.value if self.role else None}>"
+
+
+class RiskAlert(Base):
+    """A risk-of-harm disclosure in chat, for the supervisor. Never the message text:
+    only who was talking, when, and whom it was about. Closed only by a supervisor's
+    acknowledgement."""
+
+    __tablename__ = "risk_alert"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    about = Column(String(10), nullable=False, default="unknown")  # self | client | unknown
+    acknowledged_at = Column(DateTime(timezone=True), nullable=True)
+    acknowledged_by = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<RiskAlert id={self.id} about={self.about}>"

@@ -45,3 +45,10 @@ def test_only_new_events_are_returned_but_the_loop_state_comes_from_all():
     stored = list(redact_events(events, 3, {"note_form"}))
     assert len(stored) == len(events) - 3
     assert stored[0].text == REDACTED  # the loop was opened by an event saved earlier
+
+
+def test_a_risk_disclosure_is_redacted_outside_any_form():
+    said = UserUttered("my client told me she has pills saved up to end it",
+                       intent={"name": "risk_disclosure", "confidence": 1.0})
+    (stored,) = redact_events([said], 0, {"note_form"})
+    assert stored.text == REDACTED and "pills" not in json.dumps(stored.as_dict())

@@ -1,0 +1,92 @@
+"""bot.notes.risk: chat risk detection is the note checker's risk category, and scores
+at target on the labelled files (note-style lines and chat-style lines written blind)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.notes import get_checker
+from bot.notes.evaluate import score_risk
+from bot.notes.risk import RiskFinding, risk_citations, risk_in
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.mark.parametrize("text, about", [
+    ("I want to kill myself", "self"),
+    ("I keep thinking about ending my life", "self"),
+    ("I wrote goodbye letters to my kids", "self"),
+    ("my client told me she wants to kill herself tonight", "client"),
+    ("the person I support said he's going to end it all", "client"),
+    ("I told her I'd call 988 because she said she wants to die", "client"),
+    ("Her dad hits her when he drinks", "client"),
+    ("thinking of ending it", "unknown"),
+])
+def test_finds_risk_and_whom_it_is_about(text, about):
+    finding = risk_in(text)
+    assert isinstance(finding, RiskFinding) and finding
+    assert finding.about == about
+
+
+@pytest.mark.parametrize("text", [
+    "That was a killer workout", "I'm dying to see the game", "no, I'm fine", "check my note",
+    "I'm not suicidal, just exhausted", "", "   ", None, 42, "/risk_fine", "hi", "Hi there", "si",
+])
+def test_no_risk(text):
+    assert risk_in(text) is None
+
+
+def test_same_detection_as_the_note_checker():
+    text = "Member said she is going to end it all this weekend."
+    assert any(f.category == "risk" for f in get_checker().check(text))
+    finding = risk_in(text)
+    assert finding.citations == risk_citations()
+    assert finding.reason == get_checker().data.categories["risk"].reason
+
+
+def test_citations_are_verbatim_and_include_the_reporting_duty():
+    from bot.knowledge.sources import check_citation, load_sources
+
+    sources = load_sources()
+    citations = risk_citations()
+    assert citations and all(check_citation(sources, c) is None for c in citations)
+    assert any("report the risk of imminent harm" in c["quote"] for c in citations)
+
+
+def _score(name: str, chat: bool = False) -> dict:
+    """Notes are scored as `peerscope eval risk` does (the checker); chat lines as the chat
+    detects them (risk_in: the checker, minus "hi"/"si" in lower case)."""
+    with open(DATA / name, encoding="utf-8") as fh:
+        if not chat:
+            return score_risk(get_checker(), fh)
+        counts = {"tp": 0, "fp": 0, "fn": 0, "misses": [], "bad_lines": []}
+        for line in fh:
+            row = json.loads(line)
+            got = risk_in(row["text"]) is not None
+            key = "tp" if got and row["risk"] else "fp" if got else "fn" if row["risk"] else None
+            if key:
+                counts[key] += 1
+            if got != row["risk"]:
+                counts["misses"].append(row["id"])
+        return counts
+
+
+def test_labelled_files_cover_every_kind_of_line():
+    kinds = {json.loads(line).get("kind") for line in open(DATA / "risk_chat_lines.jsonl", encoding="utf-8")}
+    assert {"explicit-self", "explicit-client", "coded-self", "indirect-self", "indirect-client",
+            "negated", "hypothetical", "idiom", "unrelated", "greeting"} <= kinds
+
+
+def test_recall_and_precision_on_target():
+    """Targets: recall >= 0.98, precision >= 0.90 over both labelled files together."""
+    reports = [_score("risk_lines.jsonl"), _score("risk_chat_lines.jsonl", chat=True)]
+    tp = sum(r["tp"] for r in reports)
+    fp = sum(r["fp"] for r in reports)
+    fn = sum(r["fn"] for r in reports)
+    misses = [m for r in reports for m in r["misses"]]
+    assert tp / (tp + fn) >= 0.98, misses
+    assert tp / (tp + fp) >= 0.90, misses
+    assert all(not r["bad_lines"] for r in reports)
