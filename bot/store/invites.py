@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import audit
 from bot.store import staff as staff_repo
-from bot.store.models import Program, Role, Staff, StaffInvite, utcnow
+from bot.store.models import Staff, StaffInvite, utcnow
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -92,17 +92,9 @@ def create(
         role_value, program_value, supervisor_id = member.role, member.program, member.supervisor_id
     else:
         try:
-            role_value = Role(role)
-        except ValueError:
-            raise InviteError(f"role must be one of: {', '.join(r.value for r in Role)}") from None
-        try:
-            program_value = Program(program) if program else None
-        except ValueError:
-            raise InviteError(f"program must be one of: {', '.join(p.value for p in Program)}") from None
-        if supervisor_id is not None:
-            supervisor = session.get(Staff, supervisor_id)
-            if supervisor is None or supervisor.role not in (Role.supervisor, Role.admin):
-                raise InviteError(f"staff #{supervisor_id} is not a supervisor")
+            role_value, program_value = staff_repo.check_profile(session, role, program, supervisor_id)
+        except staff_repo.StaffError as exc:
+            raise InviteError(str(exc)) from None
     name = " ".join((name or "").split()) or None
     if name and len(name) > 200:
         raise InviteError("the name is longer than 200 characters")

@@ -13,6 +13,24 @@ class StaffError(ValueError):
     """A staff operation that cannot be done as asked; the message is safe to show."""
 
 
+def check_profile(session: Session, role: str, program: str | None,
+                  supervisor_id: int | None) -> tuple[Role, Program | None]:
+    """The role and program as enums, after checking them and the supervisor; StaffError if not valid."""
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise StaffError(f"role must be one of: {', '.join(r.value for r in Role)}") from None
+    try:
+        program_value = Program(program) if program else None
+    except ValueError:
+        raise StaffError(f"program must be one of: {', '.join(p.value for p in Program)}") from None
+    if supervisor_id is not None:
+        supervisor = session.get(Staff, supervisor_id)
+        if supervisor is None or supervisor.role not in (Role.supervisor, Role.admin):
+            raise StaffError(f"staff #{supervisor_id} is not a supervisor")
+    return role_value, program_value
+
+
 def add(
     session: Session,
     name: str,
@@ -26,18 +44,7 @@ def add(
         raise StaffError("a staff member needs a name")
     if len(name) > 200:
         raise StaffError("the name is longer than 200 characters")
-    try:
-        role_value = Role(role)
-    except ValueError:
-        raise StaffError(f"role must be one of: {', '.join(r.value for r in Role)}") from None
-    try:
-        program_value = Program(program) if program else None
-    except ValueError:
-        raise StaffError(f"program must be one of: {', '.join(p.value for p in Program)}") from None
-    if supervisor_id is not None:
-        supervisor = session.get(Staff, supervisor_id)
-        if supervisor is None or supervisor.role not in (Role.supervisor, Role.admin):
-            raise StaffError(f"staff #{supervisor_id} is not a supervisor")
+    role_value, program_value = check_profile(session, role, program, supervisor_id)
     staff = Staff(name=name, role=role_value, program=program_value, supervisor_id=supervisor_id)
     session.add(staff)
     session.flush()
