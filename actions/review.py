@@ -68,37 +68,46 @@ class ActionReviewQueue(Action):
         return [SlotSet("review_note_id", None)]
 
 
-def _show_note(dispatcher: CollectingDispatcher, reviewer_id: int, note_id: int) -> None:
+def _show_note(dispatcher: CollectingDispatcher, reader_id: int, note_id: int, can_decide: bool) -> None:
+    """The note with its flags, for anyone the access check lets read it (the read is
+    audited, and so is a refusal); decision buttons only for a reviewer."""
     with session_scope() as session:
-        note = note_repo.read(session, session.get(Staff, reviewer_id), note_id)
+        note = note_repo.read(session, session.get(Staff, reader_id), note_id)
         lines = [f"Note #{note.id} by {note.author.name}:", note.text, "", "Flags:"]
-        buttons = []
         for n, flag in enumerate(note.flags, 1):
             lines.append(f"{flag_summary(n, flag, note.text)} [{flag.status.value}]")
             lines.append(f"   Why: {flag.reason}")
-            buttons.append({"title": f"Confirm {n}",
-                            "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "confirm"}}'})
-            buttons.append({"title": f"Dismiss {n}",
-                            "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "dismiss"}}'})
-    buttons += [{"title": "Approve note", "payload": "/note_approve"},
-                {"title": "Return with a comment", "payload": "/note_return"}]
+        flag_count = len(note.flags)
+        can_decide = can_decide and note.author_id != reader_id
+    buttons = []
+    if can_decide:
+        for n in range(1, flag_count + 1):
+            buttons += [{"title": f"{word.capitalize()} {n}",
+                         "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "{word}"}}'}
+                        for word in ("confirm", "dismiss")]
+        buttons += [{"title": "Approve note", "payload": "/note_approve"},
+                    {"title": "Return with a comment", "payload": "/note_return"}]
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons, phi=True)
 
 
 class ActionReviewOpen(Action):
+    """Open a note by id: its author, their supervisor and admins may; anyone else is
+    refused, and the attempt is in the audit log."""
+
     def name(self) -> str:
         return "action_review_open"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = _reviewer(tracker, dispatcher)
+        staff = current_staff(tracker)
         note_id = tracker.get_slot("review_note_id")
         if staff is None:
+            dispatcher.utter_message(text=NOT_A_SUPERVISOR)
             return []
         if note_id is None:
             dispatcher.utter_message(text="Which note? Say \"review queue\" to see the list.")
             return []
         try:
-            _show_note(dispatcher, staff.id, int(note_id))
+            _show_note(dispatcher, staff.id, int(note_id), can_decide=staff.is_supervisor)
         except (NotFound, AccessDenied) as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("review_note_id", None)]

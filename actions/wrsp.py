@@ -96,7 +96,7 @@ class ActionWrspStart(Action):
             refs = ", ".join(f"{p.client_ref} (#{p.id})" for p in open_plans[:5])
         if open_plans:
             dispatcher.utter_message(text=f"You also have plans in progress: {refs}. "
-                                          "Say \"resume my plan\" to continue one instead.")
+                                          "Say \"resume my plan\" to continue one instead.", phi=True)
         dispatcher.utter_message(text="Let's build a new Wellness and Recovery Service Plan together with the person "
                                       "you support. Every answer is saved as you go; say \"pause\" any time, "
                                       "\"skip\" to come back to a question, or \"go back\".")
@@ -117,6 +117,13 @@ class ActionWrspResume(Action):
         if ref is None:
             match = re.search(r"\bfor\s+([\w.\-]{1,20})\W*$", latest_text(tracker))
             ref = match.group(1) if match else None
+        try:
+            return self._resume(dispatcher, staff, ref, wanted_id)
+        except (AccessDenied, NotFound) as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("wrsp_answer", "idle")]
+
+    def _resume(self, dispatcher: CollectingDispatcher, staff, ref: str | None, wanted_id: str | None) -> list:
         with session_scope() as session:
             member = _member(session, staff)
             if ref:
@@ -124,20 +131,21 @@ class ActionWrspResume(Action):
             else:
                 plans = store.plans_in_progress(session, member)
             if wanted_id and str(wanted_id).isdigit():
+                store.read_plan(session, member, int(wanted_id))  # audited; AccessDenied for others' plans
                 plans = [p for p in plans if p.id == int(wanted_id)]
             if not plans:
                 dispatcher.utter_message(text="I found no plan in progress" + (f" for {ref}" if ref else "")
-                                         + ". Say \"start a WRSP\" to begin one.")
+                                         + ". Say \"start a WRSP\" to begin one.", phi=True)
                 return [SlotSet("wrsp_answer", "idle")]
             if len(plans) > 1:
                 dispatcher.utter_message(text="Which plan?", buttons=[
                     {"title": f"{p.client_ref} (#{p.id})", "payload": f'/wrsp_resume{{"plan_id": "{p.id}"}}'}
-                    for p in plans[:8]])
+                    for p in plans[:8]], phi=True)
                 return [SlotSet("wrsp_answer", "idle")]
             plan = plans[0]
             interview = flow.interview(session, member, plan.id)
             dispatcher.utter_message(text=f"Resuming the plan for {plan.client_ref} (#{plan.id}): "
-                                          f"{interview.progress().summary()}.")
+                                          f"{interview.progress().summary()}.", phi=True)
         return [SlotSet("wrsp_plan_id", float(plan.id)), *_next_events(interview, [])]
 
 
@@ -278,7 +286,7 @@ class ValidateWrspForm(Action):
             plan = flow.start(session, member, text)
             plan_id = plan.id
             events.append(SlotSet("wrsp_plan_id", float(plan_id)))
-            dispatcher.utter_message(text=f"Started plan #{plan_id} for {plan.client_ref}.")
+            dispatcher.utter_message(text=f"Started plan #{plan_id} for {plan.client_ref}.", phi=True)
             interview = flow.interview(session, member, plan_id, skipped)
             return events + _next_events(interview, skipped)
         step = interview.step(field)
@@ -374,7 +382,7 @@ class ActionWrspDue(Action):
             return []
         lines = ["Plans due or overdue, soonest first:"]
         lines += [f"#{pid} {ref} ({owner}): {message}" for pid, ref, owner, message in rows]
-        dispatcher.utter_message(text="\n".join(lines))
+        dispatcher.utter_message(text="\n".join(lines), phi=True)
         return []
 
 
@@ -396,7 +404,7 @@ class ActionWrspSignoff(Action):
                 plan = store.sign_off(session, _member(session, staff), int(plan_id))
                 owner_id, number = plan.owner_id, plan.id
                 dispatcher.utter_message(text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
-                                              "A later review will create a new version.")
+                                              "A later review will create a new version.", phi=True)
         except (AccessDenied, NotFound, store.PlanError) as exc:
             dispatcher.utter_message(text=str(exc))
             return []

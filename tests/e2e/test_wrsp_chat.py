@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sqlite3
+
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.store import session_scope
 from bot.store import wrsp as store
-from bot.store.models import WrspPlan
+from bot.store.models import AuditLog, WrspPlan
 from bot.wrsp.interview import Interview
 
 
@@ -110,9 +114,24 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
                 assert item in exported, field
     assert json.loads(exported)["signoff"]["name"] == "Sam Reyes"
 
-    # another peer can't export it (refused), the PDF is a PDF
+    # plan answers are in PeerScope's tables, and none of their text is in Rasa's tracker store
+    tracker_db = os.environ["PEERSCOPE_TRACKER_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(tracker_db) as conn:
+        stored = "\n".join(row[0] for row in conn.execute("select data from events"))
+    typed = [item for value in answers.values() for item in (value if isinstance(value, list) else [value])
+             if isinstance(item, str) and ("text for" in item or item.startswith(("first ", "second ", "third ")))]
+    assert len(typed) > 20
+    assert not [item for item in typed if item in stored]
+
+    # another peer can't open it in chat or export it: refused, and the attempts are audited
+    refused = live.texts(live.say("rest:ola", f'/wrsp_resume{{"plan_id": "{plan_id}"}}'))
+    assert "access" in refused and "J.D." not in refused
     assert main(["wrsp", "export", str(plan_id), "--as", str(live.staff_ids["rest:ola"])]) != 0
     pdf = tmp_path / "plan.pdf"
     assert main(["wrsp", "export", str(plan_id), "--format", "pdf", "--output", str(pdf),
                  "--as", str(live.staff_ids["rest:sam"])]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
+    with session_scope() as session:
+        denied = session.scalars(select(AuditLog.actor_id).where(
+            AuditLog.object_type == "wrsp_plan", AuditLog.object_id == plan_id, AuditLog.outcome == "denied")).all()
+    assert denied and set(denied) == {live.staff_ids["rest:ola"]}
