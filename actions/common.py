@@ -38,6 +38,13 @@ def current_staff(tracker: Tracker) -> CurrentStaff | None:
         )
 
 
+def staff_row(session, staff: CurrentStaff):
+    """The database row for the current staff member, in ``session``."""
+    from bot.store.models import Staff
+
+    return session.get(Staff, staff.id)
+
+
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 

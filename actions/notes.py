@@ -13,11 +13,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CurrentStaff, current_staff, latest_text, message_inside_loop, payload
+from actions.common import current_staff, latest_text, message_inside_loop, payload, staff_row
 from bot.store import notes as note_repo
 from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
-from bot.store.models import Staff
 from bot.textlimits import MAX_MESSAGE_CHARS
 
 CATEGORY_LABELS = {
@@ -52,9 +51,6 @@ def flag_summary(number: int, flag: Any, text: str) -> str:
         excerpt = excerpt[:157] + "..."
     return f"{number}. {CATEGORY_LABELS.get(flag.category, flag.category)}: \"{excerpt}\""
 
-
-def _staff_row(session, staff: CurrentStaff) -> Staff:
-    return session.get(Staff, staff.id)
 
 
 class ActionNotePrepare(Action):
@@ -101,7 +97,7 @@ class ValidateNoteForm(FormValidationAction):
         mode = tracker.get_slot("note_mode") or "new"
         note_id = tracker.get_slot("note_id")
         with session_scope() as session:
-            author = _staff_row(session, staff)
+            author = staff_row(session, staff)
             if mode == "new" or note_id is None:
                 full_text, target = text, None
             else:
@@ -132,7 +128,7 @@ class ActionNoteChecked(Action):
         if staff is None or not note_id or not tracker.get_slot("note_received"):
             return [SlotSet("note_received", None), SlotSet("note_id", None)]
         with session_scope() as session:
-            note = note_repo.read(session, _staff_row(session, staff), int(note_id))
+            note = note_repo.read(session, staff_row(session, staff), int(note_id))
             flags = list(note.flags)
             if not flags:
                 dispatcher.utter_message(
@@ -166,7 +162,7 @@ class ActionNoteDetails(Action):
             dispatcher.utter_message(text="Check a note first, then ask for the details of a flag.")
             return []
         with session_scope() as session:
-            note = note_repo.read(session, _staff_row(session, staff), int(note_id))
+            note = note_repo.read(session, staff_row(session, staff), int(note_id))
             if not 1 <= number <= len(note.flags):
                 dispatcher.utter_message(text=f"Note #{note.id} has {len(note.flags)} flag(s).")
                 return []
@@ -202,7 +198,7 @@ def _finish(dispatcher: CollectingDispatcher, tracker: Tracker, submit: bool) ->
         return []
     try:
         with session_scope() as session:
-            author = _staff_row(session, staff)
+            author = staff_row(session, staff)
             if submit:
                 note = note_repo.submit(session, author, int(note_id))
                 if note.flags:

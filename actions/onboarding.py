@@ -11,11 +11,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff
+from actions.common import current_staff, staff_row
 from bot.onboarding import flow, render, service
 from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
-from bot.store.models import Staff
 
 NOT_LINKED = "Onboarding is saved per person, so it needs a linked staff account. Ask your admin for an invite code."
 
@@ -60,7 +59,7 @@ class _OnboardingMixin:
             dispatcher.utter_message(text=NOT_LINKED)
             return []
         with session_scope() as session:
-            self.act(dispatcher, tracker, session, session.get(Staff, staff.id))
+            self.act(dispatcher, tracker, session, staff_row(session, staff))
         return []
 
 

@@ -8,7 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text, message_inside_loop
+from actions.common import current_staff, latest_text, message_inside_loop, staff_row
 from actions.notes import flag_summary
 from bot.store import notes as note_repo
 from bot.store import session_scope
@@ -53,7 +53,7 @@ class ActionReviewQueue(Action):
         if staff is None:
             return []
         with session_scope() as session:
-            items = note_repo.review_queue(session, session.get(Staff, staff.id))
+            items = note_repo.review_queue(session, staff_row(session, staff))
         if not items:
             dispatcher.utter_message(text="Your review queue is empty.")
             return [SlotSet("review_note_id", None)]
@@ -129,7 +129,7 @@ class ActionFlagDecide(Action):
         confirm = (tracker.get_slot("decision") or "confirm").lower().startswith("confirm")
         try:
             with session_scope() as session:
-                note_repo.decide_flag(session, session.get(Staff, staff.id), int(note_id), int(number), confirm)
+                note_repo.decide_flag(session, staff_row(session, staff), int(note_id), int(number), confirm)
         except (note_repo.NoteError, NotFound, AccessDenied) as exc:
             dispatcher.utter_message(text=str(exc))
             return []
@@ -152,7 +152,7 @@ class ActionNoteApprove(Action):
             return []
         try:
             with session_scope() as session:
-                note_repo.decide_note(session, session.get(Staff, staff.id), int(note_id), approve=True)
+                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=True)
         except (note_repo.NoteError, NotFound, AccessDenied) as exc:
             dispatcher.utter_message(text=str(exc))
             return []
@@ -191,7 +191,7 @@ class ValidateReviewCommentForm(FormValidationAction):
             return {"review_comment_done": True}
         try:
             with session_scope() as session:
-                note_repo.decide_note(session, session.get(Staff, staff.id), int(note_id), approve=False,
+                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=False,
                                       comment=comment)
         except (note_repo.NoteError, NotFound, AccessDenied) as exc:
             dispatcher.utter_message(text=str(exc))

@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import CurrentStaff, current_staff, latest_text, payload
+from actions.common import CurrentStaff, current_staff, latest_text, payload, staff_row
 from bot.store import alerts as alert_repo
 from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
@@ -150,7 +150,7 @@ class ActionRiskAlerts(Action):
             return []
         try:
             with session_scope() as session:
-                rows = alert_repo.visible(session, session.get(Staff, staff.id))
+                rows = alert_repo.visible(session, staff_row(session, staff))
                 names = {s.id: s.name for s in session.query(Staff).filter(
                     Staff.id.in_({r.staff_id for r in rows}))}
                 lines = [alert_repo.describe(r, names) for r in rows]
@@ -186,7 +186,7 @@ class ActionRiskAlertAck(Action):
             return [SlotSet("alert_id", None)]
         try:
             with session_scope() as session:
-                alert_repo.acknowledge(session, session.get(Staff, staff.id), alert_id)
+                alert_repo.acknowledge(session, staff_row(session, staff), alert_id)
             dispatcher.utter_message(text=f"Risk alert #{alert_id} acknowledged.")
         except (AccessDenied, NotFound) as exc:
             dispatcher.utter_message(text=str(exc))

@@ -11,7 +11,6 @@ Plan answers never go into slots; replies that repeat them are marked ``phi``.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date
 from typing import Any
@@ -20,7 +19,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text, message_inside_loop
+from actions.common import current_staff, latest_text, message_inside_loop, staff_row
 from bot.store import session_scope
 from bot.store import wrsp as store
 from bot.store.access import AccessDenied, NotFound
@@ -48,7 +47,7 @@ def _command(text: str) -> str | None:
     return next((name for name, pattern in COMMANDS if pattern.match(said)), None)
 
 
-def _plan_id(tracker: Tracker) -> int | None:
+def plan_id_of(tracker: Tracker) -> int | None:
     value = tracker.get_slot("wrsp_plan_id")
     return int(value) if value else None
 
@@ -78,9 +77,6 @@ def _next_events(interview: Interview, skipped: list[str]) -> list:
     return _goto(step.field, skipped)
 
 
-def _member(session, staff) -> Staff:
-    return session.get(Staff, staff.id)
-
 
 class ActionWrspStart(Action):
     def name(self) -> str:
@@ -92,7 +88,7 @@ class ActionWrspStart(Action):
             dispatcher.utter_message(text=NOT_LINKED)
             return [SlotSet("wrsp_answer", "idle")]
         with session_scope() as session:
-            open_plans = store.plans_in_progress(session, _member(session, staff))
+            open_plans = store.plans_in_progress(session, staff_row(session, staff))
             refs = ", ".join(f"{p.client_ref} (#{p.id})" for p in open_plans[:5])
         if open_plans:
             dispatcher.utter_message(text=f"You also have plans in progress: {refs}. "
@@ -125,7 +121,7 @@ class ActionWrspResume(Action):
 
     def _resume(self, dispatcher: CollectingDispatcher, staff, ref: str | None, wanted_id: str | None) -> list:
         with session_scope() as session:
-            member = _member(session, staff)
+            member = staff_row(session, staff)
             if ref:
                 plans = [p for p in flow.resume(session, member, ref) if p.status.value == "in_progress"]
             else:
@@ -157,12 +153,12 @@ class ActionWrspChange(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff = current_staff(tracker)
-        plan_id = _plan_id(tracker)
+        plan_id = plan_id_of(tracker)
         if staff is None or plan_id is None:
             dispatcher.utter_message(text="Open a plan first: say \"resume my plan\".")
             return [SlotSet("wrsp_answer", "idle")]
         with session_scope() as session:
-            interview = flow.interview(session, _member(session, staff), plan_id)
+            interview = flow.interview(session, staff_row(session, staff), plan_id)
         return change_to(dispatcher, interview, latest_text(tracker), tracker.get_slot("wrsp_skipped") or [])
 
 
@@ -203,7 +199,7 @@ class ActionAskWrspAnswer(Action):
         if staff is None:
             return []
         with session_scope() as session:
-            step = _interview(session, _member(session, staff), _plan_id(tracker), []).step(field)
+            step = _interview(session, staff_row(session, staff), plan_id_of(tracker), []).step(field)
         if step is None:
             dispatcher.utter_message(text="Say \"resume my plan\" to continue.")
             return []
@@ -238,10 +234,10 @@ class ValidateWrspForm(Action):
             return [SlotSet("wrsp_answer", "idle")]
         field = tracker.get_slot("wrsp_field") or FIRST_FIELD
         skipped = list(tracker.get_slot("wrsp_skipped") or [])
-        plan_id = _plan_id(tracker)
+        plan_id = plan_id_of(tracker)
         try:
             with session_scope() as session:
-                member = _member(session, staff)
+                member = staff_row(session, staff)
                 interview = _interview(session, member, plan_id, skipped)
                 return self._handle(dispatcher, tracker, session, member, interview, plan_id, field, skipped, text)
         except store.PlanError as exc:  # e.g. a full name where initials belong: ask again
@@ -321,11 +317,11 @@ class ActionWrspDone(Action):
         if outcome == "paused":
             dispatcher.utter_message(text="Paused; everything so far is saved. Say \"resume my plan\" to continue.")
             return reset
-        staff, plan_id = current_staff(tracker), _plan_id(tracker)
+        staff, plan_id = current_staff(tracker), plan_id_of(tracker)
         if outcome != "done" or staff is None or plan_id is None:
             return reset
         with session_scope() as session:
-            interview = flow.interview(session, _member(session, staff), plan_id)
+            interview = flow.interview(session, staff_row(session, staff), plan_id)
             progress = interview.progress()
             lines = [f"Here is the plan (#{plan_id}) so far: {progress.summary()}."]
             lines += [f"- {s.label}: {_shown(s.value)}" for s in interview.steps() if s.value is not None]
@@ -338,78 +334,3 @@ class ActionWrspDone(Action):
         dispatcher.utter_message(text="\n".join(lines), phi=True,
                                  buttons=[{"title": "Confirm and complete", "payload": "/wrsp_confirm"}])
         return reset
-
-
-class ActionWrspConfirm(Action):
-    def name(self) -> str:
-        return "action_wrsp_confirm"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff, plan_id = current_staff(tracker), _plan_id(tracker)
-        if staff is None or plan_id is None:
-            dispatcher.utter_message(text="Open a plan first: say \"resume my plan\".")
-            return []
-        try:
-            with session_scope() as session:
-                member = _member(session, staff)
-                plan = store.complete_plan(session, member, plan_id)
-                status = dict(store.plans_due(session, member, date.today(), include_ok=True)).get(plan)
-        except (AccessDenied, NotFound, store.PlanError) as exc:
-            dispatcher.utter_message(text=str(exc))
-            return []
-        text = f"Plan #{plan_id} is complete. Your supervisor (clinical consultant) can now sign it off."
-        if status is not None:
-            text += f"\n{status.message}"
-        dispatcher.utter_message(text=text)
-        return [SlotSet("wrsp_field", None)]
-
-
-class ActionWrspDue(Action):
-    def name(self) -> str:
-        return "action_wrsp_due"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = current_staff(tracker)
-        if staff is None:
-            dispatcher.utter_message(text=NOT_LINKED)
-            return []
-        with session_scope() as session:
-            member = _member(session, staff)
-            rows = [(p.id, p.client_ref, store.owner_of(session, p).name, s.message)
-                    for p, s in store.plans_due(session, member, date.today())]
-        if not rows:
-            dispatcher.utter_message(text="No plans are due or overdue.")
-            return []
-        lines = ["Plans due or overdue, soonest first:"]
-        lines += [f"#{pid} {ref} ({owner}): {message}" for pid, ref, owner, message in rows]
-        dispatcher.utter_message(text="\n".join(lines), phi=True)
-        return []
-
-
-class ActionWrspSignoff(Action):
-    def name(self) -> str:
-        return "action_wrsp_signoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = current_staff(tracker)
-        plan_id = next(tracker.get_latest_entity_values("plan_id"), None)
-        if staff is None or not staff.is_supervisor:
-            dispatcher.utter_message(text="Sign-off is for the clinical consultant (supervisor role).")
-            return []
-        if not plan_id or not str(plan_id).isdigit():
-            dispatcher.utter_message(text="Which plan? Say e.g. \"sign off plan 12\".")
-            return []
-        try:
-            with session_scope() as session:
-                plan = store.sign_off(session, _member(session, staff), int(plan_id))
-                owner_id, number = plan.owner_id, plan.id
-                dispatcher.utter_message(text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
-                                              "A later review will create a new version.", phi=True)
-        except (AccessDenied, NotFound, store.PlanError) as exc:
-            dispatcher.utter_message(text=str(exc))
-            return []
-        if os.environ.get("TELEGRAM_BOT_TOKEN"):
-            from bot.channels.telegram_notify import notify
-
-            await notify(owner_id, f"Your WRSP #{number} was signed off by the clinical consultant.")
-        return []
