@@ -30,6 +30,10 @@ def register(sub, eval_sub) -> None:
     export.add_argument("--format", choices=("md", "pdf", "json"), default="md")
     export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
     export.set_defaults(func=cmd_export)
+    review = acting(wrsp_sub.add_parser(
+        "review", help="start the periodic review: a new version to update (the signed plan is kept)"))
+    review.add_argument("plan_id", type=int)
+    review.set_defaults(func=cmd_review)
     signoff = acting(wrsp_sub.add_parser("signoff", help="clinical consultant sign-off (supervisors, admins)"))
     signoff.add_argument("plan_id", type=int)
     signoff.set_defaults(func=cmd_signoff)
@@ -103,5 +107,16 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         plan = store.sign_off(session, actor, args.plan_id)
         print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) "
               f"at {plan.signed_at:%Y-%m-%d %H:%M} UTC")
+
+    return _run(args, work)
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from bot.store import wrsp as store
+
+    def work(session, actor):
+        plan = store.new_version(session, actor, args.plan_id)
+        print(f"plan #{plan.id} (version {plan.version}) started as the review of plan #{args.plan_id}; "
+              f"say \"resume plan {plan.id}\" in the chat to update it")
 
     return _run(args, work)

@@ -171,6 +171,11 @@ def test_cli_list_show_export_signoff(signed_plan, tmp_path, capsys):
     assert "signed off by Dana Boss (supervisor)" in capsys.readouterr().out
     assert _cli("wrsp", "signoff", plan, "--as", boss) == 3
     assert "already signed off" in capsys.readouterr().err
+    assert _cli("wrsp", "review", plan, "--as", other) == 3
+    assert _cli("wrsp", "review", plan, "--as", peer) == 0
+    assert f"review of plan #{plan}" in capsys.readouterr().out
+    assert _cli("wrsp", "review", plan, "--as", peer) == 3  # one review at a time
+    assert "already has a review" in capsys.readouterr().err
     assert _cli("wrsp", "show", "999", "--as", boss) == 3
     assert _cli("wrsp", "export", plan, "--output", str(tmp_path / "no" / "such" / "dir.md"), "--as", peer) == 1
 
