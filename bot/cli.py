@@ -15,6 +15,7 @@ import sys
 # Modules that contribute subcommands, in the order they appear in --help.
 FEATURE_MODULES = (
     "bot.channels.commands",
+    "bot.nlp.commands",
     "bot.store.commands",
     "bot.store.invite_commands",
     "bot.store.safety_commands",

@@ -47,7 +47,8 @@ fi
 
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
-    exit 0
+    # the encoder's files: fetched and verified once (a no-op when they verify)
+    exec "$VENV/bin/peerscope" models install
 fi
 
 say "installing PeerScope and its pinned dependencies (about 2-3 minutes the first time)"
@@ -59,7 +60,8 @@ set +e
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { say "install failed (full log: var/install.log)"; exit 1; }
-"$VENV/bin/python" -c "import rasa, rasa_sdk, spacy, medspacy, sqlalchemy" \
+"$VENV/bin/python" -c "import rasa, rasa_sdk, spacy, medspacy, sqlalchemy, onnxruntime, tokenizers" \
     || { say "install finished but imports fail; see above"; exit 1; }
+"$VENV/bin/peerscope" models install
 echo "$want" > "$STAMP"
 say "ready: $("$VENV/bin/python" --version), rasa $("$VENV/bin/python" -c 'import rasa; print(rasa.__version__)')"

@@ -21,8 +21,9 @@ def register(sub, eval_sub) -> None:
     chat.add_argument("--sender", help="chat account, CHANNEL:ID (default local:<your login>)")
     chat.set_defaults(func=cmd_chat)
 
-    train = sub.add_parser("train", help="train the Rasa model if the training data changed")
-    train.add_argument("--force", action="store_true")
+    train = sub.add_parser("train", help="train what the training data changed: policy and note models, then Rasa")
+    train.add_argument("--force", action="store_true", help="retrain everything")
+    train.add_argument("--no-rasa", action="store_true", help="only the policy and note models")
     train.set_defaults(func=cmd_train)
 
 
@@ -46,9 +47,9 @@ def local_sender() -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bot.channels.servers import train_if_needed
+    from bot.training import train_all
 
-    train_if_needed(force=args.force, echo=_progress)
+    train_all(force=args.force, echo=_progress, rasa=not args.no_rasa)
     return 0
 
 
@@ -66,14 +67,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.rest import RestClient
-    from bot.channels.servers import ServerSet, train_if_needed
+    from bot.channels.servers import ServerSet
     from bot.channels.terminal import chat_loop
     from bot.paths import var_dir
     from bot.store import upgrade
 
     _progress("migrating the database")
     upgrade()
-    train_if_needed(echo=_progress)
+    from bot.training import train_all
+
+    train_all(echo=_progress)
     servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
     bridge = None
     try:

@@ -17,8 +17,11 @@ def register(sub, eval_sub) -> None:
     ask.add_argument("--staff-id", type=int, default=None, help=argparse.SUPPRESS)
     ask.set_defaults(func=ask_command)
 
-    qa = eval_sub.add_parser("qa", help="score answers against a labelled questions file (JSON lines)")
-    qa.add_argument("file", help="e.g. scope_questions.dev.jsonl")
+    qa = eval_sub.add_parser("qa", help="score answers against a labelled questions file (JSON lines), "
+                                        "or cross-validate on the example bank (--cv)")
+    qa.add_argument("file", nargs="?", help="e.g. scope_questions.dev.jsonl")
+    qa.add_argument("--cv", action="store_true",
+                    help="k-fold cross-validation on the bank, one fold per group of writers (slow: minutes)")
     qa.add_argument("--json", action="store_true", help="print a machine-readable summary")
     qa.set_defaults(func=eval_qa_command)
 
@@ -82,8 +85,12 @@ def _ask_jsonl(engine, args) -> int:
 
 
 def score(rows: list[dict], engine) -> dict:
-    """Verdict accuracy, source hit rate and must-mention rate over labelled rows."""
-    n = verdict_ok = source_ok = mention_ok = mention_n = 0
+    """Verdict accuracy, source hit rate, must-mention rate, confident wrong answers
+    (wrong verdict, no clarification offered), clarification rate and non-verbatim
+    quotes over labelled rows."""
+    from bot.knowledge.sources import check_citation
+
+    n = verdict_ok = source_ok = mention_ok = mention_n = asked = confident_wrong = bad_quotes = 0
     misses = []
     for row in rows:
         ans = engine.answer(row["question"], row.get("program"))
@@ -95,8 +102,11 @@ def score(rows: list[dict], engine) -> dict:
         haystack = " ".join([ans.answer] + [c.quote for c in ans.citations]).lower()
         missing = [m for m in row.get("must_mention") or [] if m.lower() not in haystack]
         m_ok = not missing
+        bad_quotes += sum(1 for c in ans.citations if check_citation(engine.sources, c))
         verdict_ok += v_ok
         source_ok += s_ok
+        asked += bool(ans.clarify)
+        confident_wrong += (not v_ok) and not ans.clarify
         if row.get("must_mention"):
             mention_n += 1
             mention_ok += m_ok
@@ -104,17 +114,37 @@ def score(rows: list[dict], engine) -> dict:
             misses.append({"id": row.get("id"), "question": row["question"], "expected": row["verdict"],
                            "got": ans.verdict, "rule_id": ans.rule_id, "verdict_ok": v_ok, "source_ok": s_ok,
                            "expected_sources": sorted(expected), "cited_sources": sorted(cited),
-                           "missing_mentions": missing})
+                           "missing_mentions": missing, "confidence": round(ans.confidence, 3),
+                           "clarify": [o.rule_id for o in ans.clarify]})
     return {"n": n,
             "verdict_accuracy": verdict_ok / n if n else 0.0,
             "source_hit_rate": source_ok / n if n else 0.0,
             "must_mention_rate": mention_ok / mention_n if mention_n else 1.0,
+            "confident_wrong_rate": confident_wrong / n if n else 0.0,
+            "clarify_rate": asked / n if n else 0.0,
+            "non_verbatim_quotes": bad_quotes,
             "misses": misses}
 
 
 def eval_qa_command(args) -> int:
     from bot.knowledge.engine import get_engine
 
+    if args.cv:
+        from bot.knowledge.training import cross_validate
+        from bot.paths import knowledge_dir
+
+        result = cross_validate(knowledge_dir(), echo=lambda m: print(m, file=sys.stderr, flush=True))
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"bank cross-validation ({result['n']} questions, writers held out in turn):")
+            print(f"  rule accuracy    {result['rule_accuracy']:.1%}")
+            print(f"  verdict accuracy {result['verdict_accuracy']:.1%}")
+        if not args.file:
+            return 0
+    if not args.file:
+        print("error: give a labelled file, or --cv", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
@@ -135,6 +165,9 @@ def eval_qa_command(args) -> int:
     print(f"verdict accuracy:   {result['verdict_accuracy']:.1%}")
     print(f"source hit rate:    {result['source_hit_rate']:.1%}")
     print(f"must-mention rate:  {result['must_mention_rate']:.1%}")
+    print(f"confident wrong:    {result['confident_wrong_rate']:.1%}  (wrong verdict, no clarifying question)")
+    print(f"clarification rate: {result['clarify_rate']:.1%}")
+    print(f"non-verbatim quotes: {result['non_verbatim_quotes']}")
     if result["misses"]:
         print("\nmisses:")
         for m in result["misses"]:
@@ -145,5 +178,7 @@ def eval_qa_command(args) -> int:
                 why.append(f"sources {m['cited_sources']} (expected one of {m['expected_sources']})")
             if m["missing_mentions"]:
                 why.append(f"missing {m['missing_mentions']}")
-            print(f"  {m['id']}: {'; '.join(why)} [rule {m['rule_id']}]\n      {m['question'][:120]}")
+            asked = f", asked about {m['clarify']}" if m["clarify"] else ""
+            print(f"  {m['id']}: {'; '.join(why)} [rule {m['rule_id']}, confidence {m['confidence']}{asked}]"
+                  f"\n      {m['question'][:120]}")
     return 0

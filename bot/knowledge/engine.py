@@ -1,49 +1,66 @@
 """Answer "Can I do this?" questions from the curated rules and the sources.
 
-Pipeline: tokenise + lemmatise (spaCy) -> concepts (knowledge/rules/_concepts.yml,
-typo tolerant, negation aware) -> the best-scoring rule whose required concepts
-are all present -> the rule's variant for the stated condition, if any ->
-program-aware wording. When no rule fits, BM25 retrieval over the source
-passages may give an ``info`` answer for a clearly matching factual question;
-otherwise the answer is ``not_covered`` (the policies are silent).
+Understanding is learned (bot/knowledge/model.py): a classifier trained on the
+example bank says which rule a question is about, or that the policies are silent
+(``not_covered``); for a rule with several verdicts, a second classifier says which
+one the question asks for (condition met, not met, or not said). Numbers are
+compared, not learned: a rule's ``thresholds`` are checked against the number the
+question states, for the programs and documents that apply. The verdict, the answer
+text and every citation come from the rules (knowledge/rules), never from the model.
 
-Outcomes (``Answer.kind``): ``rule``, ``retrieval``, ``not_covered`` and
-``help`` (empty or unreadable input: verdict ``not_covered`` with a how-to-ask
-answer; never a made-up verdict).
+Every answer carries a calibrated ``confidence``. When the two most likely rules are
+close and give different verdicts, the answer also carries ``clarify`` options and
+the chat asks which one the user means (the verdict stays the best guess).
+
+Outcomes (``Answer.kind``): ``rule``, ``threshold``, ``not_covered`` and ``help``
+(empty or unreadable input: verdict ``not_covered`` with a how-to-ask answer).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from bot.knowledge.concepts import ConceptHits, ConceptMatcher
-from bot.knowledge.nlp import get_lemmatiser
-from bot.knowledge.retrieval import Retriever
-from bot.knowledge.rules import Rule, Variant, load_concepts, load_context, load_rule_files
+import numpy as np
+import yaml
+
+from bot.knowledge.model import NOT_COVERED, PolicyModel
+from bot.knowledge.quantities import Quantities, Quantity
+from bot.knowledge.rules import Rule, Threshold, load_rule_files
 from bot.knowledge.sources import Citation, Source, load_sources
 
 PROGRAMS = ("adult", "family")
 PROGRAM_LABEL = {"adult": "adult peer support specialists", "family": "family peer supporters"}
 MAX_CHARS = 20_000  # longer questions are truncated (head and tail kept)
-
-_PERMISSION_START = re.compile(
-    r"^\s*(can|could|may|might|am i|are we|is it|is that|would it|should|do i have to|must|ok|okay|allowed)\b", re.I)
-_FACTUAL_START = re.compile(
-    r"^\s*(what|what's|whats|how|when|who|whom|whose|which|where|why|is there|are there|does|do|tell me|explain|list)\b", re.I)
+_SEVERITY = ["allowed", "info", "depends", "not_allowed", "not_covered"]  # worst last
+# A depends rule answers allowed / not allowed only when the question plainly settles its
+# condition (the condition classifier is at least this sure); otherwise it names the condition.
+SETTLED = 0.6
 
 HELP_TEXT = (
-    "I answer questions about what peer support staff can and can't do, from the five policy documents. "
+    "I answer questions about what peer support staff can and can't do, from the policy documents. "
     "Ask in a sentence, for example: \"Can I drive my client to an appointment?\", \"How often is the WRSP "
     "reviewed?\" or \"Can I accept a small gift from a parent?\". Add --program adult or family (or say you "
     "are an FPS or CPSS) to get the rules for your program first."
 )
+SOMETHING_ELSE = "Something else (the policies may not cover it)"
 NOT_COVERED_TEXT = (
     "The policy documents don't address this, so I can't give you a rule for it. Please ask your supervisor "
     "or clinical consultant; I've noted the question so the policies can be reviewed."
 )
+
+
+@dataclass
+class Option:
+    rule_id: str
+    question: str
+    verdict: str
+
+    def to_dict(self) -> dict:
+        return {"rule_id": self.rule_id, "question": self.question, "verdict": self.verdict}
 
 
 @dataclass
@@ -52,146 +69,259 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     rule_id: str | None = None
-    kind: str = "rule"                 # rule | retrieval | not_covered | help
+    kind: str = "rule"                 # rule | threshold | not_covered | help
     condition: str | None = None       # for depends: the stated condition
     program: str | None = None         # program the answer was shaped for
     related: list[Citation] = field(default_factory=list)  # nearest passages (not grounds for a verdict)
+    confidence: float = 0.0
+    clarify: list[Option] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"verdict": self.verdict, "answer": self.answer,
-                "citations": [c.to_dict() for c in self.citations]}
-
-    def to_full_dict(self) -> dict:
-        out = self.to_dict()
-        out.update(rule_id=self.rule_id, kind=self.kind, condition=self.condition, program=self.program,
-                   related=[c.to_dict() for c in self.related])
+        out = {"verdict": self.verdict, "answer": self.answer,
+               "citations": [c.to_dict() for c in self.citations], "confidence": round(self.confidence, 3)}
+        if self.clarify:
+            out["clarify"] = [o.to_dict() for o in self.clarify]
         return out
 
 
 @dataclass
-class Analysis:
-    tokens: list
-    hits: ConceptHits
-    qtype: str            # permission | factual
-    program: str | None   # detected from the text
+class Decision:
+    """What the model and the numbers say about one question, before any wording."""
+    rule_id: str                        # a rule id or NOT_COVERED
+    verdict: str
+    raw: float                          # rule probability x verdict probability
+    confidence: float                   # calibrated
+    ranked: list[tuple[str, float]]     # (rule id, probability), best first
+    quantity: Quantity | None = None
+    thresholds: list[Threshold] = field(default_factory=list)   # the ones that decided the verdict
+    others: list[Threshold] = field(default_factory=list)       # same quantity, other programs
+    clarify: list[tuple[str, str]] = field(default_factory=list)  # (rule id, verdict)
+    candidates: list[tuple[str, float, str]] = field(default_factory=list)  # (rule id, probability, verdict)
+
+
+def clarify_options(candidates: list[tuple[str, float, str]], confidence: float, below: float,
+                    ratio: float) -> list[tuple[str, str]]:
+    """The options to ask about: the candidates close to the best one, when the answer is
+    not confident and they do not all lead to the same verdict."""
+    if not candidates or confidence >= below:
+        return []
+    top = candidates[0][1]
+    close = [(rid, v) for rid, p, v in candidates[:3] if p >= ratio * top]
+    return close if len(close) >= 2 and len({v for _, v in close}) > 1 else []
+
+
+def normalise_question(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text or ""))
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2:]
+    return text.strip()
 
 
 class Engine:
-    def __init__(self, knowledge_root: Path | None = None):
-        if knowledge_root is None:
-            from bot.paths import knowledge_dir
+    def __init__(self, knowledge_root: Path | None = None, model: PolicyModel | None = None):
+        from bot.paths import knowledge_dir
 
-            knowledge_root = knowledge_dir()
-        root = Path(knowledge_root)
+        root = Path(knowledge_root or knowledge_dir())
+        self.root = root
         self.sources: dict[str, Source] = load_sources(root / "sources")
         self.rules: list[Rule] = load_rule_files(root / "rules")
         self.rule_by_id = {r.id: r for r in self.rules}
-        self.lem = get_lemmatiser()
-        source_vocab = {w.lower() for s in self.sources.values() for w in re.findall(r"[A-Za-z]+", s.plain)}
-        self.matcher = ConceptMatcher(load_concepts(root / "rules"), self.lem, source_vocab, load_context(root / "rules"))
-        self.retriever = Retriever(self.sources, self.lem)
+        self.quantities = Quantities.load(root / "rules")
+        self.mentions = _load_mentions(root / "rules" / "_programs.yml", self.sources)
+        self._model = model
+        self._retriever = None
+
+    @property
+    def model(self) -> PolicyModel:
+        if self._model is None:
+            self._model = load_policy_model()
+        if self._model is False:
+            raise ModelMissing("this engine was built without a model (training)")
+        return self._model
 
     # -- understanding ------------------------------------------------------------
-    def analyse(self, question: str) -> Analysis:
-        text = question if len(question) <= MAX_CHARS else question[: MAX_CHARS // 2] + " " + question[-MAX_CHARS // 2:]
-        tokens = self.matcher.prepare(text)
-        hits = self.matcher.match(tokens)
-        program = None
-        if "family_program" in hits.positive and "adult_program" not in hits.positive:
-            program = "family"
-        elif "adult_program" in hits.positive and "family_program" not in hits.positive:
-            program = "adult"
-        return Analysis(tokens, hits, self._qtype(text, hits), program)
+    def program_of(self, text: str) -> str | None:
+        found = {p for p, pattern in self.mentions["programs"].items() if pattern.search(text)}
+        return found.pop() if len(found) == 1 else None
 
-    @staticmethod
-    def _qtype(text: str, hits: ConceptHits) -> str:
-        sentences = [s for s in re.split(r"(?<=[.?!])\s+|\n+", text.strip()) if s.strip()]
-        questions = [s for s in sentences if s.rstrip().endswith("?")] or sentences[-1:] or [text]
-        for s in questions:
-            s = re.sub(r"^\s*(fps|cpss|question|quick question|hi|hey|so|ok so|okay so|also|and|but)\b[\s:,.-]*", "", s, flags=re.I)
-            if _PERMISSION_START.match(s):
-                return "permission"
-            if _FACTUAL_START.match(s):
-                return "factual"
-        return "permission" if "permission_words" in hits.positive else "factual"
+    def sources_named(self, text: str) -> set[str]:
+        return {s for s, pattern in self.mentions["sources"].items() if pattern.search(text)}
 
-    def _score(self, rule: Rule, hits: ConceptHits) -> float | None:
-        present = hits.all
-        m = rule.match
-        if any(c in present for c in m.none):
-            return None
-        if not all(any(c in present for c in group) for group in m.all):
-            return None
-        bonus = sum(1 for c in m.any if c in present)
-        if bonus < m.min_any:
-            return None
-        specific = sum(len(hits.terms.get(c, ())) for group in m.all for c in group if c in present)
-        return 3.0 * len(m.all) + bonus + 0.1 * min(specific, 5) + m.boost
+    def quantities_for(self, rule: Rule, text: str) -> list[Quantity]:
+        """Every number the question states that one of the rule's thresholds compares."""
+        found = (self.quantities.find(kind, text) for kind in dict.fromkeys(t.quantity for t in rule.thresholds))
+        return [q for q in found if q is not None]
 
-    def rank(self, analysis: Analysis) -> list[tuple[float, Rule]]:
-        scored = [(s, r) for r in self.rules if (s := self._score(r, analysis.hits)) is not None]
-        return sorted(scored, key=lambda x: -x[0])
+    def quantity_for(self, rule: Rule, text: str) -> Quantity | None:
+        found = self.quantities_for(rule, text)
+        return found[0] if found else None
+
+    def compare(self, rule: Rule, found: list[Quantity], text: str, program: str | None) -> tuple[str, list, list]:
+        """(verdict, deciding thresholds, other programs' thresholds) for the stated numbers.
+        A document's requirements all have to be met (the worst outcome counts); when the
+        documents that apply disagree, the answer depends on which program applies."""
+        named = self.sources_named(text)
+        kinds = {q.kind: q for q in found}
+        relevant = [t for t in rule.thresholds if t.quantity in kinds]
+        applicable = [t for t in relevant if t.source in named] or \
+            [t for t in relevant if program is None or t.applies_to in (program, "both")] or relevant
+        per_source: dict[str, str] = {}
+        for t in applicable:
+            outcome = t.outcome(kinds[t.quantity].value)
+            per_source[t.source] = max(per_source.get(t.source, outcome), outcome, key=_SEVERITY.index)
+        results = set(per_source.values())
+        verdict = results.pop() if len(results) == 1 else "depends"
+        return verdict, applicable, [t for t in relevant if t not in applicable]
+
+    def decide(self, text: str, program: str | None, model: PolicyModel | None = None,
+               probs: np.ndarray | None = None, embedding: np.ndarray | None = None) -> Decision:
+        """The rule, verdict and confidence for a (normalised) question."""
+        model = model or self.model
+        if probs is None:
+            probs = model.rule_probs([text], None if embedding is None else embedding[None, :])[0]
+        order = np.argsort(-probs)
+        ranked = [(model.labels[i], float(probs[i])) for i in order[:4]]
+        outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked[:3]]
+        best = outcomes[0]
+        raw = best[1]
+        confidence = model.calibration(raw)
+        candidates = [(rid, p, o[0]) for (rid, p), o in zip(ranked, outcomes)]
+        clarify = clarify_options(candidates, confidence, model.clarify_below, model.clarify_ratio)
+        return Decision(ranked[0][0], best[0], raw, confidence, ranked, best[2], best[3], best[4], clarify,
+                        candidates)
+
+    def _verdict(self, rule_id: str, p_rule: float, text: str, program: str | None, model: PolicyModel,
+                 embedding) -> tuple[str, float, Quantity | None, list, list]:
+        """(verdict, raw confidence, quantity, deciding thresholds, other thresholds) for one candidate."""
+        if rule_id == NOT_COVERED:
+            return NOT_COVERED, p_rule, None, [], []
+        rule = self.rule_by_id[rule_id]
+        found = self.quantities_for(rule, text)
+        variants = None
+        if found:
+            verdict, deciding, others = self.compare(rule, found, text, program)
+            if verdict == "depends" and any(t.condition for t in deciding):
+                # the number needs a condition (the CPO approved it?): does the question say?
+                variants = model.variant_probs(rule_id, text, embedding)
+                stated = max(("allowed", "not_allowed"), key=lambda v: (variants or {}).get(v, 0.0))
+                if variants and variants.get(stated, 0.0) > max(0.5, variants.get("depends", 0.0)):
+                    verdict = stated
+            return verdict, p_rule, found[0], deciding, others
+        variants = model.variant_probs(rule_id, text, embedding)
+        if variants:
+            verdict = max(variants, key=variants.get)
+            if rule.verdict == "depends" and verdict != "depends" and "depends" in variants \
+                    and variants[verdict] < SETTLED:
+                verdict = "depends"   # the condition is not clearly met or unmet: name it
+            return verdict, p_rule * variants[verdict], None, [], []
+        return rule.verdict, p_rule, None, [], []
 
     # -- answering ------------------------------------------------------------------
     def answer(self, question: str, program: str | None = None, previous_rule_id: str | None = None) -> Answer:
-        question = question if isinstance(question, str) else str(question or "")
+        text = normalise_question(question)
         program = program if program in PROGRAMS else None
-        if not self._readable(question):
-            return Answer("not_covered", HELP_TEXT, [], None, kind="help", program=program)
-        analysis = self.analyse(question)
-        program = program or analysis.program
-        ranked = self.rank(analysis)
-        rule = ranked[0][1] if ranked else None
-        if previous_rule_id in self.rule_by_id and (rule is None or self._is_followup(question)):
-            rule = self.rule_by_id[previous_rule_id]
-        if rule is not None:
-            return self._from_rule(rule, analysis, program)
-        return self._fallback(question, analysis, program)
+        if not self._readable(text):
+            return Answer("not_covered", HELP_TEXT, [], None, kind="help", program=program, confidence=1.0)
+        program = program or self.program_of(text)
+        decision = self.decide(text, program)
+        if (previous_rule_id in self.rule_by_id and _is_followup(text)
+                and (decision.rule_id == NOT_COVERED or decision.confidence < 0.5)):
+            decision = self._followup(text, program, previous_rule_id)
+        return self.render(decision, text, program)
 
-    def _readable(self, question: str) -> bool:
-        words = re.findall(r"[A-Za-z]+", question[:MAX_CHARS])
+    def answer_rule(self, rule_id: str, question: str, program: str | None = None) -> Answer:
+        """The answer when the user picked ``rule_id`` from a clarifying question."""
+        text = normalise_question(question)
+        program = program if program in PROGRAMS else self.program_of(text)
+        if rule_id not in self.rule_by_id:
+            return self.answer(question, program)
+        return self.render(self._followup(text, program, rule_id), text, program)
+
+    def _followup(self, text: str, program: str | None, rule_id: str) -> Decision:
+        verdict, raw, quantity, deciding, others = self._verdict(rule_id, 1.0, text, program, self.model, None)
+        return Decision(rule_id, verdict, raw, self.model.calibration(raw), [(rule_id, 1.0)], quantity,
+                        deciding, others)
+
+    def render(self, d: Decision, text: str, program: str | None) -> Answer:
+        clarify = [Option(rid, self.rule_by_id[rid].label if rid in self.rule_by_id else SOMETHING_ELSE, v)
+                   for rid, v in d.clarify]
+        if d.rule_id == NOT_COVERED:
+            return self._not_covered(text, program, d.confidence, clarify)
+        rule = self.rule_by_id[d.rule_id]
+        if d.quantity is not None:
+            return self._from_threshold(rule, d, text, program, clarify)
+        variant = rule.variant(d.verdict)
+        body = (variant.answer if variant else rule.answer).strip()
+        raw = list(variant.citations or []) if variant else []
+        raw += [c for c in rule.citations if c not in raw]
+        citations = [self.cite(c) for c in raw]
+        condition = ((variant.condition if variant else None) or rule.condition) if d.verdict == "depends" else None
+        if program:
+            body = self._program_note(rule, program) + body
+            citations.sort(key=lambda c: self._relevance(rule, c.source, program))
+        return Answer(d.verdict, " ".join(body.split()), citations, rule.id, kind="rule", condition=condition,
+                      program=program, confidence=d.confidence, clarify=clarify)
+
+    def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None,
+                        clarify: list[Option]) -> Answer:
+        found = {q.kind: q for q in self.quantities_for(rule, text)}
+        said = "; ".join(q.said.strip(" ,.") for q in found.values())
+        lines = []
+        for t in d.thresholds:
+            outcome = t.outcome(found[t.quantity].value)
+            place = "within it" if outcome == t.inside else "outside it"
+            lines.append(f"{self.sources[t.source].title} ({t.source}) sets {t.label}: \"{t.quote}\" ({place}"
+                         + (f"; allowed if {t.condition}" if outcome == "depends" and t.condition else "") + ").")
+        head = {"allowed": "Yes, that is within the limit", "not_allowed": "No, that is outside the limit",
+                "depends": "It depends"}.get(d.verdict, "From the policies")
+        outcomes = {t.outcome(found[t.quantity].value) for t in d.thresholds}
+        if d.verdict == "depends" and len(outcomes) > 1:
+            head = "It depends on which program's rule applies to you"
+        variant = rule.variant(d.verdict)
+        if variant is not None and d.verdict not in outcomes:   # a stated condition settled it
+            head = " ".join(variant.answer.split())
+        body = f"{head} (you mentioned {said}). " + " ".join(lines)
+        if d.others:
+            body += " Other programs: " + "; ".join(
+                f"{t.source} sets {t.label} (\"{t.quote}\")" for t in d.others) + "."
+        citations = [t.to_citation() for t in d.thresholds] + [t.to_citation() for t in d.others]
+        citations += [self.cite(c) for c in rule.citations]
+        condition = None
+        if d.verdict == "depends":
+            condition = next((t.condition for t in d.thresholds if t.condition), "which program's rule applies")
+        return Answer(d.verdict, body, _dedupe(citations), rule.id, kind="threshold", condition=condition,
+                      program=program, confidence=d.confidence, clarify=clarify)
+
+    def _not_covered(self, text: str, program: str | None, confidence: float, clarify: list[Option]) -> Answer:
+        related = [Citation(h.passage.source, h.passage.section, h.quote) for h in self.retriever.search(text, k=2)]
+        body = NOT_COVERED_TEXT
+        if related:
+            body += f" The nearest passage ({related[0].source}, \"{related[0].section}\") does not decide it."
+        return Answer("not_covered", body, [], None, kind="not_covered", program=program, related=related,
+                      confidence=confidence, clarify=clarify)
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            from bot.knowledge.nlp import get_lemmatiser
+            from bot.knowledge.retrieval import Retriever
+
+            self._retriever = Retriever(self.sources, get_lemmatiser())
+        return self._retriever
+
+    def _readable(self, text: str) -> bool:
+        words = re.findall(r"[A-Za-z]+", text)
         if not words:
             return False
-        known = sum(1 for w in words if len(w) <= 2 or w.lower() in self.matcher.known or self.lem.is_known(w.lower()))
-        return known >= 2 and known / len(words) >= 0.4
-
-    @staticmethod
-    def _is_followup(question: str) -> bool:
-        q = question.strip().lower()
-        return len(q.split()) <= 14 and bool(re.match(r"^(what|how) about|^and if|^what if|^if |^even if|^but if|^and |^what about", q))
-
-    def _variant(self, rule: Rule, analysis: Analysis) -> Variant | None:
-        hits = analysis.hits
-        for v in rule.variants:
-            if v.when and not all(c in hits.positive for c in v.when):
-                continue
-            if v.when_not and any(c in hits.all for c in v.when_not):
-                continue
-            if v.when_qtype and v.when_qtype != analysis.qtype:
-                continue
-            return v
-        return None
+        vocab = self.model.rules._word.vocabulary_ if self.model.rules._word is not None else {}
+        known = sum(1 for w in words if len(w) <= 2 or w.lower() in vocab)
+        return known >= 2 and known / len(words) >= 0.3
 
     def cite(self, c) -> Citation:
         src = self.sources.get(c.source)
         sec = src.section(c.section) if src else None
         return Citation(c.source, sec.title if sec else c.section, c.quote)
-
-    def _from_rule(self, rule: Rule, analysis: Analysis, program: str | None) -> Answer:
-        variant = self._variant(rule, analysis)
-        verdict = variant.verdict if variant else rule.verdict
-        text = (variant.answer if variant else rule.answer).strip()
-        raw = (variant.citations if variant and variant.citations else None) or rule.citations
-        # keep the rule's other citations after the variant's own
-        if variant and variant.citations:
-            raw = list(raw) + [c for c in rule.citations if c not in raw]
-        citations = [self.cite(c) for c in raw]
-        condition = (variant.condition if variant and variant.condition else rule.condition) if verdict == "depends" else None
-        if program:
-            text = self._program_note(rule, program) + text
-            citations.sort(key=lambda c: self._relevance(rule, c.source, program))
-        kind = "not_covered" if verdict == "not_covered" else "rule"
-        return Answer(verdict, " ".join(text.split()), citations, rule.id, kind=kind, condition=condition, program=program)
 
     def _relevance(self, rule: Rule, source_id: str, program: str) -> int:
         """0: a position for exactly this program; 1: applies to both or the source's
@@ -216,23 +346,50 @@ class Engine:
             parts.append("Other programs: " + "; ".join(f"{p.source}: {p.note}" for p in others) + ".")
         return " ".join(parts) + " "
 
-    def _fallback(self, question: str, analysis: Analysis, program: str | None) -> Answer:
-        hits = self.retriever.search(question, k=3)
-        related = [Citation(h.passage.source, h.passage.section, h.quote) for h in hits[:2]]
-        query_terms = set(self.retriever.terms(question))
-        top = hits[0] if hits else None
-        strong = (top is not None and analysis.qtype == "factual" and len(top.overlap) >= 3
-                  and len(top.overlap) >= 0.6 * len(query_terms) and top.score >= 8.0)
-        if strong:
-            src = self.sources[top.passage.source]
-            text = (f"There is no specific rule for this, but {src.title} ({src.id}), section "
-                    f"\"{top.passage.section}\", says: \"{top.quote}\" If that doesn't answer it, ask your "
-                    f"supervisor or clinical consultant.")
-            return Answer("info", text, [related[0]], None, kind="retrieval", program=program, related=related[1:])
-        text = NOT_COVERED_TEXT
-        if related and top is not None and len(top.overlap) >= 2:
-            text += (f" The nearest passage ({related[0].source}, \"{related[0].section}\") does not decide it.")
-        return Answer("not_covered", text, [], None, kind="not_covered", program=program, related=related)
+
+def _dedupe(citations: list[Citation]) -> list[Citation]:
+    seen, out = set(), []
+    for c in citations:
+        key = (c.source, c.quote)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _is_followup(text: str) -> bool:
+    q = text.strip().lower()
+    return len(q.split()) <= 14 and bool(re.match(r"^(what|how) about|^and if|^what if|^if |^even if|^but if|^and ", q))
+
+
+def _load_mentions(path: Path, sources: dict[str, Source]) -> dict:
+    """Words that name a program or a document (knowledge/rules/_programs.yml and each
+    source's ``aliases``), as case-insensitive whole-word patterns."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def pattern(words):
+        return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I) if words else None
+
+    programs = {p: pattern(ws) for p, ws in ((data or {}).get("programs") or {}).items() if ws}
+    named = {sid: pattern(src.meta.get("aliases") or []) for sid, src in sources.items()}
+    return {"programs": programs, "sources": {k: v for k, v in named.items() if v is not None}}
+
+
+def policy_model_dir() -> Path:
+    from bot.nlp.weights import models_dir
+
+    return models_dir() / "policy"
+
+
+class ModelMissing(RuntimeError):
+    pass
+
+
+def load_policy_model() -> PolicyModel:
+    directory = policy_model_dir()
+    if not (directory / "meta.json").is_file():
+        raise ModelMissing(f"the policy model is not trained yet ({directory}); run `peerscope train`")
+    return PolicyModel.load(directory)
 
 
 @lru_cache(maxsize=4)
@@ -241,7 +398,7 @@ def _engine(root: str | None) -> Engine:
 
 
 def get_engine(knowledge_root: Path | None = None) -> Engine:
-    """The shared engine (loaded once: ~2-3 s for spaCy and the data)."""
+    """The shared engine (loaded once per process)."""
     return _engine(str(knowledge_root) if knowledge_root else None)
 
 

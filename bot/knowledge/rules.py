@@ -1,7 +1,11 @@
 """Curated "can I" rules (knowledge/rules/*.yml): schema, loading, validation.
 
-A rule file is a YAML list of rules; ``_concepts.yml`` holds the concept
-vocabulary. See knowledge/rules/README.md for the format.
+A rule file is a YAML list of rules (see knowledge/rules/README.md). Rules are the
+only source of a verdict and its citations; which rule a question is about, and
+which of its variants applies, is learned from the example bank
+(knowledge/banks/questions, bot/knowledge/model.py). Quantities a rule can compare
+("26 on my caseload") are ``thresholds``; the quantity kinds and their units are
+data too (knowledge/rules/_quantities.yml).
 """
 
 from __future__ import annotations
@@ -34,61 +38,81 @@ class CitationModel(_Strict):
 
 
 class Position(_Strict):
+    """Where documents or programs differ: one document's verdict and a short note."""
     source: str
     verdict: Verdict
     applies_to: Program = "both"
     note: str
 
 
-class Match(_Strict):
-    all: List[List[str]] = Field(..., min_items=1)   # every group must be present (any concept of a group)
-    any: List[str] = []                               # each present concept adds to the score
-    min_any: int = 0                                  # at least this many of ``any`` must be present
-    none: List[str] = []                              # any of these present vetoes the rule
-    boost: float = 0.0                                # added to the score (safety rules win ties)
-
-    def concepts(self) -> set[str]:
-        return {c for g in self.all for c in g} | set(self.any) | set(self.none)
-
-
 class Variant(_Strict):
-    when: List[str] = []          # all present (not negated)
-    when_not: List[str] = []      # none present
-    when_qtype: Optional[Literal["permission", "factual"]] = None
+    """Another verdict of the same rule, for questions that state a condition as met
+    or not met, or ask the can-I reading of a factual rule. ``when`` says in words
+    when it applies; which variant a question gets is learned from the bank."""
     verdict: Verdict
+    when: str
     condition: Optional[str] = None
     answer: str
     citations: Optional[List[CitationModel]] = None
 
+
+class Threshold(_Strict):
+    """A number a document sets, compared with the number a question states."""
+    quantity: str                       # a kind from knowledge/rules/_quantities.yml
+    min: Optional[float] = None         # in the kind's unit, inclusive
+    max: Optional[float] = None
+    source: str
+    section: str
+    quote: str                          # verbatim: the sentence that sets the number
+    applies_to: Program = "both"
+    label: str                          # what the number is, in answers ("the caseload limit")
+    inside: Verdict = "allowed"         # verdict when the stated number is within the bounds
+    outside: Verdict = "not_allowed"    # ... and when it is not
+    condition: Optional[str] = None     # required when inside or outside is depends
+
     @root_validator(skip_on_failure=True)
-    def _has_trigger(cls, values):
-        if not (values.get("when") or values.get("when_not") or values.get("when_qtype")):
-            raise ValueError("a variant needs when, when_not or when_qtype")
+    def _has_bound(cls, values):
+        if values.get("min") is None and values.get("max") is None:
+            raise ValueError("a threshold needs min or max")
+        if "depends" in (values.get("inside"), values.get("outside")) and not values.get("condition"):
+            raise ValueError("a threshold with a depends outcome needs its condition")
         return values
+
+    def outcome(self, value: float) -> str:
+        ok = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        return self.inside if ok else self.outside
+
+    def to_citation(self) -> Citation:
+        return Citation(self.source, self.section, self.quote)
 
 
 class Rule(_Strict):
     id: str = Field(..., regex=r"^[a-z0-9][a-z0-9-]*$")
     topic: str
-    question: str
+    question: str                       # the canonical question
+    option: Optional[str] = None        # a short label when PeerScope asks which one you mean
     verdict: Verdict
     condition: Optional[str] = None
     answer: str
     positions: List[Position] = []
-    citations: List[CitationModel]
-    match: Match
+    citations: List[CitationModel] = []
     variants: List[Variant] = []
+    thresholds: List[Threshold] = []
 
     @root_validator(skip_on_failure=True)
     def _checks(cls, values):
-        verdict = values["verdict"]
+        rid, verdict = values["id"], values["verdict"]
         if verdict == "depends" and not values.get("condition"):
-            raise ValueError(f"{values['id']}: a depends rule must state its condition")
+            raise ValueError(f"{rid}: a depends rule must state its condition")
         if verdict != "not_covered" and not values.get("citations"):
-            raise ValueError(f"{values['id']}: needs at least one citation")
+            raise ValueError(f"{rid}: needs at least one citation")
+        seen = {verdict}
         for v in values.get("variants", []):
+            if v.verdict in seen:
+                raise ValueError(f"{rid}: two variants give {v.verdict}; a verdict names one variant")
+            seen.add(v.verdict)
             if v.verdict == "depends" and not (v.condition or values.get("condition")):
-                raise ValueError(f"{values['id']}: depends variant without a condition")
+                raise ValueError(f"{rid}: depends variant without a condition")
         return values
 
     @validator("answer")
@@ -97,22 +121,29 @@ class Rule(_Strict):
             raise ValueError("empty answer")
         return v.strip()
 
-    def all_citations(self) -> list[CitationModel]:
-        out = list(self.citations)
+    @property
+    def verdicts(self) -> tuple[str, ...]:
+        """Every verdict this rule can give, the default first."""
+        return (self.verdict,) + tuple(v.verdict for v in self.variants)
+
+    def variant(self, verdict: str) -> Variant | None:
+        return next((v for v in self.variants if v.verdict == verdict), None)
+
+    def all_citations(self) -> list:
+        out: list = list(self.citations)
         for v in self.variants:
             out += v.citations or []
+        out += list(self.thresholds)
         return out
 
-    def concepts(self) -> set[str]:
-        names = self.match.concepts()
-        for v in self.variants:
-            names |= set(v.when) | set(v.when_not)
-        return names
+    @property
+    def label(self) -> str:
+        return (self.option or self.question).strip()
 
 
 def load_rule_files(root: Path) -> list[Rule]:
     rules: list[Rule] = []
-    for path in sorted(root.glob("*.yml")):
+    for path in sorted(Path(root).glob("*.yml")):
         if path.name.startswith("_"):
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -126,32 +157,21 @@ def load_rule_files(root: Path) -> list[Rule]:
     return rules
 
 
-def load_concepts(root: Path) -> dict[str, list[str]]:
-    data = yaml.safe_load((root / "_concepts.yml").read_text(encoding="utf-8")) or {}
-    return {str(k): [str(w) for w in (v or [])] for k, v in data.items()}
-
-
-def load_context(root: Path) -> dict:
-    """knowledge/rules/_context.yml: neutral phrases, compound heads, ownership markers (optional)."""
-    path = root / "_context.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    return data or {}
-
-
-def validate(rules: list[Rule], concepts: dict[str, list[str]], sources: dict[str, Source]) -> list[str]:
-    """Every problem found in the rules: duplicate ids, unknown concepts or
-    sources, and citations whose quote is not verbatim in the named section."""
+def validate(rules: list[Rule], sources: dict[str, Source], quantities: dict | None = None) -> list[str]:
+    """Every problem found in the rules: duplicate ids, unknown sources or quantity
+    kinds, and citations whose quote is not verbatim in the named section."""
     errors: list[str] = []
     seen: set[str] = set()
     for rule in rules:
         if rule.id in seen:
             errors.append(f"duplicate rule id {rule.id}")
         seen.add(rule.id)
-        for name in sorted(rule.concepts() - set(concepts)):
-            errors.append(f"{rule.id}: unknown concept {name!r}")
         for pos in rule.positions:
             if pos.source not in sources:
                 errors.append(f"{rule.id}: position names unknown source {pos.source!r}")
+        for t in rule.thresholds:
+            if quantities is not None and t.quantity not in quantities:
+                errors.append(f"{rule.id}: unknown quantity {t.quantity!r}")
         for cit in rule.all_citations():
             err = check_citation(sources, cit.to_citation())
             if err:

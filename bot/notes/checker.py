@@ -11,11 +11,13 @@ never logs or raises with note text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .config import CATEGORIES, NoteCheckData, cached_data
+from .config import CATEGORIES, FLAG_CATEGORIES, NoteCheckData, cached_data
 
 try:  # the shared Citation type, when the knowledge package is present
     from bot.knowledge.sources import Citation
@@ -32,10 +34,11 @@ class Flag:
     reason: str
     citations: tuple = ()
     suggestion: str = ""
-    rule: str = field(default="", compare=False)
+    rule: str = field(default="", compare=False)        # the cue rule's id, or "model"
+    confidence: float | None = field(default=None, compare=False)  # the classifier's, when it decided
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "category": self.category,
             "start": self.start,
             "end": self.end,
@@ -44,6 +47,9 @@ class Flag:
             "citations": [_citation_dict(c) for c in self.citations],
             "suggestion": self.suggestion,
         }
+        if self.confidence is not None:
+            out["confidence"] = round(self.confidence, 3)
+        return out
 
 
 def _citation_dict(c) -> dict:
@@ -80,12 +86,22 @@ def build_pipeline(data_dir: str = ""):
 
 
 class NoteChecker:
-    """Reads a progress-note draft and returns the out-of-scope passages."""
+    """Reads a progress-note draft and returns the out-of-scope passages.
 
-    def __init__(self, data_dir: str | Path | None = None):
+    Two signals per sentence: the cue rules (knowledge/note_checks, precise where they
+    fire) and the trained classifiers (bot/notes/model.py). A category is flagged when
+    either says so; a flag only the classifier raised carries its confidence. Risk is
+    the classifier's alone: ``risk`` (alert) or ``risk_possible`` (please check); a risk
+    cue the classifier does not confirm is shown as ``risk_possible``.
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, model=None):
+        """``model``: a NoteModel, None to load the trained one (models/notes), or False
+        for the cue rules alone (used to measure them on their own)."""
         self.data_dir = str(data_dir) if data_dir else ""
         self.data: NoteCheckData = cached_data(self.data_dir or None)
         self.nlp = build_pipeline(self.data_dir)
+        self.model = load_note_model() if model is None else (model or None)
         self._citations = {
             name: tuple(_make_citation(c) for c in cat.citations)
             for name, cat in self.data.categories.items()
@@ -95,23 +111,94 @@ class NoteChecker:
     def categories(self) -> tuple[str, ...]:
         return CATEGORIES
 
+    def _flag(self, category: str, text: str, start: int, end: int, rule: str, confidence=None) -> Flag:
+        start, end = _trim(text, start, end)
+        cat = self.data.categories[category]
+        return Flag(category, start, end, text[start:end], cat.reason, self._citations[category], cat.suggestion,
+                    rule, confidence)
+
+    def _run(self, text: str):
+        """(sentence spans, {(category, sentence index): rule id}) from the cue rules."""
+        doc = self.nlp(text)
+        index = doc._.ps_actors
+        sents = [(doc[s.start:s.end].start_char, doc[s.start:s.end].end_char) for s in index.sents] or \
+            [(0, len(text))]
+        fired: dict[tuple[str, int], str] = {}
+        for category, sent_idx, rule_id in doc._.ps_flags or []:
+            fired.setdefault((category, sent_idx), rule_id)
+        return sents, fired
+
+    def rule_hits(self, text: str) -> tuple[list[tuple[int, int]], list[list[int]]]:
+        """Sentence spans and, per sentence, which scope categories' cue rules fired."""
+        sents, fired = self._run(text)
+        return sents, [[int((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))]
+
     def check(self, text: str) -> list[Flag]:
         if not isinstance(text, str):
             raise TypeError("check() expects a str")
         if not text.strip():
             return []
-        doc = self.nlp(text)
-        index = doc._.ps_actors
+        sents, fired = self._run(text)
         flags = []
-        for category, sent_idx, rule_id in doc._.ps_flags or []:
-            sent = index.sents[sent_idx]
-            span = doc[sent.start:sent.end]
-            start, end = _trim(text, span.start_char, span.end_char)
-            cat = self.data.categories[category]
-            flags.append(Flag(category, start, end, text[start:end], cat.reason,
-                              self._citations[category], cat.suggestion, rule_id))
-        flags.sort(key=lambda f: (f.start, CATEGORIES.index(f.category)))
+        if self.model is None:
+            flags += [self._flag(c, text, *sents[i], rule) for (c, i), rule in fired.items() if c != "risk"]
+        else:
+            hits = np.array([[float((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))],
+                            dtype=np.float32)
+            scope = self.model.scope_probs([text[a:b] for a, b in sents], hits)
+            for i, row in enumerate(scope):
+                for j, category in enumerate(_MODEL_CATEGORIES):
+                    if row[j] >= self.model.thresholds[category]:
+                        flags.append(self._flag(category, text, *sents[i], fired.get((category, i), "model"),
+                                                float(row[j])))
+        flags += self._risk(text, sents, {i for (c, i) in fired if c == "risk"})
+        flags.sort(key=lambda f: (f.start, FLAG_CATEGORIES.index(f.category)))
         return flags
+
+    def _risk(self, text: str, sents: list[tuple[int, int]], cue_sents: set[int]) -> list[Flag]:
+        """At most one risk flag per sentence, on the shortest passage that reaches the tier."""
+        if self.model is None:
+            return [self._flag("risk", text, *sents[i], "cue") for i in sorted(cue_sents)]
+        from .model import passages
+
+        units = passages(text, sents)
+        p = self.model.risk_probs([text[a:b] for a, b in units])
+        t = self.model.thresholds
+        best: dict[int, tuple[str, float, tuple[int, int]]] = {}
+        for (a, b), prob in sorted(zip(units, p), key=lambda u: (u[0][1] - u[0][0])):
+            tier = "risk" if prob >= t["risk"] else "risk_possible" if prob >= t["risk_possible"] else None
+            if tier is None:
+                continue
+            first = next(i for i, (s, e) in enumerate(sents) if e > a)
+            current = best.get(first)
+            if current is None or (tier == "risk" and current[0] != "risk"):
+                best[first] = (tier, float(prob), (a, b))
+        return [self._flag(tier, text, a, b, "model" if prob is not None else "cue", prob)
+                for tier, prob, (a, b) in best.values()]
+
+
+_MODEL_CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts",
+                     "relationship")
+
+
+def note_model_dir() -> Path:
+    from bot.nlp.weights import models_dir
+
+    return models_dir() / "notes"
+
+
+class ModelMissing(RuntimeError):
+    pass
+
+
+def load_note_model():
+    """The trained note model (models/notes, built by `peerscope train`)."""
+    from .model import NoteModel
+
+    directory = note_model_dir()
+    if not (directory / "meta.json").is_file():
+        raise ModelMissing(f"the note model is not trained yet ({directory}); run `peerscope train`")
+    return NoteModel.load(directory)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

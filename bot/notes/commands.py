@@ -128,10 +128,15 @@ def eval_risk(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
-    print(f"{data['items']} lines: recall {data['recall']:.3f}  precision {data['precision']:.3f}  "
-          f"(tp {data['tp']}, fp {data['fp']}, fn {data['fn']})")
+    a, p = data["alert_tier"], data["possible_tier"]
+    print(f"{data['items']} lines")
+    print(f"recall (risk or risk_possible): {data['recall']:.3f}  (tp {data['tp']}, fn {data['fn']})")
+    print(f"risk tier (alert):   precision {a['precision']:.3f}  recall {a['recall']:.3f}  (tp {a['tp']}, fp {a['fp']})")
+    print(f"risk_possible tier:  precision {p['precision']:.3f}  (tp {p['tp']}, fp {p['fp']})")
+    if data["non_risk_lines_possible"] is not None:
+        print(f"non-risk lines given risk_possible: {data['non_risk_lines_possible']:.3f}")
     for miss in data["misses"]:
-        kind = "missed" if miss["expected"] else "false alarm"
+        kind = "missed" if miss["expected"] else f"false alarm ({miss['got']})"
         print(f"  {miss['id']} {kind}: {miss['text']}")
     for line in data["bad_lines"]:
         print(f"skipped {line}", file=sys.stderr)

@@ -25,6 +25,8 @@ CATEGORIES = (
     "relationship",
     "risk",
 )
+# Flags can also be the "please check" tier of risk (reason and suggestion in risk.yml `possible`).
+FLAG_CATEGORIES = CATEGORIES + ("risk_possible",)
 
 ACTOR_MODES = ("staff", "any", "staff_and_client", "staff_or_with_staff", "not_other")
 SCOPES = ("clause", "sentence", "context", "note", "overlap")
@@ -224,7 +226,17 @@ def load_data(root: Path | None = None) -> NoteCheckData:
     for name in CATEGORIES:
         path = root / f"{name}.yml"
         _require(path.exists(), str(root), f"missing {name}.yml")
-        categories[name] = _parse_category(yaml.safe_load(path.read_text(encoding="utf-8")), path, shared)
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        categories[name] = _parse_category(raw, path, shared)
+        if name == "risk":
+            possible = raw.get("possible") or {}
+            for key in ("reason", "suggestion"):
+                _require(isinstance(possible.get(key), str) and possible[key].strip(), path.name,
+                         f"possible.{key} must be text")
+            risk = categories["risk"]
+            categories["risk_possible"] = Category("risk_possible", "Possible risk of harm: please check",
+                                                   " ".join(possible["reason"].split()),
+                                                   " ".join(possible["suggestion"].split()), risk.citations, {}, ())
     return NoteCheckData(lexicon=lexicon, context=context, categories=categories)
 
 

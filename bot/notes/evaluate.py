@@ -121,22 +121,32 @@ def score_notes(checker, lines: Iterable[str]) -> Report:
 
 
 def score_risk(checker, lines: Iterable[str]) -> dict:
-    """Recall/precision of risk detection on lines {"id", "text", "risk": bool}."""
-    counts = Counts()
+    """Risk detection on lines {"id", "text", "risk": bool}: recall counting either tier
+    (``risk`` or ``risk_possible``), the precision of each tier, and how many of the
+    non-risk lines were asked to be checked (``risk_possible``)."""
+    either, alert, possible = Counts(), Counts(), Counts()
     misses, bad = [], []
-    total = 0
+    total = negatives = negatives_possible = 0
     for n, obj, err in read_jsonl(lines):
         if err or not isinstance(obj.get("text"), str) or not isinstance(obj.get("risk"), bool):
             bad.append(err or f"line {n}: needs text and a boolean risk")
             continue
         total += 1
-        got = any(f.category == "risk" for f in checker.check(obj["text"]))
-        if obj["risk"] and got:
-            counts.tp += 1
-        elif got:
-            counts.fp += 1
-        elif obj["risk"]:
-            counts.fn += 1
+        cats = {f.category for f in checker.check(obj["text"])}
+        tiers = {"risk": "risk" in cats, "risk_possible": "risk_possible" in cats and "risk" not in cats}
+        got = tiers["risk"] or tiers["risk_possible"]
+        for counts, hit in ((either, got), (alert, tiers["risk"]), (possible, tiers["risk_possible"])):
+            counts.tp += obj["risk"] and hit
+            counts.fp += (not obj["risk"]) and hit
+            counts.fn += obj["risk"] and not hit
+        if not obj["risk"]:
+            negatives += 1
+            negatives_possible += tiers["risk_possible"]
         if got != obj["risk"]:
-            misses.append({"id": obj.get("id"), "expected": obj["risk"], "got": got, "text": obj["text"]})
-    return {"items": total, **counts.to_dict(), "misses": misses, "bad_lines": bad}
+            misses.append({"id": obj.get("id"), "expected": obj["risk"],
+                           "got": "risk" if tiers["risk"] else "risk_possible" if got else None,
+                           "text": obj["text"]})
+    return {"items": total, **either.to_dict(),
+            "alert_tier": alert.to_dict(), "possible_tier": possible.to_dict(),
+            "non_risk_lines_possible": round(negatives_possible / negatives, 4) if negatives else None,
+            "misses": misses, "bad_lines": bad}

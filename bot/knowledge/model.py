@@ -1,0 +1,152 @@
+"""The learned part of the policy engine: which rule a question is about, and which
+of the rule's verdicts it asks for. Trained from the example bank
+(knowledge/banks/questions/*.jsonl) by `peerscope train`; saved under models/policy/.
+
+- ``rules``: one classifier over every rule id plus ``not_covered``.
+- ``variants``: for each rule with more than one verdict, a classifier over its
+  verdicts, trained on the bank questions of that rule that state no number the rule
+  compares (numbers are compared, not learned: bot/knowledge/quantities.py).
+- Calibration: the engine's raw confidence (rule probability x verdict probability)
+  is mapped to the probability that the verdict is right by a logistic fit on
+  predictions for questions the model did not see: each writer's batch predicted by
+  a model trained on the other writers. The same predictions choose when to ask a
+  clarifying question instead of answering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from bot.nlp.textclf import FeatureConfig, TextClassifier
+
+NOT_COVERED = "not_covered"
+FEATURES = FeatureConfig(max_features=20000)
+RULE_C = 8.0
+VARIANT_C = 4.0
+MIN_PER_VERDICT = 4
+FORMAT = 1
+
+
+@dataclass
+class Example:
+    id: str
+    text: str
+    rule: str
+    verdict: str
+
+    @property
+    def batch(self) -> str:
+        return self.id.split("-", 1)[0]
+
+
+def load_bank(root: Path) -> list[Example]:
+    out = []
+    for path in sorted(Path(root).glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                out.append(Example(str(obj["id"]), str(obj["text"]), str(obj["rule"]), str(obj["verdict"])))
+            except (ValueError, KeyError) as exc:
+                raise ValueError(f"{path.name}:{n}: {exc}") from None
+    return out
+
+
+@dataclass
+class Calibration:
+    a: float = 1.0
+    b: float = 0.0
+
+    def __call__(self, raw: float) -> float:
+        raw = min(max(raw, 1e-6), 1 - 1e-6)
+        z = self.a * math.log(raw / (1 - raw)) + self.b
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass
+class PolicyModel:
+    rules: TextClassifier
+    variants: dict[str, TextClassifier] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
+    clarify_below: float = 0.0          # ask when the calibrated confidence is below this...
+    clarify_ratio: float = 1.0          # ...and the runner-up has at least this share of the top rule's probability
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.rules.labels
+
+    def rule_probs(self, texts: Sequence[str], embeddings: np.ndarray | None = None) -> np.ndarray:
+        return self.rules.predict_proba(texts, embeddings)
+
+    def variant_probs(self, rule_id: str, text: str, embedding: np.ndarray | None = None) -> dict[str, float] | None:
+        clf = self.variants.get(rule_id)
+        if clf is None:
+            return None
+        p = clf.predict_proba([text], None if embedding is None else embedding[None, :])[0]
+        return dict(zip(clf.labels, map(float, p)))
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.rules.save(directory / "rules.skops")
+        for old in directory.glob("variant-*.skops"):
+            old.unlink()
+        for rule_id, clf in self.variants.items():
+            clf.save(directory / f"variant-{rule_id}.skops")
+        meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
+                    clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
+                    variants=sorted(self.variants))
+        (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "PolicyModel":
+        directory = Path(directory)
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError("the policy model was trained by another version; run `peerscope train`")
+        variants = {rid: TextClassifier.load(directory / f"variant-{rid}.skops") for rid in meta["variants"]}
+        return cls(TextClassifier.load(directory / "rules.skops"), variants,
+                   Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta)
+
+
+def fingerprint(paths: Sequence[Path]) -> str:
+    digest = hashlib.sha256(str(FORMAT).encode())
+    for root in paths:
+        root = Path(root)
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for f in files:
+            digest.update(f.name.encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def _fit_rules(texts, labels_, y, E) -> TextClassifier:
+    return TextClassifier(labels=labels_, C=RULE_C, features=FEATURES).fit(texts, y, E)
+
+
+def _fit_variants(examples: list[Example], E: np.ndarray, rules_by_id: dict, has_number: Callable) -> dict:
+    out = {}
+    for rule_id, rule in rules_by_id.items():
+        verdicts = rule.verdicts
+        if len(verdicts) < 2:
+            continue
+        idx = [i for i, ex in enumerate(examples)
+               if ex.rule == rule_id and ex.verdict in verdicts and not has_number(rule, ex.text)]
+        counts = {v: sum(1 for i in idx if examples[i].verdict == v) for v in verdicts}
+        usable = [v for v in verdicts if counts[v] >= MIN_PER_VERDICT]
+        if len(usable) < 2:
+            continue
+        idx = [i for i in idx if examples[i].verdict in usable]
+        clf = TextClassifier(labels=usable, C=VARIANT_C, features=FeatureConfig(max_features=5000, min_df=1))
+        out[rule_id] = clf.fit([examples[i].text for i in idx], [examples[i].verdict for i in idx], E[idx])
+    return out

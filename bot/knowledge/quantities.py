@@ -1,0 +1,149 @@
+"""Numbers in a question, read as the quantity a rule compares (knowledge/rules/_quantities.yml).
+
+    q = Quantities.load(root).find("caseload", "I already have 26 people on my caseload")
+    q.value == 26.0
+
+Numbers written in words are turned into digits first ("twenty-six", "a year and a
+half", "a dozen"). Which phrases count as which quantity is data; this module only
+applies it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+_ONES = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
+_WORD = "|".join(sorted(list(_ONES) + list(_TENS) + ["hundred", "thousand"], key=len, reverse=True))
+_WORDS_RUN = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_WORD}))*\b")
+_UNIT_WORDS = r"(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|hr|minutes?|mins?)"
+_NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
+# "more than 10 units" is above 10, "less than 3 people" below 3: the number moves by 1%
+_ABOVE = re.compile(r"\b(?:more than|over|above|upwards of|in excess of|exceed(?:s|ed|ing)?|beyond|past|\+)\s*$")
+_BELOW = re.compile(r"\b(?:less than|fewer than|under|below|not even|short of|almost|nearly|just under)\s*$")
+
+
+def _words_to_number(phrase: str) -> int | None:
+    total, current = 0, 0
+    for word in re.split(r"[\s-]+", phrase):
+        if word == "and":
+            continue
+        if word in _ONES:
+            current += _ONES[word]
+        elif word in _TENS:
+            current += _TENS[word]
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total += max(current, 1) * 1000
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def digits(text: str) -> str:
+    """Lower-case ``text`` with numbers written as digits."""
+    t = " " + text.lower().replace(",", " ,").replace("\u2019", "'") + " "
+    t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
+    t = _WORDS_RUN.sub(lambda m: str(_words_to_number(m.group(0))) if _words_to_number(m.group(0)) is not None
+                       else m.group(0), t)
+    t = re.sub(rf"\b(?:a|an|one|1) ({_UNIT_WORDS}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
+    t = re.sub(rf"\b(\d+) and a half ({_UNIT_WORDS})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
+    t = re.sub(rf"\b(\d+) ({_UNIT_WORDS}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
+    t = re.sub(rf"\bhalf (?:a|an) ({_UNIT_WORDS})", r"0.5 \1", t)
+    t = re.sub(r"\ba dozen\b", "12", t)
+    t = re.sub(r"\ba couple(?: of)?\b", "2", t)
+    t = re.sub(rf"\b(?:a|an|one) ({_UNIT_WORDS})\b", r"1 \1", t)
+    return re.sub(r"\s+", " ", t)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    kind: str
+    value: float          # in the kind's unit
+    unit: str
+    said: str             # the words it was read from
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    unit: str
+    units: dict
+    patterns: tuple
+    cues: tuple
+
+
+class Quantities:
+    def __init__(self, kinds: dict[str, Kind]):
+        self.kinds = kinds
+
+    @classmethod
+    def load(cls, rules_dir: Path) -> "Quantities":
+        path = Path(rules_dir) / "_quantities.yml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        kinds = {}
+        for name, spec in ((data or {}).get("kinds") or {}).items():
+            patterns = tuple(re.compile(p.replace("{n}", _NUMBER)) for p in spec["patterns"])
+            kinds[name] = Kind(name, spec["unit"], {str(k): float(v) for k, v in (spec.get("units") or {}).items()},
+                               patterns, tuple(spec.get("cues") or ()))
+        return cls(kinds)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.kinds
+
+    def find(self, kind_name: str, text: str) -> Quantity | None:
+        """The quantity of this kind the text states, or None."""
+        kind = self.kinds.get(kind_name)
+        if kind is None or not text:
+            return None
+        t = digits(text)
+        found: list[tuple[int, Quantity]] = []
+        for pattern in kind.patterns:
+            for m in pattern.finditer(t):
+                value = _number(m.group("n"))
+                if value is None:
+                    continue
+                if m.groupdict().get("u"):
+                    unit = m.group("u")
+                    if (unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")) \
+                            not in kind.units:
+                        continue
+                    value *= factor_of(m, kind)
+                before = t[max(0, m.start() - 20):m.start()]
+                value *= 1 + 0.01 * (bool(_ABOVE.search(before)) - bool(_BELOW.search(before)))
+                found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, m.group(0).strip())))
+        if not found:
+            return None
+        if len(found) > 1 and kind.cues:
+            cue_at = [m.start() for c in kind.cues for m in re.finditer(rf"\b{re.escape(c)}", t)]
+            if cue_at:
+                found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
+        return found[0][1]
+
+
+def factor_of(m: re.Match, kind: Kind) -> float:
+    """The unit factor of a match (1 when the pattern has no unit group)."""
+    unit = m.groupdict().get("u")
+    if not unit:
+        return 1.0
+    word = unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")
+    return kind.units.get(word, 1.0)
+
+
+def _number(raw: str) -> float | None:
+    if raw in ("once", "one time"):
+        return 1.0
+    if raw == "other":
+        return 2.0
+    try:
+        return float(raw)
+    except ValueError:
+        return None

@@ -1,0 +1,313 @@
+"""The note checker's learned signals: a scope classifier and a risk classifier.
+
+Both are trained by `peerscope train` from the example banks (knowledge/banks/notes,
+knowledge/banks/risk) and saved under models/notes/.
+
+- ``scope``: one probability per category for each sentence of a note, from the
+  sentence's character and word n-grams and from which cue rules fired on it
+  (knowledge/note_checks): the classifier learns how far to trust each rule, and
+  a 300-word note costs a few milliseconds.
+- ``risk``: the probability that a passage describes a risk of harm. It reads the
+  sentence embedding as well as n-grams. A cheap n-gram ``gate`` decides which
+  passages are worth embedding; its threshold keeps every risk passage of the
+  held-out folds.
+
+Thresholds come from grouped cross-validation on the banks (a sentence, its
+near-miss pair and its in-context copies are always in the same fold): per category
+the lowest threshold whose held-out precision reaches ``PRECISION_TARGET``; for risk,
+``risk`` (alert) where held-out precision reaches the target and ``risk_possible``
+where held-out recall stays at ``RISK_RECALL``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from bot.nlp.textclf import FeatureConfig, TextClassifier
+
+CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts", "relationship")
+FORMAT = 1
+FOLDS = 5
+PRECISION_TARGET = 0.85       # scope categories: held-out precision at the chosen threshold
+RISK_PRECISION = 0.90         # the alert tier
+RISK_RECALL = 0.98            # the alert tier and the "please check" tier together
+GATE_RECALL = 0.995           # risk passages the n-gram gate lets through to the embedding model
+SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)   # dense block: cue rule hits
+RISK_FEATURES = FeatureConfig(max_features=30000)
+GATE_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
+
+_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\"'(0-9])|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of a text's sentences (also used when no spaCy doc is at hand)."""
+    spans, pos = [], 0
+    for part in _SPLIT.split(text):
+        start = text.find(part, pos)
+        if part.strip():
+            spans.append((start, start + len(part)))
+        pos = start + len(part)
+    return spans or [(0, len(text))]
+
+
+def passages(text: str, sents: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Units the risk model reads: each sentence, each pair of neighbouring sentences,
+    and the whole text when it is short (risk often spans two sentences)."""
+    out = list(sents)
+    out += [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+    if 2 < len(sents) <= 4 and len(text) <= 600:
+        out.append((sents[0][0], sents[-1][1]))
+    return out
+
+
+@dataclass
+class NoteModel:
+    scope: TextClassifier
+    risk: TextClassifier
+    gate: TextClassifier
+    thresholds: dict = field(default_factory=dict)   # category -> threshold; risk, risk_possible, gate
+    meta: dict = field(default_factory=dict)
+
+    def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray) -> np.ndarray:
+        """``rule_hits``: sentences x CATEGORIES, 1 where that category's cue rule fired."""
+        return self.scope.predict_proba(sentences, rule_hits)
+
+    def risk_probs(self, texts: Sequence[str], encoder=None) -> np.ndarray:
+        """Risk probability per text; texts the gate rejects keep the gate's probability."""
+        if not texts:
+            return np.zeros(0)
+        gate = self.gate.predict_proba(texts)[:, 1]
+        out = gate.copy()
+        keep = np.where(gate >= self.thresholds["gate"])[0]
+        if len(keep):
+            if encoder is None:
+                from bot.nlp.encoder import get_encoder
+
+                encoder = get_encoder()
+            chosen = [texts[i] for i in keep]
+            out[keep] = self.risk.predict_proba(chosen, encoder.encode(chosen))[:, 1]
+        return out
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.scope.save(directory / "scope.skops")
+        self.risk.save(directory / "risk.skops")
+        self.gate.save(directory / "gate.skops")
+        (directory / "meta.json").write_text(json.dumps(
+            dict(self.meta, format=FORMAT, thresholds=self.thresholds), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "NoteModel":
+        directory = Path(directory)
+        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError("the note model was trained by another version; run `peerscope train`")
+        return cls(TextClassifier.load(directory / "scope.skops"), TextClassifier.load(directory / "risk.skops"),
+                   TextClassifier.load(directory / "gate.skops"), meta["thresholds"], meta)
+
+
+# -- training data ----------------------------------------------------------------------------
+
+@dataclass
+class Unit:
+    text: str
+    group: str
+    labels: frozenset      # categories (scope) or {"risk"}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path.name}:{n}: {exc}") from None
+    return rows
+
+
+def scope_units(rows: list[dict], checker) -> tuple[list[Unit], np.ndarray]:
+    """Sentences of the notes bank (split as the checker splits them), each with the
+    categories whose labelled spans it overlaps, and the cue rules that fired on it."""
+    units, hits = [], []
+    for row in rows:
+        text = row["text"]
+        spans = []
+        for flag in row["flags"]:
+            at = text.find(flag["span"])
+            spans.append((at, at + len(flag["span"]), flag["category"]))
+        sents, fired = checker.rule_hits(text)
+        for (s, e), hit in zip(sents, fired):
+            labels = frozenset(c for a, b, c in spans if a < e and b > s)
+            units.append(Unit(text[s:e].strip(), row["id"], labels))
+            hits.append(hit)
+    return units, np.array(hits, dtype=np.float32).reshape(len(units), len(CATEGORIES))
+
+
+def risk_units(rows: list[dict]) -> list[Unit]:
+    """Each risk-bank line; a line and its near-miss pair share a group, so they are
+    never split across folds."""
+    return [Unit(row["text"], min(row["id"], row.get("pair") or row["id"]),
+                 frozenset({"risk"}) if row["risk"] else frozenset()) for row in rows]
+
+
+def banks(root: Path) -> tuple[list[dict], list[dict]]:
+    notes = [r for p in sorted((Path(root) / "banks" / "notes").glob("*.jsonl")) for r in read_jsonl(p)]
+    risk = [r for p in sorted((Path(root) / "banks" / "risk").glob("*.jsonl")) for r in read_jsonl(p)]
+    return notes, risk
+
+
+# -- thresholds --------------------------------------------------------------------------------
+
+def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
+    """The lowest threshold whose precision (on these held-out predictions) reaches the target."""
+    order = np.argsort(-p)
+    tp = np.cumsum(y[order])
+    precision = tp / np.arange(1, len(p) + 1)
+    ok = np.where(precision >= target)[0]
+    if not len(ok):
+        return float(p.max() + 1e-6)
+    return float(p[order][ok.max()])
+
+
+def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
+    positives = np.sort(p[y == 1])
+    if not len(positives):
+        return 0.5
+    return float(positives[int((1 - target) * len(positives))])
+
+
+def _folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
+    uniq = sorted(set(groups))
+    random.Random(seed).shuffle(uniq)
+    fold_of = {g: i % k for i, g in enumerate(uniq)}
+    assignment = np.array([fold_of[g] for g in groups])
+    return [np.where(assignment == i)[0] for i in range(k)]
+
+
+def held_out_scope(units: list[Unit], hits: np.ndarray, seeds: Sequence[int] = (0,)) -> np.ndarray:
+    """Held-out category probabilities for every unit, averaged over fold splits."""
+    texts = [u.text for u in units]
+    y = np.array([[c in u.labels for c in CATEGORIES] for u in units], dtype=int)
+    clf = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES)
+    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), hits)
+               for seed in seeds) / len(seeds)
+
+
+@dataclass
+class Probe:
+    """Something the checker reads whole (a risk-bank line, a bank note): its passages
+    are scored and the highest score counts, as in NoteChecker._risk."""
+    group: str
+    label: int
+    passages: list[str]
+
+
+def probes(risk_rows: list[dict], notes: list[dict]) -> list[Probe]:
+    out = []
+    for row in risk_rows:
+        text = row["text"]
+        out.append(Probe(min(row["id"], row.get("pair") or row["id"]), int(row["risk"]),
+                         [text[a:b] for a, b in passages(text, split_sentences(text))]))
+    for row in notes:
+        text = row["text"]
+        out.append(Probe("n:" + row["id"], 0, [text[a:b] for a, b in passages(text, split_sentences(text))]))
+    return out
+
+
+def held_out_risk(units: list[Unit], E: np.ndarray | None, tests: list[Probe], P: np.ndarray | None,
+                  features: FeatureConfig, seeds: Sequence[int] = (0, 1)) -> np.ndarray:
+    """Held-out risk score of every probe (highest over its passages): the model of each
+    fold is trained on the units whose group is outside that fold."""
+    texts = [u.text for u in units]
+    y = np.array(["risk" in u.labels for u in units], dtype=int)
+    flat = [t for probe in tests for t in probe.passages]
+    owner = np.repeat(np.arange(len(tests)), [len(p.passages) for p in tests])
+    clf = TextClassifier(labels=[0, 1], features=features)
+    clf._fit_vectorizers(texts)
+    X = clf.featurize(texts, E)
+    XP = clf.featurize(flat, P)
+    groups = sorted({u.group for u in units} | {p.group for p in tests})
+    out = np.zeros(len(tests))
+    for seed in seeds:
+        order = list(groups)
+        random.Random(seed).shuffle(order)
+        fold_of = {g: i % FOLDS for i, g in enumerate(order)}
+        unit_fold = np.array([fold_of[u.group] for u in units])
+        test_fold = np.array([fold_of[p.group] for p in tests])
+        for k in range(FOLDS):
+            clf.fit_matrix(X[unit_fold != k], y[unit_fold != k])
+            rows = np.where(test_fold[owner] == k)[0]
+            scores = clf.proba_matrix(XP[rows])[:, 1]
+            best = np.zeros(len(tests))
+            np.maximum.at(best, owner[rows], scores)
+            out += np.where(test_fold == k, best, 0.0)
+    return out / len(seeds)
+
+
+def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
+    from bot.nlp.encoder import encode_cached
+
+    from bot.notes.checker import NoteChecker
+
+    started = time.monotonic()
+    notes, risk_rows = banks(root)
+    s_units, hits = scope_units(notes, NoteChecker(model=False))
+    r_units = risk_units(risk_rows)
+    # ordinary note sentences are risk negatives too (so a normal note raises no risk flag)
+    r_units += [Unit(u.text, "n:" + u.group, frozenset()) for u in s_units]
+    echo(f"note model: {len(s_units)} note sentences, {len(risk_rows)} risk lines; cross-validating thresholds")
+    y_scope = np.array([[c in u.labels for c in CATEGORIES] for u in s_units], dtype=int)
+    p_scope = held_out_scope(s_units, hits)
+    thresholds = {c: threshold_for_precision(p_scope[:, j], y_scope[:, j], PRECISION_TARGET)
+                  for j, c in enumerate(CATEGORIES)}
+    r_texts = [u.text for u in r_units]
+    y_risk = np.array(["risk" in u.labels for u in r_units], dtype=int)
+    tests = probes(risk_rows, notes)
+    y_tests = np.array([p.label for p in tests])
+    E = encode_cached(r_texts)
+    P = encode_cached([t for p in tests for t in p.passages])
+    p_gate = held_out_risk(r_units, None, tests, None, GATE_FEATURES)
+    p_risk = held_out_risk(r_units, E, tests, P, RISK_FEATURES)
+    thresholds["gate"] = threshold_for_recall(p_gate, y_tests, GATE_RECALL)
+    thresholds["risk_possible"] = threshold_for_recall(p_risk, y_tests, RISK_RECALL)
+    thresholds["risk"] = max(threshold_for_precision(p_risk, y_tests, RISK_PRECISION), thresholds["risk_possible"])
+    stats = held_out_stats(p_scope, y_scope, p_risk, y_tests, thresholds, [p.group.startswith("n:") for p in tests])
+    echo("note model: final fit")
+    s_texts = [u.text for u in s_units]
+    scope = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES).fit(
+        s_texts, y_scope, hits)
+    risk = TextClassifier(labels=[0, 1], features=RISK_FEATURES).fit(r_texts, y_risk, E)
+    gate = TextClassifier(labels=[0, 1], features=GATE_FEATURES).fit(r_texts, y_risk)
+    model = NoteModel(scope, risk, gate, thresholds, {"held_out": stats})
+    model.save(out_dir)
+    echo(f"note model trained in {time.monotonic() - started:.0f} s; held-out: {json.dumps(stats)}")
+    return model.meta
+
+
+def held_out_stats(p_scope, y_scope, p_risk, y_risk, thresholds, is_note_sentence) -> dict:
+    """Held-out precision and recall per category (sentences), and for risk: recall over
+    either tier, the alert tier's precision, the share of the bank's hard negatives and
+    of its ordinary notes that would be asked to check."""
+    out = {}
+    for j, c in enumerate(CATEGORIES):
+        pred = p_scope[:, j] >= thresholds[c]
+        tp = int((pred & (y_scope[:, j] == 1)).sum())
+        out[c] = {"precision": round(tp / max(pred.sum(), 1), 3), "recall": round(tp / max(y_scope[:, j].sum(), 1), 3)}
+    is_note = np.array(is_note_sentence)
+    alert = p_risk >= thresholds["risk"]
+    possible = p_risk >= thresholds["risk_possible"]
+    out["risk"] = {"recall_either_tier": round(float(possible[y_risk == 1].mean()), 3),
+                   "alert_precision": round(float((alert & (y_risk == 1)).sum() / max(alert.sum(), 1)), 3),
+                   "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note].mean()), 3),
+                   "bank_notes_flagged": round(float(possible[is_note].mean()), 3)}
+    return out
