@@ -8,14 +8,15 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test bootstrap validate unit train rasa-test e2e eval bench clean
+.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench clean
 
 ## run: set up if needed, then start both servers and a terminal chat (Ctrl-C stops)
 run: bootstrap
 	$(PEERSCOPE) run
 
-## test: set up if needed, validate the Rasa data, unit tests, train, story tests, end-to-end tests
-test: bootstrap validate unit train rasa-test e2e
+## test: set up if needed, validate the Rasa data, train the policy and note models, unit tests,
+## train Rasa, story tests, end-to-end tests
+test: bootstrap validate models unit train rasa-test e2e
 	@echo "make test: all stages passed"
 
 bootstrap:
@@ -25,7 +26,12 @@ validate: bootstrap
 	@echo "== rasa data validate"
 	@bash scripts/validate.sh
 
-unit: bootstrap
+## models: the policy and note models from knowledge/banks (skipped when nothing changed)
+models: bootstrap
+	@echo "== policy and note models (skipped when their inputs have not changed)"
+	$(PEERSCOPE) train --no-rasa
+
+unit: models
 	@echo "== unit tests"
 	$(PY) -m pytest -m "not e2e" -q
 
@@ -42,11 +48,22 @@ e2e: train
 	@echo "== end-to-end tests against the live servers"
 	$(PY) -m pytest -m e2e -q
 
-eval: bootstrap
+## eval: cross-validation on the banks and the figures on the development files
+eval: models
+	$(PEERSCOPE) eval qa --cv
 	$(PEERSCOPE) eval qa ../shared/eval/scope_questions.dev.jsonl
 	$(PEERSCOPE) eval notes ../shared/eval/note_items.dev.jsonl
 
-bench: bootstrap
+## eval-blind: the blind sets in tests/data/blind (each was scored once before any tuning on it)
+eval-blind: models
+	@for d in tests/data/blind/*/; do \
+		echo "== $$d"; \
+		[ -f $$d/policy.jsonl ] && $(PEERSCOPE) eval qa $$d/policy.jsonl; \
+		[ -f $$d/notes.jsonl ] && $(PEERSCOPE) eval notes $$d/notes.jsonl; \
+		[ -f $$d/risk.jsonl ] && $(PEERSCOPE) eval risk $$d/risk.jsonl; \
+	done; true
+
+bench: models
 	$(PY) scripts/bench_notes.py
 
 clean:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_staff, latest_text, payload
-from bot.knowledge.engine import Answer, get_engine
+from bot.knowledge.engine import SOMETHING_ELSE, Answer, get_engine
+from bot.knowledge.model import NOT_COVERED
 from bot.store import session_scope, unanswered
 from bot.store import staff as staff_repo
 
@@ -36,15 +38,44 @@ def format_answer(answer: Answer) -> str:
     return "\n\n".join(parts)
 
 
-def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_grounded: bool = False) -> list:
-    """Answer the latest message from the policies. Returns the events to apply, or an empty
-    list when ``only_if_grounded`` is set and the policies had nothing to say."""
-    question = latest_text(tracker)
+NOTE_OFFER = ("That looks like a progress-note draft rather than a question. Tap \"Check a note\" and "
+              "paste it there: I'll check it for scope and risk and you can save it for review.")
+CLARIFY_TEXT = "I'm not sure which of these you mean. Do you mean:"
+
+
+def clarify_buttons(answer: Answer) -> list[dict]:
+    """One button per option; tapping it answers the same question under that rule."""
+    options = [(o.rule_id, o.question) for o in answer.clarify]
+    if NOT_COVERED not in (rid for rid, _ in options):
+        options.append((NOT_COVERED, SOMETHING_ELSE))
+    return [{"title": title, "payload": "/pick_rule" + json.dumps({"rule_id": rid})} for rid, title in options]
+
+
+def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_grounded: bool = False,
+                      rule_id: str | None = None) -> list:
+    """Answer the latest message from the policies (under ``rule_id`` when the user picked
+    one from a clarifying question). Returns the events to apply, or an empty list when
+    ``only_if_grounded`` is set and the policies had nothing to say."""
     staff = current_staff(tracker)
     program = staff.program if staff else None
-    answer = get_engine().answer(question, program=program, previous_rule_id=tracker.get_slot("last_rule_id"))
+    engine = get_engine()
+    if rule_id is None:
+        question = latest_text(tracker)
+        if engine.looks_like_note(question):
+            dispatcher.utter_message(text=NOTE_OFFER, buttons=[
+                {"title": "Check a note", "payload": "/check_note"},
+                {"title": "It's a question", "payload": "/ask_policy_start"}])
+            return [SlotSet("last_rule_id", None)]
+        answer = engine.answer(question, program=program, previous_rule_id=tracker.get_slot("last_rule_id"))
+    else:
+        question = question_before_pick(tracker)
+        answer = engine.answer_rule(rule_id, question, program=program)
     if only_if_grounded and not answer.citations:
         return []
+    if answer.clarify and rule_id is None:
+        dispatcher.utter_message(text=CLARIFY_TEXT, buttons=clarify_buttons(answer))
+        dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
+        return [SlotSet("last_rule_id", None), SlotSet("last_citations", None)]
     if answer.kind == "not_covered":
         unanswered.record(question, staff_id=staff.id if staff else None, program=program)
     dispatcher.utter_message(text=format_answer(answer))
@@ -66,6 +97,26 @@ class ActionAnswerPolicy(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         return reply_with_answer(dispatcher, tracker)
+
+
+def question_before_pick(tracker: Tracker) -> str:
+    """The question a clarifying choice refers to: the latest user message that was not a pick."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get(
+                "name") != "pick_rule":
+            return event.get("text") or ""
+    return ""
+
+
+class ActionAnswerPicked(Action):
+    """The user tapped one of the options of a clarifying question."""
+
+    def name(self) -> str:
+        return "action_answer_picked"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        rule_id = next(tracker.get_latest_entity_values("rule_id"), None) or NOT_COVERED
+        return reply_with_answer(dispatcher, tracker, rule_id=rule_id)
 
 
 class ActionShowSource(Action):

@@ -34,13 +34,24 @@ def _finding(text: str):
         finding = None
     about = finding.about if finding else "unknown"
     citations = finding.citations if finding and finding.citations else risk_citations()
-    return about, tuple(citations)
+    tier = finding.tier if finding else "risk"   # unsure why we are here: treat it as risk
+    return about, tuple(citations), tier
 
 
 def duty_lines(citations) -> list[str]:
     """The reporting duties, quoted verbatim with their source (the first two risk citations)."""
     reporting = [c for c in citations if "report" in c["quote"].lower()] or list(citations)[:1]
     return [f"\"{c['quote']}\" ({c['source']}, {c['section']})" for c in reporting[:2]]
+
+
+def check_text(citations) -> str:
+    """``risk_possible``: the words may describe a risk of harm; the user is asked to check."""
+    lines = ["⚠️ Before we go on: what you wrote may describe a risk of harm to you or someone else. "
+             "If it does:",
+             f"📞 {EMERGENCY} {LIFELINE}"]
+    lines += [f"• {d}" for d in duty_lines(citations)]
+    lines.append("If it doesn't, tap \"I'm OK\" and we'll carry on.")
+    return "\n".join(lines)
 
 
 def crisis_text(about: str, citations, alert_recorded: bool) -> str:
@@ -94,10 +105,10 @@ class ActionRiskResponse(Action):
         return "action_risk_response"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        about, citations = _finding(latest_text(tracker))
+        about, citations, tier = _finding(latest_text(tracker))
         staff = current_staff(tracker)
         recorded = False
-        if staff is not None:
+        if staff is not None and tier == "risk":
             try:
                 with session_scope() as session:
                     alert_repo.raise_alert(session, staff.id, about)
@@ -105,10 +116,10 @@ class ActionRiskResponse(Action):
             except Exception:  # the crisis reply must never fail on the database
                 recorded = False
         loop = (tracker.active_loop or {}).get("name")
-        dispatcher.utter_message(text=crisis_text(about, citations, recorded),
-                                 buttons=resume_buttons(loop, tracker.get_slot("wrsp_plan_id")))
+        text = crisis_text(about, citations, recorded) if tier == "risk" else check_text(citations)
+        dispatcher.utter_message(text=text, buttons=resume_buttons(loop, tracker.get_slot("wrsp_plan_id")))
         dispatcher.utter_message(json_message=payload(
-            "risk_response", about=about, alert_recorded=recorded, lifeline="988",
+            "risk_response", about=about, tier=tier, alert_recorded=recorded, lifeline="988",
             citations=[dict(c) for c in citations]))
         events: list = []
         if loop:  # stop the form; whatever it saved stays in the database

@@ -52,7 +52,7 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
     code = PROJECT_ROOT / "bot"
     shared = [code / "nlp" / "textclf.py"]
     _step("policy", policy_model_dir(),
-          [root / "banks" / "questions", root / "rules", root / "sources"] + shared
+          [root / "banks" / "questions", root / "banks" / "notes", root / "rules", root / "sources"] + shared
           + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py")],
           lambda: policy_training.train(root, policy_model_dir(), echo), force, echo)
     _step("note", note_model_dir(), [root / "banks" / "notes", root / "banks" / "risk"] + shared

@@ -52,6 +52,8 @@ SIGN_IN_HELP = (
     "Welcome to PeerScope. To sign in, send /start followed by the invite code your admin gave "
     "you, for example:\n/start ABCD-EFGH-JKMN"
 )
+CRISIS_LINE = ("If you or someone you support may be at risk of harm: call or text 988 (Suicide & Crisis "
+               "Lifeline), any time. If anyone is in immediate danger, call 911, and tell your supervisor.")
 TRY_AGAIN = ("PeerScope can't answer right now (it may be restarting). Please try again shortly; "
              "nothing you saved is lost.")
 SLOW_DOWN = "You're sending messages faster than I can keep up with. Please wait a minute, then try again."
@@ -201,6 +203,17 @@ class AsyncRasa:
         await self._client.aclose()
 
 
+def risk_in_text(text: Any) -> bool:
+    """The chat's risk check (both tiers), for messages Rasa will not see. Never raises."""
+    try:
+        from bot.notes.risk import risk_in
+
+        return risk_in(text) is not None
+    except Exception:  # the check failing must not stop the bridge; the text is never logged
+        logger.error("telegram: risk check failed")
+        return False
+
+
 def linked_staff_id(telegram_user_id: int) -> int | None:
     """The active staff record linked to a Telegram account, if any (a fresh read each time,
     so a deactivated record stops working at once)."""
@@ -292,6 +305,8 @@ class TelegramBridge:
                 typing.cancel()
             if replies is None:
                 await self.say(chat_id, TRY_AGAIN)
+                if await asyncio.to_thread(risk_in_text, message):
+                    await self.say(chat_id, CRISIS_LINE)
                 return
             for out in render_replies(replies):
                 await self.say(chat_id, out.text, out.buttons)
@@ -347,8 +362,12 @@ class TelegramBridge:
 
     async def on_text(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        text = update.effective_message.text
         if await self.admit(chat_id, user_id) is not None:
-            await self.relay(chat_id, user_id, update.effective_message.text)
+            await self.relay(chat_id, user_id, text)
+        elif await asyncio.to_thread(risk_in_text, text):
+            # refused (not signed in, too fast): risk language still gets the crisis line
+            await self.say(chat_id, CRISIS_LINE)
 
     async def on_unknown_command(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id

@@ -39,6 +39,7 @@ _SEVERITY = ["allowed", "info", "depends", "not_allowed", "not_covered"]  # wors
 # A depends rule answers allowed / not allowed only when the question plainly settles its
 # condition (the condition classifier is at least this sure); otherwise it names the condition.
 SETTLED = 0.6
+NOTE_MIN_WORDS = 20   # shorter messages are never taken for a pasted note
 
 HELP_TEXT = (
     "I answer questions about what peer support staff can and can't do, from the policy documents. "
@@ -234,8 +235,8 @@ class Engine:
         """The answer when the user picked ``rule_id`` from a clarifying question."""
         text = normalise_question(question)
         program = program if program in PROGRAMS else self.program_of(text)
-        if rule_id not in self.rule_by_id:
-            return self.answer(question, program)
+        if rule_id not in self.rule_by_id:   # "something else" (or an unknown id)
+            return self._not_covered(text, program, 1.0, [])
         return self.render(self._followup(text, program, rule_id), text, program)
 
     def _followup(self, text: str, program: str | None, rule_id: str) -> Decision:
@@ -309,6 +310,11 @@ class Engine:
 
             self._retriever = Retriever(self.sources, get_lemmatiser())
         return self._retriever
+
+    def looks_like_note(self, question: str) -> bool:
+        """A progress-note draft pasted where a question was expected (long, and read as a note)."""
+        text = normalise_question(question)
+        return len(text.split()) >= NOTE_MIN_WORDS and self.model.note_probability(text) >= 0.5
 
     def _readable(self, text: str) -> bool:
         words = re.findall(r"[A-Za-z]+", text)

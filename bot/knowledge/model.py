@@ -4,8 +4,9 @@ of the rule's verdicts it asks for. Trained from the example bank
 
 - ``rules``: one classifier over every rule id plus ``not_covered``.
 - ``variants``: for each rule with more than one verdict, a classifier over its
-  verdicts, trained on the bank questions of that rule that state no number the rule
-  compares (numbers are compared, not learned: bot/knowledge/quantities.py).
+  verdicts, trained on the bank questions of that rule. Numbers are compared, not
+  learned (bot/knowledge/quantities.py); the variant classifier only settles what a
+  number leaves open ("14 units this week" needs the CPO: did the CPO approve?).
 - Calibration: the engine's raw confidence (rule probability x verdict probability)
   is mapped to the probability that the verdict is right by a logistic fit on
   predictions for questions the model did not see: each writer's batch predicted by
@@ -20,7 +21,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -79,6 +80,12 @@ class PolicyModel:
     clarify_below: float = 0.0          # ask when the calibrated confidence is below this...
     clarify_ratio: float = 1.0          # ...and the runner-up has at least this share of the top rule's probability
     meta: dict = field(default_factory=dict)
+    router: TextClassifier | None = None  # "question" or "note": a pasted note is offered the note check
+
+    def note_probability(self, text: str) -> float:
+        if self.router is None:
+            return 0.0
+        return float(self.router.predict_proba([text])[0][self.router.labels.index("note")])
 
     @property
     def labels(self) -> list[str]:
@@ -103,6 +110,8 @@ class PolicyModel:
             old.unlink()
         for rule_id, clf in self.variants.items():
             clf.save(directory / f"variant-{rule_id}.skops")
+        if self.router is not None:
+            self.router.save(directory / "router.skops")
         meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
                     clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
                     variants=sorted(self.variants))
@@ -115,8 +124,10 @@ class PolicyModel:
         if meta.get("format") != FORMAT:
             raise ValueError("the policy model was trained by another version; run `peerscope train`")
         variants = {rid: TextClassifier.load(directory / f"variant-{rid}.skops") for rid in meta["variants"]}
+        router = directory / "router.skops"
         return cls(TextClassifier.load(directory / "rules.skops"), variants,
-                   Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta)
+                   Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta,
+                   TextClassifier.load(router) if router.is_file() else None)
 
 
 def fingerprint(paths: Sequence[Path]) -> str:
@@ -130,18 +141,32 @@ def fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
+ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
+
+
+def fit_router(questions: Sequence[str], snippets: Sequence[str], seed: int = 0) -> TextClassifier:
+    """Questions (the bank) against progress notes: the note bank's snippets, alone and
+    joined into longer drafts of 2-6 snippets, the way a note is pasted."""
+    import random
+
+    rng = random.Random(seed)
+    drafts = [" ".join(rng.sample(list(snippets), rng.randint(2, 6))) for _ in range(len(snippets))]
+    texts = list(questions) + list(snippets) + drafts
+    y = ["question"] * len(questions) + ["note"] * (len(snippets) + len(drafts))
+    return TextClassifier(labels=["note", "question"], C=4.0, features=ROUTER_FEATURES).fit(texts, y)
+
+
 def _fit_rules(texts, labels_, y, E) -> TextClassifier:
     return TextClassifier(labels=labels_, C=RULE_C, features=FEATURES).fit(texts, y, E)
 
 
-def _fit_variants(examples: list[Example], E: np.ndarray, rules_by_id: dict, has_number: Callable) -> dict:
+def _fit_variants(examples: list[Example], E: np.ndarray, rules_by_id: dict) -> dict:
     out = {}
     for rule_id, rule in rules_by_id.items():
         verdicts = rule.verdicts
         if len(verdicts) < 2:
             continue
-        idx = [i for i, ex in enumerate(examples)
-               if ex.rule == rule_id and ex.verdict in verdicts and not has_number(rule, ex.text)]
+        idx = [i for i, ex in enumerate(examples) if ex.rule == rule_id and ex.verdict in verdicts]
         counts = {v: sum(1 for i in idx if examples[i].verdict == v) for v in verdicts}
         usable = [v for v in verdicts if counts[v] >= MIN_PER_VERDICT]
         if len(usable) < 2:

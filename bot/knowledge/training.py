@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from bot.knowledge.model import (NOT_COVERED, Calibration, Example, PolicyModel, _fit_rules, _fit_variants,
-                                 fingerprint, load_bank)
+                                 fingerprint, fit_router, load_bank)
 
 FOLDS = 3
 MAX_CLARIFY_RATE = 0.25   # at most this share of the calibration questions get a clarifying question
@@ -57,7 +57,18 @@ def load_calibration(root: Path) -> list[Labelled]:
 
 def training_inputs(root: Path) -> list[Path]:
     root = Path(root)
-    return [bank_dir(root), root / "rules"]
+    return [bank_dir(root), root / "rules", note_bank_dir(root)]
+
+
+def note_bank_dir(root: Path) -> Path:
+    return Path(root) / "banks" / "notes"
+
+
+def load_note_snippets(root: Path) -> list[str]:
+    import json
+
+    return [json.loads(line)["text"] for path in sorted(note_bank_dir(root).glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def validate_bank(examples: list[Example], engine) -> list[str]:
@@ -90,8 +101,7 @@ class Fold:
 def fit(examples: list[Example], E: np.ndarray, engine) -> PolicyModel:
     labels = sorted({ex.rule for ex in examples} | {NOT_COVERED})
     rules_clf = _fit_rules([ex.text for ex in examples], labels, [ex.rule for ex in examples], E)
-    has_number = lambda rule, text: engine.quantity_for(rule, text) is not None  # noqa: E731
-    variants = _fit_variants(examples, E, engine.rule_by_id, has_number)
+    variants = _fit_variants(examples, E, engine.rule_by_id)
     return PolicyModel(rules_clf, variants)
 
 
@@ -164,6 +174,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
     echo(f"policy model: {len(examples)} bank questions, {len(engine.rules)} rules; embedding them")
     E = encode_cached([ex.text for ex in examples])
     model = fit(examples, E, engine)
+    model.router = fit_router([ex.text for ex in examples], load_note_snippets(root))
     calibration = load_calibration(root)
     stats: dict = {"calibration_questions": len(calibration)}
     if calibration:

@@ -151,14 +151,15 @@ class NoteChecker:
                     if row[j] >= self.model.thresholds[category]:
                         flags.append(self._flag(category, text, *sents[i], fired.get((category, i), "model"),
                                                 float(row[j])))
-        flags += self._risk(text, sents, {i for (c, i) in fired if c == "risk"})
+        flags += self._risk(text, sents, {i: rule for (c, i), rule in fired.items() if c == "risk"})
         flags.sort(key=lambda f: (f.start, FLAG_CATEGORIES.index(f.category)))
         return flags
 
-    def _risk(self, text: str, sents: list[tuple[int, int]], cue_sents: set[int]) -> list[Flag]:
-        """At most one risk flag per sentence, on the shortest passage that reaches the tier."""
+    def _risk(self, text: str, sents: list[tuple[int, int]], cues: dict[int, str]) -> list[Flag]:
+        """At most one risk flag per sentence, on the shortest passage that reaches the tier.
+        ``cues``: sentence index -> the id of the risk cue rule that fired there."""
         if self.model is None:
-            return [self._flag("risk", text, *sents[i], "cue") for i in sorted(cue_sents)]
+            return [self._flag("risk", text, *sents[i], rule) for i, rule in sorted(cues.items())]
         from .model import passages
 
         units = passages(text, sents)
@@ -173,8 +174,9 @@ class NoteChecker:
             current = best.get(first)
             if current is None or (tier == "risk" and current[0] != "risk"):
                 best[first] = (tier, float(prob), (a, b))
-        return [self._flag(tier, text, a, b, "model" if prob is not None else "cue", prob)
-                for tier, prob, (a, b) in best.values()]
+        flags = [self._flag(tier, text, a, b, "model", prob) for tier, prob, (a, b) in best.values()]
+        # a cue the classifier does not confirm: please check
+        return flags + [self._flag("risk_possible", text, *sents[i], rule) for i, rule in cues.items() if i not in best]
 
 
 _MODEL_CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts",

@@ -18,6 +18,7 @@ the people they support or their family.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,9 +28,10 @@ SELF, CLIENT, UNKNOWN = "self", "client", "unknown"
 @dataclass(frozen=True)
 class RiskFinding:
     about: str                      # self | client | unknown
-    rules: tuple[str, ...]          # ids of the risk rules that fired (never text)
+    rules: tuple[str, ...]          # ids of the risk rules that fired ("model": the classifier; never text)
     citations: tuple[dict, ...]     # {"source", "section", "quote"} from risk.yml
     reason: str
+    tier: str = "risk"              # risk (alert) | risk_possible (please check: no alert on its own)
 
     def __bool__(self) -> bool:
         return True
@@ -43,16 +45,24 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
         from .checker import get_checker
 
         checker = get_checker()
-    flags = [f for f in checker.check(text) if f.category == "risk"]
+    flags = [f for f in checker.check(text) if f.category in TIERS]
     if not flags:
         return None
     doc = checker.nlp(text)
     flags = _chat_flags(doc, flags, checker)
     if not flags:
         return None
+    tier = "risk" if any(f.category == "risk" for f in flags) else "risk_possible"
+    flags = [f for f in flags if f.category == tier]
     citations = tuple(flags[0].to_dict()["citations"])
     return RiskFinding(about=_about(doc, flags), rules=tuple(sorted({f.rule for f in flags})),
-                       citations=citations, reason=flags[0].reason)
+                       citations=citations, reason=flags[0].reason, tier=tier)
+
+
+TIERS = ("risk", "risk_possible")
+_FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself|i've|ive|i'll)\b", re.I)
+_THIRD_PERSON = re.compile(r"\b(she|he|her|his|him|they|them|their|member|mbr|client|peer|consumer|pt|"
+                           r"patient|son|daughter|kid|child|mom|dad|mother|father|youth|wife|husband)\b", re.I)
 
 
 # Clinical abbreviations that are everyday words in chat ("hi", Spanish "si"): in a chat
@@ -123,6 +133,9 @@ def _about(doc, flags) -> str:
             sent = index.sents[index.sentence_of(span.start)]
             found.add(_whose(index, span, sent, others, STAFF))
         found.discard(UNKNOWN)
+        if not found:   # a classifier flag with no cue: whom the flagged words are about
+            words = " ".join(f.text for f in flags)
+            found = {CLIENT} if _THIRD_PERSON.search(words) else {SELF} if _FIRST_PERSON.search(words) else set()
         if CLIENT in found:   # a client at risk needs the supervisor even if "I" appear too
             return CLIENT
         if SELF in found:

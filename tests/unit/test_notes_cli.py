@@ -29,7 +29,8 @@ def test_check_note_json_from_file(tmp_path, capsys):
     [flag] = data["flags"]
     assert flag["category"] == "transport"
     assert flag["text"] == "Writer gave her a ride to the clinic."
-    assert set(flag) == {"category", "start", "end", "text", "reason", "citations", "suggestion"}
+    assert {"category", "start", "end", "text", "reason", "citations", "suggestion"} <= set(flag)
+    assert set(flag) <= {"category", "start", "end", "text", "reason", "citations", "suggestion", "confidence"}
 
 
 def test_check_note_reads_stdin(capsys, monkeypatch):

@@ -13,9 +13,9 @@ def data():
 
 
 def test_every_category_has_a_file_rules_and_text(data):
-    assert set(data.categories) == set(CATEGORIES)
+    assert set(CATEGORIES) <= set(data.categories) <= set(CATEGORIES) | {"risk_possible"}
     for cat in data.categories.values():
-        assert cat.rules and cat.cues
+        assert cat.name == "risk_possible" or (cat.rules and cat.cues)   # the classifier's tier has no cues
         assert cat.reason and cat.suggestion and cat.title
 
 

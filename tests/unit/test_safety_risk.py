@@ -33,18 +33,30 @@ def test_finds_risk_and_whom_it_is_about(text, about):
 
 @pytest.mark.parametrize("text", [
     "That was a killer workout", "I'm dying to see the game", "no, I'm fine", "check my note",
-    "I'm not suicidal, just exhausted", "", "   ", None, 42, "/risk_fine", "hi", "Hi there", "si",
+    "", "   ", None, 42, "/risk_fine", "hi", "Hi there", "si",
 ])
 def test_no_risk(text):
     assert risk_in(text) is None
 
 
+@pytest.mark.parametrize("text", ["I'm not suicidal, just exhausted", "he says he has no thoughts of suicide"])
+def test_negated_risk_never_raises_an_alert(text):
+    finding = risk_in(text)
+    assert finding is None or finding.tier == "risk_possible"
+
+
+def test_explicit_intent_is_an_alert():
+    for text in ("my client told me she wants to kill herself tonight", "I want to kill myself"):
+        assert risk_in(text).tier == "risk"
+
+
 def test_same_detection_as_the_note_checker():
     text = "Member said she is going to end it all this weekend."
-    assert any(f.category == "risk" for f in get_checker().check(text))
+    [flag] = [f for f in get_checker().check(text) if f.category in ("risk", "risk_possible")]
     finding = risk_in(text)
-    assert finding.citations == risk_citations()
-    assert finding.reason == get_checker().data.categories["risk"].reason
+    assert finding.tier == flag.category
+    assert finding.reason == get_checker().data.categories[flag.category].reason
+    assert set(map(str, finding.citations)) <= set(map(str, risk_citations()))
 
 
 def test_citations_are_verbatim_and_include_the_reporting_duty():
