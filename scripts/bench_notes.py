@@ -1,9 +1,10 @@
-"""Benchmark the note scope checker on ~300-word notes (one core).
+"""Benchmark the note checker, the chat risk check and policy answers (one core).
 
     PYTHONPATH=. python scripts/bench_notes.py [--notes 200] [--words 300]
 
 Builds notes from a mix of in-scope and out-of-scope sentences, warms up, then
-prints notes per second and per-note latency (mean, p50, p95). Not a test.
+prints notes per second and per-note latency (mean, p50, p95); then the risk check
+on short chat messages and `peerscope ask` answers after load. Not a test.
 """
 
 from __future__ import annotations
@@ -90,7 +91,43 @@ def main(argv=None) -> int:
     print(f"throughput: {len(notes) / total:.1f} notes/s")
     print(f"latency ms: mean {statistics.mean(times):.2f}  p50 {times[len(times) // 2]:.2f}  "
           f"p95 {times[int(len(times) * 0.95) - 1]:.2f}  max {times[-1]:.2f}")
+
+    from bot.notes.risk import risk_in
+
+    chat = [s for s in IN_SCOPE + OUT_OF_SCOPE] + ["hi", "can I give her a ride?", "I can't do this anymore"]
+    report("risk check on a chat message", [timed(risk_in, m) for m in chat * 10])
+
+    from bot.knowledge.engine import get_engine
+
+    t0 = time.perf_counter()
+    engine = get_engine()
+    engine.answer("warm up: can I drive my client?")
+    print(f"policy engine load: {time.perf_counter() - t0:.2f} s (rules, policy model, sentence encoder)")
+    questions = [f"{q} ({i})" for i, q in enumerate(QUESTIONS * 10)]   # distinct: no cache hits
+    report("policy answer", [timed(engine.answer, q) for q in questions])
     return 0
+
+
+QUESTIONS = [
+    "can I give the mom I work with a ride to her son's IEP meeting? her car broke down",
+    "I have 26 people on my caseload, is that ok?",
+    "is it ok to accept a $25 gift card from a family at the holidays",
+    "My client asked me to help her tell her psychiatrist about side effects. Can I go with her?",
+    "how often does the WRSP get reviewed",
+    "Can I bring my dog on home visits?",
+]
+
+
+def timed(fn, arg) -> float:
+    t = time.perf_counter()
+    fn(arg)
+    return (time.perf_counter() - t) * 1000
+
+
+def report(what: str, times: list[float]) -> None:
+    times = sorted(times)
+    print(f"{what} ms: p50 {times[len(times) // 2]:.2f}  p95 {times[int(len(times) * 0.95) - 1]:.2f}  "
+          f"max {times[-1]:.2f}  (n={len(times)})")
 
 
 if __name__ == "__main__":

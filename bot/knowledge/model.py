@@ -141,7 +141,7 @@ def fingerprint(paths: Sequence[Path]) -> str:
     return digest.hexdigest()
 
 
-ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
+ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, char_weight=0.0, max_features=20000)
 
 
 def fit_router(questions: Sequence[str], snippets: Sequence[str], seed: int = 0) -> TextClassifier:

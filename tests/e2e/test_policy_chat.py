@@ -8,6 +8,8 @@ from bot.knowledge.sources import Citation, check_citation, load_sources
 from bot.store import session_scope
 from bot.store.models import UnansweredQuestion
 
+AMBIGUOUS = "can I help with her meds"   # the model is unsure which rule this is about
+
 
 def _policy_payload(live, replies):
     payloads = [c for c in live.customs(replies) if c.get("type") == "policy_answer"]
@@ -59,3 +61,42 @@ def test_the_program_is_asked_once_and_remembered(live):
         assert staff_repo.from_sender(session, "rest:eve").program.value == "family"
     again = live.say("rest:eve", "how many people can be in a peer support group?")
     assert "Which program are you in?" not in live.texts(again)
+
+
+def test_an_unsure_answer_asks_with_buttons_and_the_tap_answers(live):
+    from bot.knowledge.engine import get_engine
+
+    question = AMBIGUOUS
+    assert get_engine().answer(question, program="adult").clarify, "no longer ambiguous to the model"
+    replies = live.say("rest:pat", question)
+    assert "Do you mean" in live.texts(replies)
+    buttons = live.buttons(replies)
+    picks = [b for b in buttons if b["payload"].startswith("/pick_rule")]
+    assert 3 <= len(picks) <= 4 and picks[-1]["title"].startswith("Something else")
+    answer = _policy_payload(live, live.say("rest:pat", picks[0]["payload"]))
+    assert "clarify" not in answer and answer["verdict"] in {"allowed", "not_allowed", "depends", "info"}
+    assert answer["citations"]
+    rule_id = picks[0]["payload"].split('"rule_id": "')[1].split('"')[0]
+    expected = get_engine().answer_rule(rule_id, question, program="adult")
+    assert answer["verdict"] == expected.verdict
+
+    other = _policy_payload(live, live.say("rest:pat", picks[-1]["payload"]))
+    assert other["verdict"] == "not_covered"
+
+
+def test_recovery_time_is_compared_with_the_one_year_rule(live):
+    answer = _policy_payload(live, live.say(
+        "rest:pat", "I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?"))
+    assert answer["verdict"] == "not_allowed"
+    assert any("minimum of 1 year" in c["quote"] for c in answer["citations"])
+    assert "Other programs" in answer["answer"]
+
+
+def test_a_pasted_note_is_offered_the_note_check(live):
+    note = ("Met with member at her apartment for 60 minutes. Member reported she slept better this week and "
+            "attended two NA meetings. We reviewed her WRAP and she added calling her sister as a wellness tool. "
+            "Member plans to apply at the grocery store on Friday. Next visit scheduled for Tuesday.")
+    replies = live.say("rest:pat", note)
+    assert "looks like a progress-note draft" in live.texts(replies)
+    assert "/check_note" in [b["payload"] for b in live.buttons(replies)]
+    assert not [c for c in live.customs(replies) if c.get("type") == "policy_answer"]
