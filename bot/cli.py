@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Modules that contribute subcommands, in the order they appear in --help.
@@ -53,6 +54,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Notes and plans are health information: every file PeerScope (and the servers it
+    # starts) creates, databases, logs and exports included, is readable by its owner only.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

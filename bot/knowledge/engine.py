@@ -111,6 +111,23 @@ def clarify_options(candidates: list[tuple[str, float, str]], confidence: float,
     return close if len(close) >= 2 and len({v for _, v in close}) > 1 else []
 
 
+FOCUS_WORDS = 120   # a longer message is read from its last sentences, where the question is
+
+
+def focus(text: str) -> str:
+    """The end of a long message: the last sentences, up to FOCUS_WORDS words (a long
+    backstory ends with the question; the encoder reads only the first 256 tokens)."""
+    if len(text.split()) <= FOCUS_WORDS:
+        return text
+    kept: list[str] = []
+    for sentence in reversed(re.split(r"(?<=[.!?])\s+", text)):
+        if kept and sum(len(k.split()) for k in kept) + len(sentence.split()) > FOCUS_WORDS:
+            break
+        kept.insert(0, sentence)
+    tail = " ".join(kept)
+    return " ".join(tail.split()[-FOCUS_WORDS:])
+
+
 def normalise_question(text: str) -> str:
     text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text or ""))
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
@@ -225,7 +242,7 @@ class Engine:
         if not self._readable(text):
             return Answer("not_covered", HELP_TEXT, [], None, kind="help", program=program, confidence=1.0)
         program = program or self.program_of(text)
-        decision = self.decide(text, program)
+        decision = self.decide(focus(text), program)
         if (previous_rule_id in self.rule_by_id and _is_followup(text)
                 and (decision.rule_id == NOT_COVERED or decision.confidence < 0.5)):
             decision = self._followup(text, program, previous_rule_id)

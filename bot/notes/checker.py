@@ -153,7 +153,10 @@ class NoteChecker:
                                                 float(row[j])))
         flags += self._risk(text, sents, {i: rule for (c, i), rule in fired.items() if c == "risk"})
         flags.sort(key=lambda f: (f.start, FLAG_CATEGORIES.index(f.category)))
-        return flags
+        unique: dict[tuple[str, int], Flag] = {}
+        for f in flags:   # passages that trim to the same text are one flag
+            unique.setdefault((f.category, f.start), f)
+        return list(unique.values())
 
     def _risk(self, text: str, sents: list[tuple[int, int]], cues: dict[int, str]) -> list[Flag]:
         """At most one risk flag per sentence, on the shortest passage that reaches the tier.
@@ -175,8 +178,10 @@ class NoteChecker:
             if current is None or (tier == "risk" and current[0] != "risk"):
                 best[first] = (tier, float(prob), (a, b))
         flags = [self._flag(tier, text, a, b, "model", prob) for tier, prob, (a, b) in best.values()]
+        covered = [(a, b) for _, _, (a, b) in best.values()]
         # a cue the classifier does not confirm: please check
-        return flags + [self._flag("risk_possible", text, *sents[i], rule) for i, rule in cues.items() if i not in best]
+        return flags + [self._flag("risk_possible", text, *sents[i], rule) for i, rule in sorted(cues.items())
+                        if not any(a < sents[i][1] and sents[i][0] < b for a, b in covered)]
 
 
 _MODEL_CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts",

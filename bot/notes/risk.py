@@ -19,6 +19,7 @@ the people they support or their family.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -41,6 +42,8 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     """The risk finding for ``text``, or None. Never raises on odd input."""
     if not isinstance(text, str) or not text.strip():
         return None
+    # format characters ("ki\u00adll" with a soft hyphen) must not hide a word
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
     if checker is None:
         from .checker import get_checker
 

@@ -63,7 +63,7 @@ def test_eval_qa(tmp_path, capsys, recorded):
     rows = [
         {"id": "x1", "question": "Can I keep my client's phone for her?", "verdict": "not_allowed",
          "sources": ["cpss-job-description"], "must_mention": ["personal belongings"]},
-        {"id": "x2", "question": "Can I paint my client's nails?", "verdict": "not_covered", "sources": [],
+        {"id": "x2", "question": "Does my agency reimburse mileage for home visits?", "verdict": "not_covered", "sources": [],
          "must_mention": []},
     ]
     f.write_text("\n".join(json.dumps(r) for r in rows))

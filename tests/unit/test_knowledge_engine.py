@@ -68,10 +68,12 @@ def test_recovery_months_for_certification(engine):
 
 
 def test_condition_in_three_states(engine):
-    silent = engine.answer("Can I go bowling with the man I support?")
+    silent = engine.answer("Can I go bowling with my client?")
     met = engine.answer("Bowling is one of the recovery goals in his plan. Can I go bowling with him?")
+    unmet = engine.answer("He has not asked me to, but can I call his psychiatrist about his meds?")
     assert silent.verdict == "depends" and silent.condition
-    assert met.verdict == "allowed"
+    assert (met.rule_id, met.verdict) == ("community-with-peer", "allowed")
+    assert (unmet.rule_id, unmet.verdict) == ("prescriber-advocacy", "not_allowed")
 
 
 def test_clarifying_options_when_unsure(engine):
@@ -94,7 +96,7 @@ def test_program_awareness(engine):
 
 def test_typos(engine):
     assert engine.answer("can i drvie my cleint to her apointment in my car").verdict == "not_allowed"
-    assert engine.answer("is it ok to acept a giift card from a familly").verdict == "not_allowed"
+    assert engine.answer("is it ok to acept a giift card from a familly").rule_id == "gifts"
 
 
 def test_very_long_question(engine):

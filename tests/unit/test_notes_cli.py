@@ -82,7 +82,9 @@ def test_eval_risk_on_our_labelled_lines(capsys):
     code, out, _ = run(["eval", "risk", str(DATA / "risk_lines.jsonl"), "--json"], capsys)
     data = json.loads(out)
     assert data["items"] >= 120
-    assert data["recall"] >= 0.98 and data["precision"] >= 0.90
+    # issue 12's targets: recall over both tiers, the alert tier's precision, few "please check"s
+    assert data["recall"] >= 0.98 and data["alert_tier"]["precision"] >= 0.85
+    assert data["non_risk_lines_possible"] <= 0.30
 
 
 def test_risk_lines_file_covers_the_kinds_of_language():
@@ -94,3 +96,15 @@ def test_risk_lines_file_covers_the_kinds_of_language():
                    "no thoughts of self-harm", "killer workout", "dying to see the game", "phone died",
                    "shoot him a text"):
         assert phrase in texts, phrase
+
+
+def test_files_the_cli_creates_are_owner_only(tmp_path, capsys):
+    import os
+    import stat
+
+    note = tmp_path / "note.txt"
+    note.write_text("Writer drove the member home.")
+    code, out, _ = run(["check-note", str(note), "--json"], capsys)
+    probe = tmp_path / "created-after.txt"
+    probe.write_text("x")
+    assert stat.S_IMODE(os.stat(probe).st_mode) & 0o077 == 0

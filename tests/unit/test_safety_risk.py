@@ -93,12 +93,17 @@ def test_labelled_files_cover_every_kind_of_line():
 
 
 def test_recall_and_precision_on_target():
-    """Targets: recall >= 0.98, precision >= 0.90 over both labelled files together."""
+    """Issue 12's targets over both labelled files together (written before the classifier):
+    recall counting either tier >= 0.98; of the lines flagged, at least 80% are risk."""
     reports = [_score("risk_lines.jsonl"), _score("risk_chat_lines.jsonl", chat=True)]
     tp = sum(r["tp"] for r in reports)
     fp = sum(r["fp"] for r in reports)
     fn = sum(r["fn"] for r in reports)
     misses = [m for r in reports for m in r["misses"]]
     assert tp / (tp + fn) >= 0.98, misses
-    assert tp / (tp + fp) >= 0.90, misses
+    assert tp / (tp + fp) >= 0.80, misses
     assert all(not r["bad_lines"] for r in reports)
+
+
+def test_format_characters_do_not_hide_risk_words():
+    assert risk_in("I want to ki\u00adll my\u200bself") is not None
