@@ -6,3 +6,23 @@ import logging
 # signed off) has the bot token in its URL.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _preload() -> None:
+    """Load the policy engine and the note checker (and the sentence encoder they share)
+    when the action server starts, not on the first message."""
+    import os
+
+    if os.environ.get("PEERSCOPE_PRELOAD", "1") == "0":
+        return
+    try:
+        from bot.knowledge.engine import get_engine
+        from bot.notes import get_checker
+
+        get_engine().answer("warm up")
+        get_checker().check("warm up")
+    except Exception as exc:  # a missing model is reported by the first action that needs it
+        logging.getLogger(__name__).error("preloading the models failed (%s)", type(exc).__name__)
+
+
+_preload()

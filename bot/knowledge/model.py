@@ -32,7 +32,7 @@ FEATURES = FeatureConfig(max_features=20000)
 RULE_C = 8.0
 VARIANT_C = 4.0
 MIN_PER_VERDICT = 4
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass
@@ -105,13 +105,13 @@ class PolicyModel:
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.rules.save(directory / "rules.skops")
-        for old in directory.glob("variant-*.skops"):
+        self.rules.save(directory / "rules.npz")
+        for old in [*directory.glob("variant-*.npz"), *directory.glob("*.skops")]:
             old.unlink()
         for rule_id, clf in self.variants.items():
-            clf.save(directory / f"variant-{rule_id}.skops")
+            clf.save(directory / f"variant-{rule_id}.npz")
         if self.router is not None:
-            self.router.save(directory / "router.skops")
+            self.router.save(directory / "router.npz")
         meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
                     clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
                     variants=sorted(self.variants))
@@ -123,9 +123,9 @@ class PolicyModel:
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError("the policy model was trained by another version; run `peerscope train`")
-        variants = {rid: TextClassifier.load(directory / f"variant-{rid}.skops") for rid in meta["variants"]}
-        router = directory / "router.skops"
-        return cls(TextClassifier.load(directory / "rules.skops"), variants,
+        variants = {rid: TextClassifier.load(directory / f"variant-{rid}.npz") for rid in meta["variants"]}
+        router = directory / "router.npz"
+        return cls(TextClassifier.load(directory / "rules.npz"), variants,
                    Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta,
                    TextClassifier.load(router) if router.is_file() else None)
 

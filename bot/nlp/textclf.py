@@ -4,7 +4,7 @@ Features of a text: its sentence embedding (bot.nlp.encoder), and TF-IDF of its
 character n-grams (within words) and word uni/bigrams. The n-grams carry what a
 sentence embedding blurs: negation ("did not drive"), exact words and numbers.
 A logistic regression (one per label for ``multilabel``) is trained on top.
-Models are saved with skops (no pickle), so loading a model file cannot run code.
+Models are saved as plain arrays (no pickle), so loading a model file cannot run code.
 """
 
 from __future__ import annotations
@@ -58,18 +58,26 @@ class TextClassifier:
     _models: list = field(default_factory=list)
 
     # -- features ------------------------------------------------------------------
-    def _fit_vectorizers(self, texts: Sequence[str]) -> None:
+    def _vectorizers(self, char_vocab: dict | None = None, word_vocab: dict | None = None):
+        """The (character, word) TF-IDF vectorizers this classifier uses (None when its
+        weight is 0); with vocabularies, as they were fitted."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         f = self.features
-        self._char = TfidfVectorizer(analyzer="char_wb", ngram_range=f.char_range, min_df=f.min_df,
-                                     sublinear_tf=True, max_features=f.max_features, dtype=np.float32)
-        self._word = TfidfVectorizer(analyzer="word", ngram_range=f.word_range, min_df=f.min_df, sublinear_tf=True,
-                                     token_pattern=r"(?u)\b\w[\w'$]*\b", max_features=f.max_features,
-                                     dtype=np.float32)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=f.char_range, min_df=f.min_df, sublinear_tf=True,
+                               max_features=f.max_features, dtype=np.float32, vocabulary=char_vocab)
+        word = TfidfVectorizer(analyzer="word", ngram_range=f.word_range, min_df=f.min_df, sublinear_tf=True,
+                               token_pattern=r"(?u)\b\w[\w'$]*\b", max_features=f.max_features,
+                               dtype=np.float32, vocabulary=word_vocab)
+        return (char if f.char_weight else None), (word if f.word_weight else None)
+
+    def _fit_vectorizers(self, texts: Sequence[str]) -> None:
+        self._char, self._word = self._vectorizers()
         prepared = [prepare(t) for t in texts]
-        self._char.fit(prepared)
-        self._word.fit(prepared)
+        for vec in (self._char, self._word):
+            if vec is not None:
+                vec.fit(prepared)
+                vec.stop_words_ = None   # every term cut by min_df/max_features: only for introspection
 
     def featurize(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
         from scipy import sparse
@@ -83,9 +91,9 @@ class TextClassifier:
 
                 embeddings = get_encoder().encode(texts)
             blocks.append(sparse.csr_matrix(np.asarray(embeddings, dtype=np.float32) * f.embedding_weight))
-        if f.char_weight:
+        if self._char is not None:
             blocks.append(self._char.transform(prepared) * f.char_weight)
-        if f.word_weight:
+        if self._word is not None:
             blocks.append(self._word.transform(prepared) * f.word_weight)
         return sparse.hstack(blocks, format="csr")
 
@@ -142,34 +150,52 @@ class TextClassifier:
 
     # -- persistence -------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        import skops.io as sio
+        """One .npz of plain arrays (no pickle: loading a model file cannot run code):
+        the settings as JSON, each n-gram vocabulary with its IDF weights, and each
+        regression's coefficients."""
+        import json
 
-        state = {"labels": list(self.labels), "mode": self.mode, "C": self.C,
-                 "features": vars(self.features).copy(), "class_weight": self.class_weight,
-                 "char": self._char, "word": self._word, "models": list(self._models)}
-        state["features"]["char_range"] = list(self.features.char_range)
-        state["features"]["word_range"] = list(self.features.word_range)
+        settings = {"labels": [_plain(v) for v in self.labels], "mode": self.mode, "C": self.C,
+                    "features": vars(self.features).copy(), "class_weight": self.class_weight,
+                    "models": len(self._models)}
+        arrays = {"settings": np.array(json.dumps(settings))}
+        for name, vec in (("char", self._char), ("word", self._word)):
+            if vec is not None:
+                terms = sorted(vec.vocabulary_, key=vec.vocabulary_.get)
+                arrays[f"{name}_terms"] = np.array(terms, dtype=str)
+                arrays[f"{name}_idf"] = vec.idf_.astype(np.float64)
+        for i, m in enumerate(self._models):
+            arrays[f"coef_{i}"], arrays[f"intercept_{i}"], arrays[f"classes_{i}"] = m.coef_, m.intercept_, m.classes_
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        sio.dump(state, str(path))
+        with open(path, "wb") as fh:
+            np.savez(fh, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> "TextClassifier":
-        import skops.io as sio
+        import json
 
-        state = sio.load(str(path), trusted=TRUSTED)
-        feats = dict(state["features"])
-        feats["char_range"] = tuple(feats["char_range"])
-        feats["word_range"] = tuple(feats["word_range"])
-        clf = cls(labels=list(state["labels"]), mode=state["mode"], C=state["C"],
-                  features=FeatureConfig(**feats), class_weight=state["class_weight"])
-        clf._char, clf._word, clf._models = state["char"], state["word"], list(state["models"])
+        from sklearn.linear_model import LogisticRegression
+
+        with np.load(path, allow_pickle=False) as data:
+            settings = json.loads(str(data["settings"]))
+            feats = dict(settings["features"])
+            feats["char_range"], feats["word_range"] = tuple(feats["char_range"]), tuple(feats["word_range"])
+            clf = cls(labels=list(settings["labels"]), mode=settings["mode"], C=settings["C"],
+                      features=FeatureConfig(**feats), class_weight=settings["class_weight"])
+            vocab = {name: {t: i for i, t in enumerate(data[f"{name}_terms"].tolist())}
+                     for name in ("char", "word") if f"{name}_terms" in data}
+            clf._char, clf._word = clf._vectorizers(vocab.get("char"), vocab.get("word"))
+            for name, vec in (("char", clf._char), ("word", clf._word)):
+                if vec is not None:
+                    vec.idf_ = data[f"{name}_idf"]
+            clf._models = []
+            for i in range(settings["models"]):
+                m = LogisticRegression(C=clf.C, solver="liblinear", class_weight=clf.class_weight)
+                m.coef_, m.intercept_, m.classes_ = data[f"coef_{i}"], data[f"intercept_{i}"], data[f"classes_{i}"]
+                clf._models.append(m)
         return clf
 
 
-# The only types a model file may contain (skops refuses anything else).
-TRUSTED = [
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "numpy.float32", "numpy.float64", "numpy.int64", "builtins.slice", "scipy.sparse._csr.csr_matrix",
-]
+def _plain(value):
+    """Labels as JSON values (numpy integers become int)."""
+    return value.item() if isinstance(value, np.generic) else value

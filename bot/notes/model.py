@@ -34,7 +34,7 @@ import numpy as np
 from bot.nlp.textclf import FeatureConfig, TextClassifier
 
 CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts", "relationship")
-FORMAT = 1
+FORMAT = 2
 FOLDS = 5
 PRECISION_TARGET = 0.85       # scope categories: held-out precision at the chosen threshold
 RISK_PRECISION = 0.90         # the alert tier
@@ -99,9 +99,9 @@ class NoteModel:
     def save(self, directory: Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.scope.save(directory / "scope.skops")
-        self.risk.save(directory / "risk.skops")
-        self.gate.save(directory / "gate.skops")
+        self.scope.save(directory / "scope.npz")
+        self.risk.save(directory / "risk.npz")
+        self.gate.save(directory / "gate.npz")
         (directory / "meta.json").write_text(json.dumps(
             dict(self.meta, format=FORMAT, thresholds=self.thresholds), indent=2) + "\n", encoding="utf-8")
 
@@ -111,8 +111,8 @@ class NoteModel:
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError("the note model was trained by another version; run `peerscope train`")
-        return cls(TextClassifier.load(directory / "scope.skops"), TextClassifier.load(directory / "risk.skops"),
-                   TextClassifier.load(directory / "gate.skops"), meta["thresholds"], meta)
+        return cls(TextClassifier.load(directory / "scope.npz"), TextClassifier.load(directory / "risk.npz"),
+                   TextClassifier.load(directory / "gate.npz"), meta["thresholds"], meta)
 
 
 # -- training data ----------------------------------------------------------------------------
