@@ -55,7 +55,8 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
           [root / "banks" / "questions", root / "banks" / "notes", root / "rules", root / "sources"] + shared
           + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py")],
           lambda: policy_training.train(root, policy_model_dir(), echo), force, echo)
-    _step("note", note_model_dir(), [root / "banks" / "notes", root / "banks" / "risk"] + shared
+    _step("note", note_model_dir(), [root / "banks" / "notes", root / "banks" / "risk", root / "banks" / "questions",
+                                     PROJECT_ROOT / "nlu_data" / "nlu"] + shared
           + [code / "notes" / "model.py"],
           lambda: note_training.train(root, note_model_dir(), echo), force, echo)
     if rasa:

@@ -38,7 +38,7 @@ FORMAT = 2
 FOLDS = 5
 PRECISION_TARGET = 0.85       # scope categories: held-out precision at the chosen threshold
 RISK_PRECISION = 0.90         # the alert tier
-RISK_RECALL = 0.98            # the alert tier and the "please check" tier together
+RISK_RECALL = 0.99            # the alert tier and the "please check" tier together
 GATE_RECALL = 0.995           # risk passages the n-gram gate lets through to the embedding model
 SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)   # dense block: cue rule hits
 RISK_FEATURES = FeatureConfig(max_features=30000)
@@ -254,6 +254,28 @@ def held_out_risk(units: list[Unit], E: np.ndarray | None, tests: list[Probe], P
     return out / len(seeds)
 
 
+# policy questions about these rules may describe a real person at risk: not negatives
+RISK_RULES = {"risk-of-harm", "mandatory-reporting", "harassment-harm", "crisis-plan-wrap", "exclusion-higher-care"}
+
+
+def chat_negatives(root: Path) -> list[tuple[str, str]]:
+    """(group, text) of messages that are not risk: the policy question bank (minus the
+    rules about risk) and the Rasa NLU examples (minus risk_disclosure)."""
+    import yaml
+
+    out = [(row["id"], row["text"]) for p in sorted((Path(root) / "banks" / "questions").glob("*.jsonl"))
+           for row in read_jsonl(p) if row["rule"] not in RISK_RULES]
+    for path in sorted((Path(root).parent / "nlu_data" / "nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if block.get("intent") in (None, "risk_disclosure"):
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip().lstrip("- ").strip())
+                if text:
+                    out.append((f"{path.stem}:{block['intent']}", text))
+    return out
+
+
 def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
     from bot.nlp.encoder import encode_cached
 
@@ -263,8 +285,10 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     notes, risk_rows = banks(root)
     s_units, hits = scope_units(notes, NoteChecker(model=False))
     r_units = risk_units(risk_rows)
-    # ordinary note sentences are risk negatives too (so a normal note raises no risk flag)
+    # ordinary note sentences are risk negatives too (so a normal note raises no risk flag),
+    # and so are ordinary chat messages: the policy questions and the chat's own examples
     r_units += [Unit(u.text, "n:" + u.group, frozenset()) for u in s_units]
+    r_units += [Unit(text, "q:" + key, frozenset()) for key, text in chat_negatives(root)]
     echo(f"note model: {len(s_units)} note sentences, {len(risk_rows)} risk lines; cross-validating thresholds")
     y_scope = np.array([[c in u.labels for c in CATEGORIES] for u in s_units], dtype=int)
     p_scope = held_out_scope(s_units, hits)

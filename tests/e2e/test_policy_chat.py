@@ -18,7 +18,7 @@ def _policy_payload(live, replies):
 
 
 def test_a_can_i_question_gets_verdict_explanation_and_verbatim_citation(live):
-    replies = live.say("rest:pat", "am I allowed to give the guy I support a ride to his job interview in my car?")
+    replies = live.say("rest:pat", "can I drive my client to her appointment in my own car?")
     answer = _policy_payload(live, replies)
     assert answer["verdict"] == "not_allowed"
     assert any(c["source"] == "cpss-job-description" for c in answer["citations"])
@@ -38,7 +38,7 @@ def test_a_can_i_question_gets_verdict_explanation_and_verbatim_citation(live):
 
 
 def test_a_question_the_policies_do_not_cover_is_logged_for_supervisors(live):
-    question = "can I bring my therapy dog along to home visits with the people I support?"
+    question = "Does my agency reimburse mileage for home visits?"
     answer = _policy_payload(live, live.say("rest:fran", question))
     assert answer["verdict"] == "not_covered" and answer["citations"] == []
     with session_scope() as session:
@@ -93,9 +93,9 @@ def test_recovery_time_is_compared_with_the_one_year_rule(live):
 
 
 def test_a_pasted_note_is_offered_the_note_check(live):
-    note = ("Met with member at her apartment for 60 minutes. Member reported she slept better this week and "
-            "attended two NA meetings. We reviewed her WRAP and she added calling her sister as a wellness tool. "
-            "Member plans to apply at the grocery store on Friday. Next visit scheduled for Tuesday.")
+    note = ("Met with member at the library for 60 minutes. We reviewed her WRAP and she added calling her sister "
+            "as a wellness tool. Member plans to apply at the grocery store on Friday and practiced answering "
+            "interview questions. Next visit scheduled for Tuesday at the library.")
     replies = live.say("rest:pat", note)
     assert "looks like a progress-note draft" in live.texts(replies)
     assert "/check_note" in [b["payload"] for b in live.buttons(replies)]

@@ -104,7 +104,7 @@ def test_a_used_or_wrong_code_is_refused(live, tg, tess_code):
 
 
 def test_a_scope_question_gets_a_verdict_and_a_long_section_is_split_in_order(live, tg):
-    answer = converse(tg, TESS, "can I drive a client to the store?")
+    answer = converse(tg, TESS, "can I drive my client to her appointment in my own car?")
     assert len(answer) == 1, "the policy_answer payload repeats the text, so it is not sent"
     assert answer[0]["text"].startswith("⛔ Not allowed") and "“" in answer[0]["text"]
     assert any(c.params["action"] == "typing" and c.params["chat_id"] == TESS for c in tg.calls_of("sendChatAction"))
@@ -176,17 +176,17 @@ def test_the_bridge_survives_telegram_errors_and_a_rasa_outage(live, tg):
 
     live.servers.stop(("rasa",))
     try:
-        assert texts(converse(tg, TESS, "can I drive a client to the store?")) == TRY_AGAIN
+        assert texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?")) == TRY_AGAIN
         assert tg.bridge.poll() is None
     finally:
         live.servers.start_rasa()
         live.servers.wait_ready(timeout=300)
-    assert "Not allowed" in texts(converse(tg, TESS, "can I drive a client to the store?"))
+    assert "Not allowed" in texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?"))
     assert tg.bridge.poll() is None
 
     log = (live.servers.log_dir / "telegram.log").read_text()
     assert "bridge running (polling)" in log
-    for secret in ("drive a client", "lend a client", "library", tg.token):
+    for secret in ("drive my client", "lend a client", "library", tg.token):
         assert secret not in log
 
 
