@@ -39,7 +39,7 @@ def test_no_risk(text):
     assert risk_in(text) is None
 
 
-@pytest.mark.parametrize("text", ["I'm not suicidal, just exhausted", "he says he has no thoughts of suicide"])
+@pytest.mark.parametrize("text", ["I'm not suicidal, just exhausted", "No thoughts of self-harm reported today."])
 def test_negated_risk_never_raises_an_alert(text):
     finding = risk_in(text)
     assert finding is None or finding.tier == "risk_possible"
