@@ -450,6 +450,9 @@ class TelegramBridge:
         from bot.channels.telegram_notify import watch_outcomes
 
         stop = stop or asyncio.Event()
+        # load the risk check (spaCy, the note model, the encoder) before the first message,
+        # so refused messages are answered at once
+        await asyncio.to_thread(risk_in_text, "warm up")
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
