@@ -171,10 +171,6 @@ class Engine:
         found = (self.quantities.find(kind, text) for kind in dict.fromkeys(t.quantity for t in rule.thresholds))
         return [q for q in found if q is not None]
 
-    def quantity_for(self, rule: Rule, text: str) -> Quantity | None:
-        found = self.quantities_for(rule, text)
-        return found[0] if found else None
-
     def compare(self, rule: Rule, found: list[Quantity], text: str, program: str | None) -> tuple[str, list, list]:
         """(verdict, deciding thresholds, other programs' thresholds) for the stated numbers.
         A document's requirements all have to be met (the worst outcome counts); when the

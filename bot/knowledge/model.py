@@ -16,7 +16,6 @@ of the rule's verdicts it asks for. Trained from the example bank
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-from bot.nlp.textclf import FeatureConfig, TextClassifier
+from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 
 NOT_COVERED = "not_covered"
 FEATURES = FeatureConfig(max_features=20000)
@@ -115,30 +114,17 @@ class PolicyModel:
         meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
                     clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
                     variants=sorted(self.variants))
-        (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        write_meta(directory, meta)
 
     @classmethod
     def load(cls, directory: Path) -> "PolicyModel":
         directory = Path(directory)
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError("the policy model was trained by another version; run `peerscope train`")
+        meta = read_meta(directory, FORMAT, "policy")
         variants = {rid: TextClassifier.load(directory / f"variant-{rid}.npz") for rid in meta["variants"]}
         router = directory / "router.npz"
         return cls(TextClassifier.load(directory / "rules.npz"), variants,
                    Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta,
                    TextClassifier.load(router) if router.is_file() else None)
-
-
-def fingerprint(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256(str(FORMAT).encode())
-    for root in paths:
-        root = Path(root)
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for f in files:
-            digest.update(f.name.encode())
-            digest.update(f.read_bytes())
-    return digest.hexdigest()
 
 
 ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, char_weight=0.0, max_features=20000)

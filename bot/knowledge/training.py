@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 from bot.knowledge.model import (NOT_COVERED, Calibration, Example, PolicyModel, _fit_rules, _fit_variants,
-                                 fingerprint, fit_router, load_bank)
+                                 fit_router, load_bank)
 
 FOLDS = 3
 MAX_CLARIFY_RATE = 0.25   # at most this share of the calibration questions get a clarifying question
@@ -54,10 +54,6 @@ def load_calibration(root: Path) -> list[Labelled]:
                 out.append(Labelled(row["question"], row["verdict"]))
     return out
 
-
-def training_inputs(root: Path) -> list[Path]:
-    root = Path(root)
-    return [bank_dir(root), root / "rules", note_bank_dir(root)]
 
 
 def note_bank_dir(root: Path) -> Path:
@@ -186,7 +182,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
         model.calibration = fit_calibration(pairs)
         model.clarify_below, model.clarify_ratio, summary = choose_clarify(pairs, engine, model.calibration)
         stats.update({k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()})
-    model.meta = {"fingerprint": fingerprint(training_inputs(root)), "examples": len(examples),
+    model.meta = {"examples": len(examples),
                   "calibration": stats}
     model.save(out_dir)
     echo(f"policy model trained in {time.monotonic() - started:.0f} s"

@@ -9,6 +9,7 @@ Models are saved as plain arrays (no pickle), so loading a model file cannot run
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,3 +200,16 @@ class TextClassifier:
 def _plain(value):
     """Labels as JSON values (numpy integers become int)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def write_meta(directory: Path, meta: dict) -> None:
+    """A model directory's meta.json."""
+    (Path(directory) / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def read_meta(directory: Path, fmt: int, what: str) -> dict:
+    """A model directory's meta.json, refused when another version of the code wrote it."""
+    meta = json.loads((Path(directory) / "meta.json").read_text(encoding="utf-8"))
+    if meta.get("format") != fmt:
+        raise ValueError(f"the {what} model was trained by another version; run `peerscope train`")
+    return meta

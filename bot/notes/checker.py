@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .model import CATEGORIES as _MODEL_CATEGORIES  # the scope classifier's labels
 from .config import CATEGORIES, FLAG_CATEGORIES, NoteCheckData, cached_data
 
 try:  # the shared Citation type, when the knowledge package is present
@@ -184,8 +185,6 @@ class NoteChecker:
                         if not any(a < sents[i][1] and sents[i][0] < b for a, b in covered)]
 
 
-_MODEL_CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts",
-                     "relationship")
 
 
 def note_model_dir() -> Path:

@@ -31,9 +31,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from bot.nlp.textclf import FeatureConfig, TextClassifier
+from bot.notes.config import CATEGORIES as ALL_CATEGORIES
+from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 
-CATEGORIES = ("diagnosis", "medication", "errands", "transport", "legal", "possessions", "gifts", "relationship")
+CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")   # the scope categories (risk has its own model)
 FORMAT = 2
 FOLDS = 5
 PRECISION_TARGET = 0.85       # scope categories: held-out precision at the chosen threshold
@@ -102,15 +103,12 @@ class NoteModel:
         self.scope.save(directory / "scope.npz")
         self.risk.save(directory / "risk.npz")
         self.gate.save(directory / "gate.npz")
-        (directory / "meta.json").write_text(json.dumps(
-            dict(self.meta, format=FORMAT, thresholds=self.thresholds), indent=2) + "\n", encoding="utf-8")
+        write_meta(directory, dict(self.meta, format=FORMAT, thresholds=self.thresholds))
 
     @classmethod
     def load(cls, directory: Path) -> "NoteModel":
         directory = Path(directory)
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError("the note model was trained by another version; run `peerscope train`")
+        meta = read_meta(directory, FORMAT, "note")
         return cls(TextClassifier.load(directory / "scope.npz"), TextClassifier.load(directory / "risk.npz"),
                    TextClassifier.load(directory / "gate.npz"), meta["thresholds"], meta)
 
