@@ -1,4 +1,11 @@
-"""The REST channel, hardened: bad input gets a clear answer, and no message text is logged.
+"""The REST channel, hardened: only PeerScope's own processes may speak through it, bad
+input gets a clear answer, and no message text is logged.
+
+Every request must carry a valid, fresh ``X-PeerScope-Signature`` (bot.auth): the Telegram
+bridge and the terminal chat sign with the key in var/, which only PeerScope's OS account
+can read. Unsigned or mis-signed requests get 401, requests from a web browser (any
+``Origin`` header) get 403; both are audited. The sender id in a signed request is
+trusted: the signing process has already proven it (Telegram's user id, the OS login).
 
 Registered in credentials.yml under its class path; it keeps the name ``rest``, so the
 webhook stays at ``/webhooks/rest/webhook``.
@@ -15,6 +22,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.auth import SIGNATURE_HEADER, SecretError, check_signature
 from bot.textlimits import MAX_MESSAGE_CHARS, clean_message
 
 logger = logging.getLogger(__name__)
@@ -22,8 +30,40 @@ logger = logging.getLogger(__name__)
 MAX_SENDER_CHARS = 128
 
 
-def _reply(sender: str, text: str) -> list[dict[str, Any]]:
-    return [{"recipient_id": sender, "text": text}]
+def _reply(sender: str, text: str, message: str = "") -> list[dict[str, Any]]:
+    """A reply the channel gives by itself; with the crisis line when ``message`` has risk language."""
+    from bot.notes.risk import CRISIS_LINE, missed_risk
+
+    replies = [{"recipient_id": sender, "text": text}]
+    if message and missed_risk(sender, message):
+        replies.append({"recipient_id": sender, "text": CRISIS_LINE})
+    return replies
+
+
+NO_REPLY = "Sorry, I couldn't answer that just now. Please try again in a moment; nothing you saved is lost."
+
+
+def refusal(request: Request) -> tuple[int, str] | None:
+    """(HTTP status, reason) when the request must not be handled; None when it is signed."""
+    if request.headers.get("Origin") is not None:
+        return 403, "requests from web pages are not accepted"
+    try:
+        reason = check_signature(request.body or b"", request.headers.get(SIGNATURE_HEADER))
+    except SecretError as exc:
+        logger.error("rest channel: %s", exc)
+        return 503, "the assistant is not set up to check who is asking"
+    return (401, reason) if reason else None
+
+
+def audit_refusal(status: int, reason: str) -> None:
+    try:
+        from bot.store import audit, session_scope
+
+        with session_scope() as session:
+            audit.record(session, "rest.refused", actor_id=None, outcome="denied", channel="rest",
+                         detail={"status": status, "reason": reason})
+    except Exception as exc:  # the refusal stands even if it cannot be recorded
+        logger.error("rest channel: could not audit a refused request (%s)", type(exc).__name__)
 
 
 class PeerScopeRestInput(RestInput):
@@ -40,6 +80,12 @@ class PeerScopeRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request):
+            refused = refusal(request)
+            if refused:
+                status, reason = refused
+                logger.warning("rest channel: refused a request (%s)", reason)
+                audit_refusal(status, reason)
+                return response.json({"error": f"not allowed: {reason}"}, status=status)
             try:
                 body = request.json
             except Exception:  # undecodable bytes or not JSON at all
@@ -62,18 +108,21 @@ class PeerScopeRestInput(RestInput):
                     f"That message is too long for me ({len(message):,} characters; the limit is "
                     f"{MAX_MESSAGE_CHARS:,}). Please send a shorter message, or a long note in parts.",
                 ))
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
-                    UserMessage(message, collector, sender, input_channel=self.name(), metadata=metadata)
+                    UserMessage(message, collector, sender, input_channel=self.name())  # metadata is never kept
                 )
             except CancelledError:
                 logger.error("rest channel: handling a message timed out")
-                return response.json(_reply(sender, "Sorry, that took too long. Please try again."), status=503)
+                return response.json(_reply(sender, "Sorry, that took too long. Please try again.", message),
+                                     status=503)
             except Exception as exc:  # never log the message text
                 logger.error("rest channel: handling a message failed (%s)", type(exc).__name__)
-                return response.json(_reply(sender, "Sorry, something went wrong. Please try again."), status=500)
+                return response.json(_reply(sender, "Sorry, something went wrong. Please try again.", message),
+                                     status=500)
+            if not collector.messages:  # e.g. the action server is down: never silence
+                return response.json(_reply(sender, NO_REPLY, message))
             return response.json(collector.messages)
 
         return webhook

@@ -13,6 +13,10 @@ def knowledge_dir() -> Path:
 
 
 def var_dir() -> Path:
+    """The data directory (databases, logs, the shared key): owner-only (0700)."""
     path = Path(os.environ.get("PEERSCOPE_VAR_DIR", PROJECT_ROOT / "var"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        path.chmod(0o700)  # made by an older version, or by hand
     return path

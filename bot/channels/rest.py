@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from bot.auth import SIGNATURE_HEADER, sign
 
 DEFAULT_URL = "http://127.0.0.1:5005"
 
@@ -33,6 +36,12 @@ def webhook_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/webhooks/rest/webhook"
 
 
+def signed_message(sender: str, message: str) -> dict[str, Any]:
+    """httpx keyword arguments for a signed message to Rasa's REST channel (see bot.auth)."""
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    return {"content": body, "headers": {"Content-Type": "application/json", SIGNATURE_HEADER: sign(body)}}
+
+
 def replies_from(response: httpx.Response) -> list[Reply]:
     """The replies in Rasa's answer; RasaUnavailable for a server error."""
     if response.status_code >= 500:
@@ -49,7 +58,7 @@ class RestClient:
 
     def send(self, sender: str, message: str) -> list[Reply]:
         try:
-            response = self._client.post(webhook_url(self.base_url), json={"sender": sender, "message": message})
+            response = self._client.post(webhook_url(self.base_url), **signed_message(sender, message))
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from None
         return replies_from(response)

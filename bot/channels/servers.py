@@ -33,17 +33,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Only the Telegram bridge may hold the bot token; the servers never see it.
+NOT_FOR_SERVERS = ("TELEGRAM_BOT_TOKEN",)
+
+
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment for the Rasa and action servers (and `rasa train`)."""
+    env = {**os.environ, **(extra or {})}
+    for key in NOT_FOR_SERVERS:
+        env.pop(key, None)
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",
+            # INFO whatever the caller's LOG_LEVEL: Rasa logs every message at DEBUG
+            "LOG_LEVEL": "INFO",
+            "LOG_LEVEL_LIBRARIES": "WARNING",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
-            "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            "PYTHONPATH": str(PROJECT_ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         }
     )
-    env.update(extra or {})
     return env
 
 
@@ -103,41 +112,53 @@ class ServerSet:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def _spawn(self, name: str, command: list[str], extra_env: dict[str, str] | None = None) -> None:
         if self.log_dir:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")
+            self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            out = os.open(self.log_dir / f"{name}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         else:
             out = subprocess.DEVNULL
-        self.processes[name] = subprocess.Popen(
-            command, cwd=self.root, env=rasa_env(self.env), stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches its children
-        )
+        try:
+            self.processes[name] = subprocess.Popen(
+                command, cwd=self.root, env=rasa_env({**self.env, **(extra_env or {})}),
+                stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so stop() reaches its children
+                umask=0o077,  # databases, logs and exports are owner-only
+            )
+        finally:
+            if out != subprocess.DEVNULL:
+                os.close(out)
 
     def start_actions(self) -> None:
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.action_port)])
+        self._spawn("actions", [sys.executable, "-m", "addons.action_server", "--port", str(self.action_port)])
 
     def start_rasa(self) -> None:
-        endpoints = self.endpoints or self._write_endpoints()
+        endpoints = self._write_endpoints()
+        # the API token goes by environment: a command line is visible to every local user
         self._spawn("rasa", [
-            sys.executable, "-m", "rasa", "run",
+            sys.executable, "-m", "addons.rasa_server", "run",
             "--model", str(model_path(self.root)),
             "--endpoints", str(endpoints), "--credentials", "credentials.yml",
             "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-            "--enable-api", "--auth-token", self.auth_token,
-        ])
+        ], {"PEERSCOPE_RASA_TOKEN": self.auth_token})
 
     def _write_endpoints(self) -> Path:
-        """endpoints.yml with the action server URL for this set's port."""
+        """endpoints.yml with the action server URL for this set's port and the action
+        server's token (so the file is owner-only, and rewritten on every start)."""
         import yaml
 
-        config = yaml.safe_load((self.root / "endpoints.yml").read_text())
+        from bot.auth import ACTION_TOKEN_HEADER, action_token
+
+        source = self.endpoints or (self.root / "endpoints.yml")
+        config = yaml.safe_load(source.read_text())
         config["action_endpoint"]["url"] = f"{self.action_url}/webhook"
+        config["action_endpoint"]["headers"] = {ACTION_TOKEN_HEADER: action_token()}
         directory = self.log_dir or (self.root / "var")
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = directory / f"endpoints-{self.rasa_port}.yml"
-        path.write_text(yaml.safe_dump(config))
+        path.unlink(missing_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            yaml.safe_dump(config, handle)
         return path
 
     def start(self) -> None:

@@ -13,6 +13,8 @@ from bot.channels.servers import ServerSet, free_port, model_path
 
 pytestmark = pytest.mark.e2e
 
+TELEGRAM_TOKEN = "123456:LIVE-TEST-TOKEN-must-not-reach-the-servers"
+
 STAFF = {
     # sender id -> (name, role, program, supervisor sender)
     "rest:sam": ("Sam Reyes", "supervisor", None, None),
@@ -37,13 +39,23 @@ class Live:
     staff_ids: dict[str, int]
 
     def say(self, sender: str, text: str, timeout: float = 60) -> list[dict]:
-        response = httpx.post(
-            f"{self.servers.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text},
-            timeout=timeout,
-        )
+        """Send a message as the Telegram bridge or the terminal chat would: signed."""
+        from bot.channels.rest import signed_message
+
+        response = httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook",
+                              **signed_message(sender, text), timeout=timeout)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def post(self, body: bytes, headers: dict | None = None, signed: bool = True) -> httpx.Response:
+        """POST raw bytes to the REST webhook, signed with the installation's key unless told not to."""
+        from bot.auth import SIGNATURE_HEADER, sign
+
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        if signed:
+            headers[SIGNATURE_HEADER] = sign(body)
+        return httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", content=body, headers=headers,
+                          timeout=30)
 
     @staticmethod
     def texts(replies: list[dict]) -> str:
@@ -82,7 +94,9 @@ def live(tmp_path_factory):
             channel, _, external = sender.partition(":")
             repo.link_identity(session, member.id, channel, external)
             ids[sender] = member.id
-    servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=env, log_dir=work / "logs")
+    # a bot token in the caller's environment, as under `make run` with Telegram: the servers must not get it
+    servers = ServerSet(rasa_port=free_port(), action_port=free_port(),
+                        env={**env, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN}, log_dir=work / "logs")
     servers.start()
     try:
         servers.wait_ready(timeout=300)
