@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         return _usage(parser)
+    from bot.store import audit
+
+    audit.set_channel("cli")  # a command that serves another channel (telegram, ...) sets its own
     return int(args.func(args) or 0)
 
 

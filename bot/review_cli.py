@@ -1,7 +1,7 @@
 """`peerscope review list|show|decide|export-feedback`: the supervisor's queue from the command line.
 
-Every command names the acting staff member with --as; the same role checks and audit
-entries apply as in chat.
+Every command acts as the staff member the OS login is linked to (``--as`` only checks
+it; bot.cli_support); the same role checks and audit entries apply as in chat.
 """
 
 from __future__ import annotations

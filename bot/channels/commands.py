@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 import time
@@ -18,7 +17,6 @@ def register(sub, eval_sub) -> None:
 
     chat = sub.add_parser("chat", help="chat with a running assistant in this terminal")
     chat.add_argument("--url", default="http://127.0.0.1:5005")
-    chat.add_argument("--sender", help="chat account, CHANNEL:ID (default local:<your login>)")
     chat.set_defaults(func=cmd_chat)
 
     train = sub.add_parser("train", help="train what the training data changed: policy and note models, then Rasa")
@@ -32,18 +30,23 @@ def _progress(message: str) -> None:
 
 
 def local_sender() -> str:
-    """The terminal user's chat account, linked to a staff record on first use."""
+    """The terminal user's chat account: the OS login (not $USER, which anyone can set),
+    linked to a staff record on first use. Exits with a message for a deactivated one."""
+    from bot.cli_support import os_login
     from bot.store import session_scope
     from bot.store import staff as repo
 
-    login = getpass.getuser()
+    login = os_login()
     with session_scope() as session:
-        if repo.by_identity(session, "local", login) is None:
+        member = repo.by_identity(session, repo.LOCAL, login, include_inactive=True)
+        if member is not None and not member.active:
+            raise SystemExit(f"peerscope: the staff profile of your login '{login}' is deactivated")
+        if member is None:
             member = repo.add(session, login, role="peer")
-            repo.link_identity(session, member.id, "local", login)
+            repo.link_identity(session, member.id, repo.LOCAL, login)
             _progress(f"created a local peer profile for '{login}' (staff #{member.id}); "
                       "see `peerscope staff --help` to add supervisors or change roles")
-    return f"local:{login}"
+    return f"{repo.LOCAL}:{login}"
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -61,7 +64,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if not client.is_ready():
         print(f"peerscope: no assistant answers at {args.url}; start one with `make run`", file=sys.stderr)
         return 2
-    chat_loop(client, args.sender or local_sender())
+    chat_loop(client, local_sender())
     return 0
 
 

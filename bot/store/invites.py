@@ -4,7 +4,8 @@ An admin runs ``peerscope staff invite`` and hands the printed code to the perso
 send ``/start CODE`` to the Telegram bot, and their account is linked to a new staff
 record (or to an existing one, if the invite names it). Only the SHA-256 of a code is
 stored: the code is random (about 59 bits), so a plain hash is enough, and a leaked
-database does not leak usable codes. Codes expire, and each works once.
+database does not leak usable codes. Codes expire, each works once, and an admin can
+revoke one that has not been used (``peerscope staff invite revoke ID``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.store import audit
+from bot.store import access, audit
 from bot.store import staff as staff_repo
 from bot.store.models import Staff, StaffInvite, utcnow
 
@@ -33,8 +34,8 @@ class InviteError(ValueError):
 
 
 class InviteRefused(Exception):
-    """A code was not accepted. ``reason`` is one of unknown, used, expired, already_linked,
-    inactive; the message is safe to show to the person who sent the code."""
+    """A code was not accepted. ``reason`` is one of unknown, used, expired, revoked,
+    already_linked, inactive; the message is safe to show to the person who sent the code."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -45,6 +46,7 @@ REFUSALS = {
     "unknown": "That invite code isn't valid. Check it for typos, or ask your admin for a new one.",
     "used": "That invite code has already been used. Each code works once: ask your admin for a new one.",
     "expired": "That invite code has expired. Ask your admin for a new one.",
+    "revoked": "That invite code has been withdrawn. Ask your admin for a new one.",
     "already_linked": "This account is already signed in to PeerScope. Type /help to see what I can do.",
     "inactive": "That staff record is no longer active. Please talk to your admin.",
 }
@@ -129,19 +131,26 @@ def redeem(
         raise InviteRefused("unknown", REFUSALS["unknown"])
     if invite.used_at is not None:
         raise InviteRefused("used", REFUSALS["used"])
+    if invite.revoked_at is not None:
+        raise InviteRefused("revoked", REFUSALS["revoked"])
     if _aware(invite.expires_at) <= now:
         raise InviteRefused("expired", REFUSALS["expired"])
-    if staff_repo.by_identity(session, channel, external_id) is not None:
-        raise InviteRefused("already_linked", REFUSALS["already_linked"])
-    # Claim the code with a conditional update, so two simultaneous uses cannot both win.
+    linked = staff_repo.by_identity(session, channel, external_id, include_inactive=True)
+    if linked is not None:  # a deactivated person does not get back in with a new code
+        reason = "already_linked" if linked.active else "inactive"
+        raise InviteRefused(reason, REFUSALS[reason])
+    # Claim the code with a conditional update, so two simultaneous uses cannot both win,
+    # and a revocation that lands in between wins over the use.
     claimed = session.execute(
         update(StaffInvite)
-        .where(StaffInvite.id == invite.id, StaffInvite.used_at.is_(None))
+        .where(StaffInvite.id == invite.id, StaffInvite.used_at.is_(None), StaffInvite.revoked_at.is_(None))
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise InviteRefused("used", REFUSALS["used"])
+        revoked = session.scalar(select(StaffInvite.revoked_at).where(StaffInvite.id == invite.id))
+        reason = "revoked" if revoked is not None else "used"
+        raise InviteRefused(reason, REFUSALS[reason])
     if invite.staff_id is not None:
         member = session.get(Staff, invite.staff_id)
         if member is None or not member.active:
@@ -159,6 +168,47 @@ def redeem(
     audit.record(session, "invite.redeem", actor_id=member.id, object_type="staff_invite", object_id=invite.id,
                  detail={"channel": channel})
     return member
+
+
+def status(invite: StaffInvite, now: datetime | None = None) -> str:
+    """open, used, revoked or expired."""
+    if invite.used_at is not None:
+        return "used"
+    if invite.revoked_at is not None:
+        return "revoked"
+    return "expired" if _aware(invite.expires_at) <= (now or utcnow()) else "open"
+
+
+def list_recent(session: Session, actor: Staff, limit: int = 50) -> list[StaffInvite]:
+    """The newest invites, for an admin (to find the one to revoke)."""
+    access.require_admin(session, actor, "invite.list", "staff_invite")
+    rows = list(session.scalars(select(StaffInvite).order_by(StaffInvite.id.desc()).limit(limit)))
+    audit.record(session, "invite.list", actor_id=actor.id, object_type="staff_invite",
+                 detail={"count": len(rows)})
+    return rows
+
+
+def revoke(session: Session, actor: Staff, invite_id: int, now: datetime | None = None) -> StaffInvite:
+    """Withdraw an unused invite: its code is then refused like an expired one. Admins only."""
+    access.require_admin(session, actor, "invite.revoke", "staff_invite", invite_id)
+    invite = session.get(StaffInvite, invite_id)
+    if invite is None:
+        raise InviteError(f"no invite #{invite_id}")
+    if invite.revoked_at is not None:
+        raise InviteError(f"invite #{invite_id} is already revoked")
+    # conditional, so a code being redeemed at this moment is either used or revoked, not both
+    revoked = session.execute(
+        update(StaffInvite)
+        .where(StaffInvite.id == invite_id, StaffInvite.used_at.is_(None), StaffInvite.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(invite)
+    if revoked != 1:
+        raise InviteError(f"invite #{invite_id} was already used (by staff #{invite.used_by_staff_id}); "
+                          "to take that access away use `peerscope staff unlink` or `peerscope staff deactivate`")
+    audit.record(session, "invite.revoke", actor_id=actor.id, object_type="staff_invite", object_id=invite_id)
+    return invite
 
 
 @dataclass(frozen=True)

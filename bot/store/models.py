@@ -244,6 +244,10 @@ class AuditLog(Base):
     object_id = Column(Integer, nullable=True)
     outcome = Column(String(20), nullable=False, default="ok")  # ok | denied
     detail = Column(JSON, nullable=True)
+    channel = Column(String(32), nullable=True)  # cli | terminal | telegram | rest | actions
+    os_uid = Column(Integer, nullable=True)  # the OS user of the process that wrote the entry
+    prev_hash = Column(String(64), nullable=True)  # hash chain: `peerscope audit verify`
+    entry_hash = Column(String(64), nullable=True)
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -273,6 +277,7 @@ class StaffInvite(Base):
     expires_at = Column(DateTime(timezone=True), nullable=False)
     used_at = Column(DateTime(timezone=True), nullable=True)
     used_by_staff_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
 
     def __repr__(self) -> str:  # never the hash or the name
         return f"<StaffInvite id={self.id} role={self.role.value if self.role else None}>"
@@ -291,6 +296,25 @@ class RiskAlert(Base):
     about = Column(String(10), nullable=False, default="unknown")  # self | client | unknown
     acknowledged_at = Column(DateTime(timezone=True), nullable=True)
     acknowledged_by = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    source = Column(String(10), nullable=False, default="chat", server_default="chat")  # chat | note
+    notify_count = Column(Integer, nullable=False, default=0, server_default="0")
+    last_notified_at = Column(DateTime(timezone=True), nullable=True)
+    escalated_at = Column(DateTime(timezone=True), nullable=True)
 
     def __repr__(self) -> str:
         return f"<RiskAlert id={self.id} about={self.about}>"
+
+
+class Notification(Base):
+    """A message for a staff member, sent by the Telegram bridge (the only process that
+    holds the bot token). Names the kind and the record id, never any note or plan text."""
+
+    __tablename__ = "notification"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(String(32), nullable=False)  # e.g. plan_signed_off
+    object_id = Column(Integer, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = Column(DateTime(timezone=True), nullable=True, index=True)
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")

@@ -8,6 +8,10 @@ Rules:
 - :func:`save_answer` commits at once: an answer is stored before the next question.
 - A signed plan is locked. Changing it means :func:`new_version` (a review), which
   copies the answers into version+1 and keeps the signed plan as it was.
+- Every change reads the plan row with ``SELECT ... FOR UPDATE``, so two saves, a save
+  and a sign-off, or two reviews of one plan cannot interleave. The audit chain lock is
+  taken first (see bot.store.audit); on SQLite, which ignores FOR UPDATE, that lock is
+  the database's write lock and serialises the change just the same.
 """
 
 from __future__ import annotations
@@ -44,8 +48,14 @@ def _deny(session: Session, actor: Staff, action: str, plan_id: int | None, mess
     raise access.AccessDenied(message)
 
 
-def _get(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
-    plan = session.get(WrspPlan, plan_id)
+def _get(session: Session, actor: Staff, plan_id: int, action: str, lock: bool = False) -> WrspPlan:
+    """The plan; with ``lock``, its row locked until the transaction ends, freshly read."""
+    if lock:
+        audit.lock_chain(session)
+        plan = session.scalar(select(WrspPlan).where(WrspPlan.id == plan_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    else:
+        plan = session.get(WrspPlan, plan_id)
     if plan is None:
         audit.record(session, action, actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
                      outcome="not_found")
@@ -54,8 +64,8 @@ def _get(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
 
 
 def _own(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
-    """The plan, if ``actor`` owns it (for changes); audits a refusal."""
-    plan = _get(session, actor, plan_id, action)
+    """The plan, locked, if ``actor`` owns it (for changes); audits a refusal."""
+    plan = _get(session, actor, plan_id, action, lock=True)
     if plan.owner_id != actor.id:
         _deny(session, actor, action, plan_id, f"only the peer who wrote plan #{plan_id} can change it")
     return plan
@@ -257,7 +267,7 @@ def complete_plan(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
 def sign_off(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
     """The clinical consultant's sign-off, by the owner's supervisor or an admin; records
     who (name and role as they were), and when. The plan is locked afterwards."""
-    plan = _get(session, actor, plan_id, "wrsp.signoff")
+    plan = _get(session, actor, plan_id, "wrsp.signoff", lock=True)
     if actor.role.value not in _schema().signoff.roles or actor.id == plan.owner_id:
         _deny(session, actor, "wrsp.signoff", plan_id, "only the peer's supervisor or an admin can sign off a plan")
     access.check(session, actor, owner_of(session, plan), "wrsp.signoff", "wrsp_plan", plan_id)
@@ -271,6 +281,9 @@ def sign_off(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
     plan.status, plan.signed_by_id, plan.signed_at = PlanStatus.signed, actor.id, now
     plan.answers.append(WrspAnswer(field=SIGNOFF_FIELD, value={
         "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat()}))
+    # the owner is told by the Telegram bridge (an outbox row, committed with the sign-off)
+    from bot.store import notifications
+    notifications.plan_signed_off(session, plan)
     session.commit()
     return plan
 

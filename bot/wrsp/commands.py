@@ -1,8 +1,9 @@
 """`peerscope wrsp list|show|export|signoff`: plans from the command line.
 
-Every command names the acting staff member with --as; the same access checks and
-audit entries apply as in chat. Exit codes: 0 done, 1 the output file could not be
-written, 2 usage, 3 refused (no access, no such plan, not possible in its state).
+Every command acts as the staff member the OS login is linked to (``--as`` only checks
+it; bot.cli_support); the same access checks and audit entries apply as in chat.
+Exit codes: 0 done, 1 the output file could not be written, 2 usage, 3 refused (no
+access, no such plan, not possible in its state).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def register(sub, eval_sub) -> None:
     export = acting(wrsp_sub.add_parser("export", help="a plan as Markdown, PDF or JSON"))
     export.add_argument("plan_id", type=int)
     export.add_argument("--format", choices=("md", "pdf", "json"), default="md")
-    export.add_argument("--output", "-o", metavar="FILE", help="write here instead of standard output")
+    export.add_argument("--output", "-o", metavar="FILE",
+                        help="write here (a new file, owner-only) instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.set_defaults(func=cmd_export)
     review = acting(wrsp_sub.add_parser(
         "review", help="start the periodic review: a new version to update (the signed plan is kept)"))
@@ -84,9 +87,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if code:
         return code
     if args.output:
+        from bot.files import write_private
+
         try:
-            with open(args.output, "wb") as handle:
-                handle.write(data["out"])
+            write_private(args.output, data["out"], force=args.force)
         except OSError as exc:
             print(f"peerscope: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
             return 1

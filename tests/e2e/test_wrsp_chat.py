@@ -14,6 +14,8 @@ from bot.store import session_scope
 from bot.store import wrsp as store
 from bot.store.models import AuditLog, WrspPlan
 from bot.wrsp.interview import Interview
+from tests.acting import as_argv
+from tests.e2e.conftest import TELEGRAM_TOKEN
 
 
 def _answers(plan_id):
@@ -104,9 +106,12 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     # the clinical consultant signs off in chat; the plan is then locked
     signed = live.texts(live.say("rest:sam", f"sign off plan {plan_id}"))
     assert "signed off and locked" in signed
+    # the servers were started with a Telegram token in their caller's environment: no log has it
+    logs = "\n".join(p.read_text(errors="replace") for p in live.servers.log_dir.glob("*.log"))
+    assert TELEGRAM_TOKEN.split(":")[1] not in logs
     out = tmp_path / "plan.json"
-    assert main(["wrsp", "export", str(plan_id), "--format", "json", "--output", str(out),
-                 "--as", str(live.staff_ids["rest:pat"])]) == 0
+    assert main(as_argv(["wrsp", "export", str(plan_id), "--format", "json", "--output", str(out),
+                         "--as", str(live.staff_ids["rest:pat"])])) == 0
     exported = out.read_text()
     for field, value in answers.items():
         for item in (value if isinstance(value, list) else [value]):
@@ -126,10 +131,10 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     # another peer can't open it in chat or export it: refused, and the attempts are audited
     refused = live.texts(live.say("rest:ola", f'/wrsp_resume{{"plan_id": "{plan_id}"}}'))
     assert "access" in refused and "J.D." not in refused
-    assert main(["wrsp", "export", str(plan_id), "--as", str(live.staff_ids["rest:ola"])]) != 0
+    assert main(as_argv(["wrsp", "export", str(plan_id), "--as", str(live.staff_ids["rest:ola"])])) != 0
     pdf = tmp_path / "plan.pdf"
-    assert main(["wrsp", "export", str(plan_id), "--format", "pdf", "--output", str(pdf),
-                 "--as", str(live.staff_ids["rest:sam"])]) == 0
+    assert main(as_argv(["wrsp", "export", str(plan_id), "--format", "pdf", "--output", str(pdf),
+                         "--as", str(live.staff_ids["rest:sam"])])) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
     with session_scope() as session:
         denied = session.scalars(select(AuditLog.actor_id).where(

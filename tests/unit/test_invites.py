@@ -18,6 +18,7 @@ from bot.channels.telegram_text import CallbackPayloads, render_replies, split_m
 from bot.store import invites, session_scope
 from bot.store import staff as staff_repo
 from bot.store.models import AuditLog, Role, StaffInvite, utcnow
+from tests.acting import act_as
 
 
 # --- invites ------------------------------------------------------------------------------------
@@ -105,6 +106,9 @@ def test_bad_invites_are_refused_when_created(db_url):
 def test_the_invite_command_prints_a_working_code(db_url, capsys):
     from bot.store import commands, invite_commands
 
+    with session_scope() as s:
+        admin_id = staff_repo.add(s, "Ada Admin", role="admin").id
+    act_as(admin_id)  # the command acts as the OS login's staff profile: an admin's
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers()
     commands.register(sub, None)

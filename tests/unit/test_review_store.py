@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.cli_support import os_login
 from bot.store import access, session_scope
 from bot.store import notes as repo
 from bot.store import staff
 from bot.store.models import AuditLog, Note
+from tests.acting import as_argv
 
 TEXT = "Met with member to plan her week. Peer drove member to the pharmacy. Discussed coping skills."
 FLAGS = [
@@ -108,23 +110,33 @@ def test_discarding_erases_the_text(team):
 
 def test_review_cli_refuses_other_peoples_notes_and_decides(team, capsys):
     note_id = _submitted_note(team)
-    assert main(["review", "show", str(note_id), "--as", str(team["peer2"])]) == 3
+    # the command acts as the OS login's staff profile: as_argv points the login at --as first
+    assert main(as_argv(["review", "show", str(note_id), "--as", str(team["peer2"])])) == 3
     assert "don't have access" in capsys.readouterr().err
-    assert main(["review", "list", "--as", str(team["boss"])]) == 0
+    assert main(as_argv(["review", "list", "--as", str(team["boss"])])) == 0
     assert f"#{note_id}" in capsys.readouterr().out
-    assert main(["review", "decide", str(note_id), "--as", str(team["boss"]), "--dismiss", "1", "--approve"]) == 0
+    assert main(["review", "decide", str(note_id), "--dismiss", "1", "--approve"]) == 0  # still the boss
     assert "approved" in capsys.readouterr().out
-    assert main(["review", "export-feedback", "--as", str(team["boss"])]) == 3  # admins only
+    assert main(["review", "export-feedback"]) == 3  # admins only
+    assert main(["review", "list", "--as", str(team["peer"])]) == 3  # --as someone else: refused
+    assert f"is staff #{team['boss']}" in capsys.readouterr().err
 
 
 def test_staff_cli_adds_lists_and_reports_bad_input(db_url, capsys):
+    assert main(["staff", "add", "Dana Boss", "--role", "supervisor"]) == 2  # the first must be an admin
+    assert "--role admin" in capsys.readouterr().err
+    assert main(["staff", "add", "Ada Admin", "--role", "admin"]) == 0  # the first admin: this OS login
+    assert f"linked your OS login '{os_login()}'" in capsys.readouterr().out
     assert main(["staff", "add", "Dana Boss", "--role", "supervisor", "--link", "telegram:77"]) == 0
-    assert main(["staff", "add", "Pat", "--supervisor", "1", "--program", "family"]) == 0
+    assert main(["staff", "add", "Pat", "--supervisor", "2", "--program", "family"]) == 0
     assert main(["staff", "add", "Bad", "--link", "nocolon"]) == 2
     assert "CHANNEL:ID" in capsys.readouterr().err
     assert main(["staff", "list"]) == 0
     out = capsys.readouterr().out
-    assert "telegram:77" in out and "family" in out
-    assert main(["unanswered", "--as", "2"]) == 3  # a peer may not
-    assert main(["unanswered", "--as", "1"]) == 0
+    assert "telegram:77" in out and "family" in out and f"local:{os_login()}" in out
+    assert main(["unanswered"]) == 0  # the admin
     assert "no unanswered questions" in capsys.readouterr().out
+    assert main(as_argv(["unanswered", "--as", "3"])) == 3  # a peer may not
+    assert main(as_argv(["unanswered", "--as", "2"])) == 0
+    assert main(["staff", "add", "Eve", "--as", "2"]) == 3  # only an admin adds staff
+    assert "only an admin" in capsys.readouterr().err

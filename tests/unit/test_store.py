@@ -36,7 +36,7 @@ def _exercise(url: str) -> None:
     with session_scope(url) as s:
         found = repo.by_identity(s, "telegram", "4242")
         assert found is not None and found.name == "Lee Peer" and found.supervisor.name == "Dana Lead"
-        assert [q.question for q in unanswered.list_open(s)] == ["can I bring my dog to sessions?"]
+        assert [q.question for q in unanswered.list_open(s, found.supervisor)] == ["can I bring my dog to sessions?"]
         actions = [a.action for a in s.scalars(select(AuditLog).order_by(AuditLog.id))]
         assert actions == ["staff.add", "staff.add", "staff.link"]
     # the database itself refuses to change or remove audit entries, even bypassing the ORM

@@ -16,6 +16,7 @@ from bot.store import wrsp as store
 from bot.store.models import AuditLog
 from bot.wrsp import commands
 from bot.wrsp.export import document, export_plan, md_escape, pdf_text, render, to_markdown, to_pdf
+from tests.acting import as_argv
 from tests.unit.test_wrsp_interview import full_answers
 
 TODAY = date(2026, 3, 4)
@@ -149,7 +150,7 @@ def _cli(*argv) -> int:
     parser = argparse.ArgumentParser(prog="peerscope")
     sub = parser.add_subparsers(dest="command")
     commands.register(sub, None)
-    args = parser.parse_args(list(argv))
+    args = parser.parse_args(as_argv(list(argv)))  # the command acts as the OS login: point it at --as
     return args.func(args)
 
 
@@ -161,7 +162,13 @@ def test_cli_list_show_export_signoff(signed_plan, tmp_path, capsys):
     assert "anniversaries" in capsys.readouterr().out
     out = tmp_path / "plan.pdf"
     assert _cli("wrsp", "export", plan, "--format", "pdf", "--output", str(out), "--as", peer) == 0
-    assert out.read_bytes().startswith(b"%PDF")
+    assert out.read_bytes().startswith(b"%PDF") and (out.stat().st_mode & 0o777) == 0o600
+    # an existing file is not overwritten without --force
+    capsys.readouterr()
+    assert _cli("wrsp", "export", plan, "--format", "md", "--output", str(out), "--as", peer) == 1
+    assert "--force" in capsys.readouterr().err and out.read_bytes().startswith(b"%PDF")
+    assert _cli("wrsp", "export", plan, "--format", "md", "--output", str(out), "--force", "--as", peer) == 0
+    assert not out.read_bytes().startswith(b"%PDF")
     assert _cli("wrsp", "export", plan, "--format", "json", "--as", peer) == 0
     assert json.loads(capsys.readouterr().out)["answers"]["triggers"] == ["anniversaries"]
     assert _cli("wrsp", "export", plan, "--as", other) == 3
