@@ -52,6 +52,17 @@ def flag_summary(number: int, flag: Any, text: str) -> str:
     return f"{number}. {CATEGORY_LABELS.get(flag.category, flag.category)}: \"{excerpt}\""
 
 
+def risk_about(text: str) -> str:
+    """Whom a note's risk is about (self, client, unknown), for the risk alert the note
+    raises. Never raises: the alert goes out as "unknown" if this fails."""
+    try:
+        from bot.notes.risk import risk_in
+
+        finding = risk_in(text)
+    except Exception:
+        return "unknown"
+    return finding.about if finding else "unknown"
+
 
 class ActionNotePrepare(Action):
     """Sets up the note form for a new note, more text, or a replacement."""
@@ -111,7 +122,8 @@ class ValidateNoteForm(FormValidationAction):
             from bot.notes import get_checker  # loads spaCy on first use, not at import
 
             flags = [f.to_dict() for f in get_checker().check(full_text)]
-            note = note_repo.save_draft(session, author, full_text, flags, note_id=target)
+            about = risk_about(full_text) if note_repo.has_risk(flags) else None
+            note = note_repo.save_draft(session, author, full_text, flags, note_id=target, risk_about=about)
             return {"note_received": True, "note_id": float(note.id)}
 
     async def validate_note_received(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -140,7 +152,8 @@ class ActionNoteChecked(Action):
                 lines += [flag_summary(n, f, note.text) for n, f in enumerate(flags, 1)]
                 if any(f.category == "risk" for f in flags):
                     lines.append("⚠️ This note describes a risk of harm: tell your supervisor now. "
-                                 "988 Suicide & Crisis Lifeline: call or text 988.")
+                                 "988 Suicide & Crisis Lifeline: call or text 988. I've recorded a risk "
+                                 "alert for your supervisor (only that it happened and when, not the note's words).")
                 lines.append("Tap a flag for the policy and a way to rewrite it.")
                 dispatcher.utter_message(text="\n".join(lines), buttons=note_buttons(len(flags)), phi=True)
             dispatcher.utter_message(json_message=payload(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from typing import Any
 
@@ -67,7 +66,7 @@ class ActionWrspSignoff(Action):
     def name(self) -> str:
         return "action_wrsp_signoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff = current_staff(tracker)
         plan_id = next(tracker.get_latest_entity_values("plan_id"), None)
         if staff is None or not staff.is_supervisor:
@@ -78,15 +77,10 @@ class ActionWrspSignoff(Action):
             return []
         try:
             with session_scope() as session:
+                # sign_off also queues the owner's notice; the Telegram bridge sends it
                 plan = store.sign_off(session, staff_row(session, staff), int(plan_id))
-                owner_id, number = plan.owner_id, plan.id
                 dispatcher.utter_message(text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
                                               "A later review will create a new version.", phi=True)
         except (AccessDenied, NotFound, store.PlanError) as exc:
             dispatcher.utter_message(text=str(exc))
-            return []
-        if os.environ.get("TELEGRAM_BOT_TOKEN"):
-            from bot.channels.telegram_notify import notify
-
-            await notify(owner_id, f"Your WRSP #{number} was signed off by the clinical consultant.")
         return []

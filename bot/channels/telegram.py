@@ -8,6 +8,18 @@ inline keyboard, long text is split, custom payloads are rendered or skipped.
 Sign-in: ``/start CODE`` with a code from ``peerscope staff invite``. Messages from
 accounts that are not linked to a staff record get a polite refusal and never reach Rasa.
 
+No crisis goes unanswered: whenever the bridge answers a message itself instead of
+passing on Rasa's answer (not signed in, over the rate limit, not text, Rasa down or
+slow or failing, an empty answer because the action server is down, an error in the
+bridge), a message with risk-of-harm language also gets CRISIS_LINE (988 and 911).
+Telegram may deliver an update twice (after a timeout): a message already seen, by
+(chat id, message id), is dropped, so a resend is not taken as the next answer.
+
+The bridge is also the one process that holds the bot token, so it sends what other
+processes only record (bot/channels/telegram_notify.py): risk alerts to supervisors,
+repeated until acknowledged and escalated to admins (``watch_alerts``), decided notes
+and the notification outbox (``watch_outcomes``).
+
 Polling by default; webhook mode when a public webhook URL is configured (a small aiohttp
 server on loopback, behind the reverse proxy that terminates TLS). Message text is never
 logged: log lines carry update kinds, staff ids and exception type names only.
@@ -28,15 +40,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import httpx
 
-from bot.channels.rest import DEFAULT_URL, RasaUnavailable, Reply, replies_from, webhook_url
+from bot.channels.rest import DEFAULT_URL, RasaUnavailable, Reply, replies_from, signed_message, webhook_url
 from bot.channels.telegram_text import CallbackPayloads, render_replies, split_message
+from bot.notes.risk import CRISIS_LINE
 
 logger = logging.getLogger("peerscope.telegram")
 
@@ -52,8 +65,6 @@ SIGN_IN_HELP = (
     "Welcome to PeerScope. To sign in, send /start followed by the invite code your admin gave "
     "you, for example:\n/start ABCD-EFGH-JKMN"
 )
-CRISIS_LINE = ("If you or someone you support may be at risk of harm: call or text 988 (Suicide & Crisis "
-               "Lifeline), any time. If anyone is in immediate danger, call 911, and tell your supervisor.")
 TRY_AGAIN = ("PeerScope can't answer right now (it may be restarting). Please try again shortly; "
              "nothing you saved is lost.")
 SLOW_DOWN = "You're sending messages faster than I can keep up with. Please wait a minute, then try again."
@@ -86,7 +97,10 @@ class TelegramConfig:
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     rasa_timeout: float = 45.0  # seconds before "try again shortly"
     rate_limit: int = 20  # messages per user per minute
-    notify_interval: float = 60.0  # seconds between checks for decided notes; 0 turns it off
+    notify_interval: float = 60.0  # seconds between checks for decided notes and the outbox; 0 turns it off
+    alert_interval: float = 2.0  # seconds between checks for risk alerts to send (always on)
+    alert_repeat: float = 15 * 60.0  # an open alert is sent again after this many seconds
+    alert_escalate_after: float = 30 * 60.0  # ... and to every admin too once open this long
     retry_delay: float = 1.0  # first backoff step for Telegram API errors
     retries: int = 4
 
@@ -112,10 +126,15 @@ class TelegramConfig:
             "rate_limit": int(_env_float(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit)),
             "notify_interval": _env_float(env, "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL", cls.notify_interval),
             "retry_delay": _env_float(env, "PEERSCOPE_TELEGRAM_RETRY_DELAY", cls.retry_delay),
+            "alert_interval": _env_float(env, "PEERSCOPE_ALERT_POLL_SECONDS", cls.alert_interval),
+            "alert_repeat": _env_float(env, "PEERSCOPE_ALERT_REPEAT_SECONDS", cls.alert_repeat),
+            "alert_escalate_after": _env_float(env, "PEERSCOPE_ALERT_ESCALATE_SECONDS", cls.alert_escalate_after),
         }
         if env.get("PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"):
             values["webhook_secret"] = env["PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"]
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["alert_interval"] <= 0:  # risk alerts cannot be turned off
+            values["alert_interval"] = cls.alert_interval
         return cls(token=token, **values)
 
     def builder(self):
@@ -183,6 +202,24 @@ class RateLimiter:
         return "drop"
 
 
+class RecentMessages:
+    """The last ``size`` message keys seen (chat id and message id, or a button press id):
+    ``first_time`` is False for a key seen before (Telegram delivering an update twice)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._seen: OrderedDict[tuple, None] = OrderedDict()
+
+    def first_time(self, key: tuple) -> bool:
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return False
+        self._seen[key] = None
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
+        return True
+
+
 # --- Rasa ---------------------------------------------------------------------------------------
 
 class AsyncRasa:
@@ -194,7 +231,7 @@ class AsyncRasa:
 
     async def send(self, sender: str, message: str) -> list[Reply]:
         try:
-            response = await self._client.post(webhook_url(self.base_url), json={"sender": sender, "message": message})
+            response = await self._client.post(webhook_url(self.base_url), **signed_message(sender, message))
         except httpx.HTTPError as exc:
             raise RasaUnavailable(type(exc).__name__) from None
         return replies_from(response)
@@ -203,15 +240,31 @@ class AsyncRasa:
         await self._client.aclose()
 
 
-def risk_in_text(text: Any) -> bool:
-    """The chat's risk check (both tiers), for messages Rasa will not see. Never raises."""
-    try:
-        from bot.notes.risk import risk_in
+def risk_finding(text: Any):
+    """The chat's risk check (both tiers: a RiskFinding or None), for messages Rasa will not
+    see or could not answer. Never raises."""
+    from bot.notes.risk import safe_risk_in
 
-        return risk_in(text) is not None
-    except Exception:  # the check failing must not stop the bridge; the text is never logged
-        logger.error("telegram: risk check failed")
-        return False
+    return safe_risk_in(text)
+
+
+def risk_in_text(text: Any) -> bool:
+    return risk_finding(text) is not None
+
+
+def raise_missed_alert(telegram_user_id: int, about: str) -> int | None:
+    """Rasa could not answer a signed-in person's risk message, so the action that records
+    the risk alert did not run (or may not have): record it here, unless an open chat alert
+    for them is only minutes old. Returns the new alert's id, if one was raised."""
+    from bot.store import alerts, session_scope
+    from bot.store import staff as staff_repo
+
+    with session_scope() as session:
+        member = staff_repo.by_identity(session, CHANNEL, str(telegram_user_id))
+        if member is None:
+            return None
+        alert = alerts.raise_unless_recent(session, member.id, about)
+        return alert.id if alert is not None else None
 
 
 def linked_staff_id(telegram_user_id: int) -> int | None:
@@ -238,16 +291,19 @@ class TelegramBridge:
         self.rasa = AsyncRasa(config.rasa_url, config.rasa_timeout)
         self.limiter = RateLimiter(config.rate_limit)
         self.payloads = CallbackPayloads()
+        self.recent = RecentMessages()
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.app = None
 
     # building ---------------------------------------------------------------------------------
 
     def build_application(self):
-        from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+        from telegram import Update
+        from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
         app = self.config.builder().concurrent_updates(64).build()
         private = filters.ChatType.PRIVATE
+        app.add_handler(TypeHandler(Update, self.drop_duplicates), group=-1)
         app.add_handler(CommandHandler("start", self.on_start, filters=private))
         app.add_handler(CommandHandler("help", self.on_help, filters=private))
         app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
@@ -303,13 +359,34 @@ class TelegramBridge:
                 replies = None
             finally:
                 typing.cancel()
-            if replies is None:
+            if not replies:
+                # None: Rasa is down, slow or failing. []: Rasa answered nothing, which is what
+                # happens when the action server is down (every PeerScope turn says something).
+                if replies is not None:
+                    logger.warning("telegram: Rasa sent an empty answer (is the action server down?)")
                 await self.say(chat_id, TRY_AGAIN)
-                if await asyncio.to_thread(risk_in_text, message):
-                    await self.say(chat_id, CRISIS_LINE)
+                await self.crisis_line_if_risk(chat_id, message, alert_for=user_id)
                 return
             for out in render_replies(replies):
                 await self.say(chat_id, out.text, out.buttons)
+
+    async def crisis_line_if_risk(self, chat_id: int, text: Any, alert_for: int | None = None) -> bool:
+        """For a message the bridge answers itself: CRISIS_LINE if it has risk language. With
+        ``alert_for`` (a signed-in user whose message Rasa could not answer), a risk (not a
+        possible risk) also records the supervisor's risk alert, as the chat would have."""
+        finding = await asyncio.to_thread(risk_finding, text)
+        if finding is None:
+            return False
+        await self.say(chat_id, CRISIS_LINE)
+        if alert_for is not None and finding.tier == "risk":
+            try:
+                alert_id = await asyncio.to_thread(raise_missed_alert, alert_for, finding.about)
+                if alert_id is not None:
+                    logger.warning("telegram: Rasa could not answer a risk message; risk alert #%d recorded",
+                                   alert_id)
+            except Exception as exc:  # the database may be down too; the crisis line went out
+                logger.error("telegram: could not record a risk alert (%s)", type(exc).__name__)
+        return True
 
     # the gate -------------------------------------------------------------------------------
 
@@ -328,6 +405,22 @@ class TelegramBridge:
         return staff_id
 
     # handlers -------------------------------------------------------------------------------
+
+    async def drop_duplicates(self, update, context) -> None:
+        """Runs first for every update: an update for a message (or button press) already
+        handled stops here. No await before the check, so concurrent updates can't both pass."""
+        from telegram.ext import ApplicationHandlerStop
+
+        message, query = update.effective_message, update.callback_query
+        if query is not None:
+            key: tuple | None = ("button", query.id)
+        elif message is not None and update.effective_chat is not None:
+            key = (update.effective_chat.id, message.message_id)
+        else:
+            key = None
+        if key is not None and not self.recent.first_time(key):
+            logger.info("telegram: dropped a repeated update")
+            raise ApplicationHandlerStop
 
     async def on_start(self, update, context) -> None:
         from bot.store import invites
@@ -365,19 +458,23 @@ class TelegramBridge:
         text = update.effective_message.text
         if await self.admit(chat_id, user_id) is not None:
             await self.relay(chat_id, user_id, text)
-        elif await asyncio.to_thread(risk_in_text, text):
+        else:
             # refused (not signed in, too fast): risk language still gets the crisis line
-            await self.say(chat_id, CRISIS_LINE)
+            await self.crisis_line_if_risk(chat_id, text)
 
     async def on_unknown_command(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id
         if await self.admit(chat_id, user_id) is not None:
             await self.say(chat_id, UNKNOWN_COMMAND)
+        await self.crisis_line_if_risk(chat_id, update.effective_message.text)
 
     async def on_not_text(self, update, context) -> None:
+        """A photo, voice note, file...: not read, but a caption with risk language gets the
+        crisis line, signed in or not."""
         chat_id, user_id = update.effective_chat.id, update.effective_user.id
         if await self.admit(chat_id, user_id) is not None:
             await self.say(chat_id, TEXT_ONLY)
+        await self.crisis_line_if_risk(chat_id, update.effective_message.caption)
 
     async def on_button(self, update, context) -> None:
         from telegram.constants import ChatType
@@ -409,8 +506,12 @@ class TelegramBridge:
         logger.error("telegram: handling an update failed: %s", type(context.error).__name__)
         chat = getattr(update, "effective_chat", None)
         if chat is not None and chat.type == "private" and not isinstance(context.error, TelegramError):
+            message = getattr(update, "message", None)  # what the user sent (not a pressed message)
+            text = (message.text or message.caption) if message is not None else None
             try:
                 await self.app.bot.send_message(chat_id=chat.id, text=TRY_AGAIN)
+                if await asyncio.to_thread(risk_in_text, text):
+                    await self.app.bot.send_message(chat_id=chat.id, text=CRISIS_LINE)
             except TelegramError:
                 pass
 
@@ -447,7 +548,7 @@ class TelegramBridge:
         from telegram import BotCommand
         from telegram.error import TelegramError
 
-        from bot.channels.telegram_notify import watch_outcomes
+        from bot.channels.telegram_notify import watch_alerts, watch_outcomes
 
         stop = stop or asyncio.Event()
         # load the risk check (spaCy, the note model, the encoder) before the first message,
@@ -461,7 +562,8 @@ class TelegramBridge:
                 pass  # not the main thread
         app = self.build_application()
         await call_with_retry(app.initialize, retries=-1, delay=self.config.retry_delay)  # getMe
-        runner = watcher = None
+        runner = None
+        watchers: list[asyncio.Task] = []
         try:
             try:
                 await self._api(app.bot.set_my_commands, [BotCommand(n, d) for n, d in BOT_COMMANDS])
@@ -477,14 +579,15 @@ class TelegramBridge:
                     error_callback=lambda exc: logger.warning("telegram: polling error (%s)", type(exc).__name__),
                 )
                 mode = "polling"
+            watchers.append(asyncio.create_task(watch_alerts(app.bot, self.config)))
             if self.config.notify_interval > 0:
-                watcher = asyncio.create_task(watch_outcomes(app.bot, self.config))
+                watchers.append(asyncio.create_task(watch_outcomes(app.bot, self.config)))
             logger.info("telegram: bridge running (%s) as @%s, relaying to %s",
                         mode, app.bot.username, self.config.rasa_url)
             await stop.wait()
         finally:
             logger.info("telegram: stopping")
-            if watcher:
+            for watcher in watchers:
                 watcher.cancel()
             if app.updater and app.updater.running:
                 await app.updater.stop()
@@ -511,13 +614,17 @@ def configure_logging() -> None:
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    # python-telegram-bot logs whole updates (message text) at DEBUG.
-    logging.getLogger("telegram").setLevel(logging.INFO)
+    # python-telegram-bot logs whole updates (message text) at DEBUG; nothing it says below
+    # WARNING is needed.
+    logging.getLogger("telegram").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
+    from bot.store import audit
+
     configure_logging()
+    audit.set_channel(CHANNEL)  # the bridge's audit entries (sign-ins, alert notices) say so
     config = TelegramConfig.from_env(
         rasa_url=args.rasa_url, webhook_url=args.webhook_url, webhook_listen=args.webhook_listen,
         webhook_port=args.webhook_port, rate_limit=args.rate_limit,

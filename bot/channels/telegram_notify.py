@@ -10,7 +10,20 @@ last look, whose author has a Telegram account and has not yet seen the outcome,
 the author a short notice. It only reads: the outcome is still shown (and marked seen) the
 next time the author says hi, so a notice that fails to send loses nothing. The returned
 note's comment is not pushed; the author reads it in the chat. Notes decided while the
-bridge was down get no notice (the greeting still shows them).
+bridge was down get no notice (the greeting still shows them). In the same round it sends
+the notification outbox (bot/store/notifications.py: e.g. "Your WRSP plan #N was signed
+off by ..."), so no other process needs the bot token. Rows for staff without a Telegram
+account are closed unsent (``attempts`` 0); a failed send is retried next round, up to
+notifications.MAX_ATTEMPTS times.
+
+And ``watch_alerts``: every ``alert_interval`` seconds (PEERSCOPE_ALERT_POLL_SECONDS,
+default 2) it sends each open risk alert that is due (bot/store/alerts.py due_for_notice)
+to the person's supervisor, again every ``alert_repeat`` seconds until a supervisor
+acknowledges it, and to every admin with Telegram as well once it is open longer than
+``alert_escalate_after`` or when the supervisor can't be reached. Each notice is claimed
+in the database first (compare-and-set), so two bridges never send the same one. A notice
+says who and when, never what was written. An alert nobody can be reached for is checked
+again every round (logged once), so it goes out as soon as someone links an account.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.channels.telegram import CHANNEL, TelegramConfig, call_with_retry
+from bot.store import alerts as alert_repo
 from bot.channels.telegram_text import split_message
 
 logger = logging.getLogger("peerscope.telegram")
@@ -51,16 +65,28 @@ async def notify(staff_id: int, text: str, bot: Any = None, config: TelegramConf
     if bot is None:
         async with config.bot() as own_bot:
             return await notify(staff_id, text, bot=own_bot, config=config)
-    sent = 0
-    for account in accounts:
+    return await send_to_accounts(bot, config, staff_id, accounts, text)
+
+
+async def send_to_accounts(bot: Any, config: TelegramConfig, staff_id: int, accounts, text: str,
+                           markup: Any = None) -> int:
+    """Send ``text`` (buttons on its last part) to each account at once; how many got it.
+    Telegram errors are retried, then logged (type only), never raised."""
+    from telegram.error import TelegramError
+
+    async def one(account: str) -> bool:
         try:
-            for part in split_message(text):
+            parts = split_message(text)
+            for n, part in enumerate(parts):
                 await call_with_retry(bot.send_message, chat_id=int(account), text=part,
+                                      reply_markup=markup if n == len(parts) - 1 else None,
                                       retries=config.retries, delay=config.retry_delay)
-            sent += 1
-        except TelegramError as exc:
+            return True
+        except (TelegramError, ValueError) as exc:
             logger.warning("telegram: could not notify staff #%d (%s)", staff_id, type(exc).__name__)
-    return sent
+            return False
+
+    return sum(await asyncio.gather(*(one(a) for a in accounts)))
 
 
 def notify_blocking(staff_id: int, text: str) -> int:
@@ -109,3 +135,162 @@ async def watch_outcomes(bot: Any, config: TelegramConfig) -> None:
             raise
         except Exception as exc:  # the database may be briefly unavailable; try next time
             logger.warning("telegram: checking for decided notes failed (%s)", type(exc).__name__)
+        try:
+            await deliver_notifications(bot, config)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("telegram: sending notifications failed (%s)", type(exc).__name__)
+
+
+# --- the notification outbox -------------------------------------------------------------------
+
+def claim_notifications(now: datetime | None = None) -> list[tuple[int, int, str, list[str]]]:
+    """(row id, staff id, text, Telegram accounts) for the unsent rows this bridge claimed;
+    rows with nobody to send to are closed unsent. Committed before anything is sent."""
+    from bot.store import notifications, session_scope
+    from bot.store.models import ChatIdentity, Staff
+
+    out = []
+    with session_scope() as session:
+        for row in notifications.pending(session):
+            accounts = list(session.scalars(
+                select(ChatIdentity.external_id).join(Staff)
+                .where(ChatIdentity.staff_id == row.staff_id, ChatIdentity.channel == CHANNEL,
+                       Staff.active.is_(True))))
+            text = notifications.text_of(session, row)
+            if not accounts or text is None:
+                notifications.close_undeliverable(session, row.id, now)
+            elif notifications.claim(session, row.id, now):
+                out.append((row.id, row.staff_id, text, accounts))
+    return out
+
+
+def release_notification(notification_id: int) -> bool:
+    from bot.store import notifications, session_scope
+
+    with session_scope() as session:
+        return notifications.release(session, notification_id)
+
+
+async def deliver_notifications(bot: Any, config: TelegramConfig) -> int:
+    """Send the outbox once; returns how many messages went out."""
+    sent = 0
+    for row_id, staff_id, text, accounts in await asyncio.to_thread(claim_notifications):
+        if await send_to_accounts(bot, config, staff_id, accounts, text):
+            sent += 1
+        elif await asyncio.to_thread(release_notification, row_id):
+            logger.warning("telegram: notification #%d not delivered; will try again", row_id)
+        else:
+            logger.warning("telegram: notification #%d not delivered; giving up", row_id)
+    return sent
+
+
+# --- risk alerts ---------------------------------------------------------------------------------
+
+ESCALATION_WHY = {
+    alert_repo.OPEN_TOO_LONG: "It has not been acknowledged for {minutes} minutes.",
+    alert_repo.NO_SUPERVISOR: "{name} has no supervisor in PeerScope.",
+    alert_repo.SUPERVISOR_NOT_LINKED: "{name}'s supervisor can't be reached on Telegram.",
+    alert_repo.ESCALATED: "It was escalated to admins earlier and is still open.",
+}
+
+
+def ack_payload(alert_id: int) -> str:
+    """The Rasa payload of the acknowledge button (the same as in the "risk alerts" list)."""
+    return f'/risk_alert_ack{{"alert_id": "{int(alert_id)}"}}'
+
+
+def alert_text(due: alert_repo.Due, role: str, now: datetime) -> str:
+    """The notice for one recipient: who, where, when, whom it was about; never any words."""
+    alert = due.alert
+    created = _aware(alert.created_at)
+    where = "in a note by" if alert.source == "note" else "in a chat with"
+    head = (f"Reminder: risk alert #{alert.id} is still open" if due.reminder
+            else f"Risk alert #{alert.id}")
+    lines = [f"🚨 {head}: a risk of harm came up {where} {due.staff_name} "
+             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} UTC on {created:%d %b %Y}."]
+    if role == "admin" and due.escalate:
+        minutes = max(1, int((now - created).total_seconds() // 60))
+        lines.append("You're getting this as an admin: "
+                     + ESCALATION_WHY[due.escalate].format(minutes=minutes, name=due.staff_name))
+    elif due.escalate and any(r.role == "admin" for r in due.recipients):
+        lines.append("Admins have been told too.")
+    lines.append(f"Please check in with them, then acknowledge it: type \"acknowledge alert {alert.id}\" "
+                 f"here (\"risk alerts\" lists the open ones), or run `peerscope alerts ack {alert.id}`.")
+    return "\n".join(lines)
+
+
+def _ack_markup(alert_id: int):
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    return InlineKeyboardMarkup([[InlineKeyboardButton(f"Acknowledge #{alert_id}",
+                                                       callback_data=ack_payload(alert_id))]])
+
+
+def alerts_due(now: datetime, config: TelegramConfig) -> list[alert_repo.Due]:
+    from bot.store import session_scope
+
+    with session_scope() as session:
+        return alert_repo.due_for_notice(session, now, repeat=config.alert_repeat,
+                                         escalate_after=config.alert_escalate_after, channel=CHANNEL)
+
+
+def claim_alert(due: alert_repo.Due, now: datetime, config: TelegramConfig) -> bool:
+    from bot.store import session_scope
+
+    with session_scope() as session:
+        return alert_repo.claim(session, due, now, repeat=config.alert_repeat)
+
+
+def finish_alert(due: alert_repo.Due, now: datetime, delivered_to: list[int]) -> None:
+    from bot.store import session_scope
+
+    with session_scope() as session:
+        if delivered_to:
+            alert_repo.mark_notified(session, due.alert.id, delivered_to)
+        else:
+            alert_repo.release(session, due, now)
+
+
+_UNREACHABLE_LOGGED: set[int] = set()
+
+
+async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None = None) -> int:
+    """One round: send every due alert notice this bridge can claim. Returns how many went out."""
+    now = now or datetime.now(timezone.utc)
+    sent = 0
+    for due in await asyncio.to_thread(alerts_due, now, config):
+        if not due.recipients:
+            if due.alert.id not in _UNREACHABLE_LOGGED and len(_UNREACHABLE_LOGGED) < 10_000:
+                _UNREACHABLE_LOGGED.add(due.alert.id)
+                logger.warning("telegram: risk alert #%d: nobody to tell on Telegram (no linked supervisor "
+                               "or admin); it waits in `peerscope alerts list`", due.alert.id)
+            continue
+        if not await asyncio.to_thread(claim_alert, due, now, config):
+            continue  # another bridge has it, or it was acknowledged meanwhile
+        markup = _ack_markup(due.alert.id)
+        results = await asyncio.gather(*(
+            send_to_accounts(bot, config, r.staff_id, r.accounts, alert_text(due, r.role, now), markup)
+            for r in due.recipients))
+        delivered = [r.staff_id for r, n in zip(due.recipients, results) if n]
+        await asyncio.to_thread(finish_alert, due, now, delivered)
+        if delivered:
+            sent += 1
+            logger.info("telegram: risk alert #%d sent to %d staff%s", due.alert.id, len(delivered),
+                        " (escalated)" if due.escalate else "")
+        else:
+            logger.warning("telegram: risk alert #%d could not be delivered; will try again", due.alert.id)
+    return sent
+
+
+async def watch_alerts(bot: Any, config: TelegramConfig) -> None:
+    """Check for due risk alerts now and every ``alert_interval`` seconds, for ever."""
+    while True:
+        try:
+            await deliver_alerts(bot, config)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database may be briefly unavailable; try next round
+            logger.warning("telegram: checking for risk alerts failed (%s)", type(exc).__name__)
+        await asyncio.sleep(config.alert_interval)

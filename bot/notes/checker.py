@@ -10,20 +10,23 @@ never logs or raises with note text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
+import unicodedata
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .model import CATEGORIES as _MODEL_CATEGORIES  # the scope classifier's labels
 from .config import CATEGORIES, FLAG_CATEGORIES, NoteCheckData, cached_data
 
 try:  # the shared Citation type, when the knowledge package is present
     from bot.knowledge.sources import Citation
+    from bot.knowledge.deployment import enabled_citations  # only sources this deployment enables
 except ImportError:  # pragma: no cover - keeps the checker usable on its own
     Citation = None  # type: ignore[assignment]
+    enabled_citations = tuple  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ class NoteChecker:
     def _flag(self, category: str, text: str, start: int, end: int, rule: str, confidence=None) -> Flag:
         start, end = _trim(text, start, end)
         cat = self.data.categories[category]
-        return Flag(category, start, end, text[start:end], cat.reason, self._citations[category], cat.suggestion,
-                    rule, confidence)
+        return Flag(category, start, end, text[start:end], cat.reason, enabled_citations(self._citations[category]),
+                    cat.suggestion, rule, confidence)
 
     def _run(self, text: str):
         """(sentence spans, {(category, sentence index): rule id}) from the cue rules."""
@@ -135,10 +138,21 @@ class NoteChecker:
         return sents, [[int((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))]
 
     def check(self, text: str) -> list[Flag]:
+        """The flags for ``text``; offsets and passages refer to ``text`` as given, although
+        the check reads it without format characters (a soft hyphen cannot hide a word)."""
         if not isinstance(text, str):
             raise TypeError("check() expects a str")
         if not text.strip():
             return []
+        kept = [i for i, ch in enumerate(text) if unicodedata.category(ch) != "Cf"]
+        if len(kept) == len(text):
+            return self._check(text)
+        clean = "".join(text[i] for i in kept)
+        kept.append(len(text))
+        return [replace(f, start=kept[f.start], end=kept[f.end - 1] + 1, text=text[kept[f.start]:kept[f.end - 1] + 1])
+                for f in self._check(clean)]
+
+    def _check(self, text: str) -> list[Flag]:
         sents, fired = self._run(text)
         flags = []
         if self.model is None:

@@ -18,12 +18,15 @@ the people they support or their family.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 SELF, CLIENT, UNKNOWN = "self", "client", "unknown"
+
+logger = logging.getLogger("peerscope.risk")
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,59 @@ class RiskFinding:
         return True
 
 
+CRISIS_LINE = ("If you or someone you support may be at risk of harm: call or text 988 (Suicide & Crisis "
+               "Lifeline), any time. If anyone is in immediate danger, call 911, and tell your supervisor.")
+
+
+def normalise(text: str) -> str:
+    """NFKC, without format characters ("ki\u00adll" with a soft hyphen) and with control
+    characters turned into spaces, so neither can hide a word."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join("" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch) == "Cc" else ch
+                   for ch in text)
+
+
+def has_risk(text: object) -> bool:
+    """Either tier, for replies a channel gives by itself (refusals, failures). Never raises."""
+    return safe_risk_in(text) is not None
+
+
+def safe_risk_in(text: object) -> RiskFinding | None:
+    """``risk_in`` for channels: a failing check logs its failure (never the text) and finds nothing."""
+    try:
+        return risk_in(text)
+    except Exception:  # the check failing must not stop a reply; the text is never logged
+        logger.error("risk check failed")
+        return None
+
+
+def missed_risk(sender_id: str | None, text: object) -> bool:
+    """For a reply given because the assistant could not answer (a failure, a timeout, an
+    action error): True when ``text`` has risk language, so the caller adds CRISIS_LINE.
+    A ``risk``-tier message from a known staff member also records the alert the assistant
+    would have raised (unless one was just recorded). Never raises."""
+    finding = safe_risk_in(text)
+    if finding is None:
+        return False
+    if finding.tier == "risk" and sender_id:
+        try:
+            from bot.store import alerts, session_scope
+            from bot.store import staff as staff_repo
+
+            with session_scope() as session:
+                staff = staff_repo.from_sender(session, sender_id)
+                if staff is not None:
+                    alerts.raise_unless_recent(session, staff.id, finding.about)
+        except Exception as exc:  # e.g. the database is down: the crisis line still goes out
+            logger.error("could not record a missed risk alert (%s)", type(exc).__name__)
+    return True
+
+
 def risk_in(text: object, checker=None) -> RiskFinding | None:
     """The risk finding for ``text``, or None. Never raises on odd input."""
     if not isinstance(text, str) or not text.strip():
         return None
-    # format characters ("ki\u00adll" with a soft hyphen) must not hide a word
-    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    text = normalise(text)
     if checker is None:
         from .checker import get_checker
 

@@ -8,8 +8,11 @@ from typing import Iterable
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from bot.store import access, audit
+from bot.store import access, alerts, audit
 from bot.store.models import FlagStatus, Note, NoteFlag, NoteStatus, Review, Role, Staff, utcnow
+
+
+RISK = "risk"  # the flag category that raises a risk alert (``risk_possible`` does not)
 
 
 class NoteError(ValueError):
@@ -26,20 +29,36 @@ def _flag_rows(flags: Iterable[dict]) -> list[NoteFlag]:
     ]
 
 
-def save_draft(session: Session, author: Staff, text: str, flags: Iterable[dict], note_id: int | None = None) -> Note:
-    """Create a draft, or replace the text and flags of the author's existing draft."""
+def save_draft(session: Session, author: Staff, text: str, flags: Iterable[dict], note_id: int | None = None,
+               risk_about: str | None = None) -> Note:
+    """Create a draft, or replace the text and flags of the author's existing draft.
+
+    A check with a risk-of-harm flag (category ``risk``; not ``risk_possible``, which only
+    asks the author to check) raises one risk alert for the author's supervisor, as a
+    risk in chat does: one per note, however many risk flags it has, and not again when
+    a draft that already had a risk flag is checked again. ``risk_about`` is whom the
+    risk is about (``self``, ``client``; default ``unknown``), if the caller knows."""
+    had_risk = False
     if note_id is None:
         note = Note(author_id=author.id, text=text, status=NoteStatus.draft)
         session.add(note)
     else:
         note = own_draft(session, author, note_id)
+        had_risk = any(f.category == RISK for f in note.flags)
         note.text = text
         note.flags.clear()
     note.flags.extend(_flag_rows(flags))
     session.flush()
     audit.record(session, "note.check", actor_id=author.id, object_type="note", object_id=note.id,
                  detail={"flags": len(note.flags)})
+    if not had_risk and any(f.category == RISK for f in note.flags):
+        alerts.raise_alert(session, author.id, risk_about or "unknown", source="note", note_id=note.id)
     return note
+
+
+def has_risk(flags: Iterable[dict]) -> bool:
+    """Whether checked flags include a risk-of-harm flag (the kind that raises an alert)."""
+    return any(f.get("category") == RISK for f in flags)
 
 
 def own_draft(session: Session, author: Staff, note_id: int) -> Note:

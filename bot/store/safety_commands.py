@@ -10,7 +10,7 @@ from bot.cli_support import acting, run_as
 
 
 def register(sub, eval_sub) -> None:
-    alerts = sub.add_parser("alerts", help="risk alerts raised in chat (supervisors)")
+    alerts = sub.add_parser("alerts", help="risk alerts raised in chat or by a checked note (supervisors)")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
     alerts.set_defaults(func=lambda args: alerts.print_help() or 2)
     lst = acting(alerts_sub.add_parser("list", help="open risk alerts of your supervisees"))

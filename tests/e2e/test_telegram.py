@@ -1,6 +1,6 @@
 """The Telegram bridge end to end: the real bridge process (python-telegram-bot and its own
 HTTP client) talks to a fake Telegram Bot API on loopback and to the real Rasa and action
-servers of the `live` fixture."""
+servers of the `live` fixture. The test that stops the action server comes last."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
-from bot.channels.telegram import (NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
+from bot.channels.telegram import (CRISIS_LINE, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
                                    stop_bridge_process)
 from bot.store import invites, session_scope
 from tests.fakes.telegram_api import FakeTelegramAPI
 from bot.channels.servers import free_port
 
 TESS, UNLINKED, LATECOMER = 7001, 7002, 7003
+SAM_TG = 7020  # the supervisor (rest:sam) on Telegram too
+CRISIS = "my client just told me she's going to kill herself tonight"
 LONG_SECTION_QUESTIONS = ("can I accept a small gift from a family I work with?", "can I lend my client money?",
                           "can I date a former client?")
 
@@ -170,13 +173,21 @@ def test_the_author_is_told_when_a_supervisor_decides_their_note(live, tg):
     assert f"note #{note_id} from" in texts(converse(tg, TESS, "hi"))  # the greeting still has it
 
 
-def test_the_bridge_survives_telegram_errors_and_a_rasa_outage(live, tg):
+def test_the_bridge_survives_telegram_errors_and_a_rasa_outage(live, tg, sam_tg):
     tg.fail_next("sendMessage", times=2)  # 502 twice: retried with backoff
     assert "welcome" in texts(converse(tg, TESS, "thanks")).lower()
 
     live.servers.stop(("rasa",))
     try:
         assert texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?")) == TRY_AGAIN
+        # a crisis line while Rasa is down: the 988 line, and the bridge records the risk alert
+        # the action could not, which reaches the supervisor as usual
+        before = _last_alert_id()
+        assert [m["text"] for m in converse(tg, TESS, CRISIS)] == [TRY_AGAIN, CRISIS_LINE]
+        notice = tg.wait_for(lambda: _alert_notice(tg, sam_tg, "Tess Ng", before), 30, "the supervisor's alert")
+        missed = _alert(int(notice["text"].split("#", 1)[1].split(":", 1)[0]))
+        assert (missed.staff_id, missed.source, missed.about) == (tg_staff_id(), "chat", "client")
+        assert _last_alert_id() == missed.id  # one alert
         assert tg.bridge.poll() is None
     finally:
         live.servers.start_rasa()
@@ -186,8 +197,154 @@ def test_the_bridge_survives_telegram_errors_and_a_rasa_outage(live, tg):
 
     log = (live.servers.log_dir / "telegram.log").read_text()
     assert "bridge running (polling)" in log
-    for secret in ("drive my client", "lend a client", "library", tg.token):
+    for secret in ("drive my client", "lend a client", "library", "kill herself", tg.token):
         assert secret not in log
+    with session_scope() as s:  # close the alert the outage left open
+        from bot.store import alerts
+        from bot.store.models import Staff
+
+        alerts.acknowledge(s, s.get(Staff, live.staff_ids["rest:sam"]), missed.id)
+
+
+@pytest.fixture(scope="module")
+def sam_tg(live, tg):
+    from bot.store import staff as staff_repo
+
+    with session_scope() as s:
+        staff_repo.link_identity(s, live.staff_ids["rest:sam"], "telegram", str(SAM_TG))
+    return SAM_TG
+
+
+def _last_alert_id() -> int:
+    from bot.store.models import RiskAlert
+
+    with session_scope() as s:
+        return s.scalar(select(func.max(RiskAlert.id))) or 0
+
+
+def _alert_notice(api, chat: int, who: str, after_id: int) -> dict | None:
+    """The first alert notice to ``chat`` about ``who`` for an alert newer than ``after_id``."""
+    for message in api.messages_to(chat):
+        text = message["text"]
+        if text.startswith("🚨 Risk alert #") and f" {who} (" in text:
+            if int(text.split("#", 1)[1].split(":", 1)[0]) > after_id:
+                return message
+    return None
+
+
+def _alert(alert_id: int):
+    from bot.store.models import RiskAlert
+
+    with session_scope() as s:
+        return s.get(RiskAlert, alert_id)
+
+
+def test_a_peers_risk_message_reaches_the_supervisors_telegram_within_5_s(live, tg, sam_tg):
+    before, tess_before = _last_alert_id(), len(tg.messages_to(TESS))
+    started = time.monotonic()
+    tg.send_text(TESS, CRISIS, first_name="Tess", last_name="Ng")
+    notice = tg.wait_for(lambda: _alert_notice(tg, sam_tg, "Tess Ng", before), 60, "the supervisor's alert")
+    elapsed = time.monotonic() - started
+    print(f"\nrisk alert on the supervisor's Telegram {elapsed:.2f} s after the peer's message")
+    assert elapsed < 5, f"the alert took {elapsed:.1f} s"
+
+    alert_id = int(notice["text"].split("#", 1)[1].split(":", 1)[0])
+    text = notice["text"]
+    assert "a risk of harm came up in a chat with Tess Ng (about someone they support)" in text
+    assert f'"acknowledge alert {alert_id}"' in text and f"peerscope alerts ack {alert_id}" in text
+    for word in ("kill", "tonight", "herself"):
+        assert word not in text
+    tg.wait_for_messages(TESS, tess_before + 1, timeout=30)
+    time.sleep(1)
+    assert "988" in texts(tg.messages_to(TESS)[tess_before:])  # the peer's own crisis reply
+    alert = tg.wait_for(lambda: (lambda a: a if a.notify_count == 1 else None)(_alert(alert_id)), 10,
+                        "the notice to be counted")
+    assert (alert.staff_id, alert.source, alert.about) == (tg_staff_id(), "chat", "client")
+    assert alert.last_notified_at is not None and alert.acknowledged_at is None
+
+    # the supervisor taps "Acknowledge" in the notice: Rasa's own acknowledgement, as Sam
+    [[button]] = notice["reply_markup"]["inline_keyboard"]
+    tg.press(sam_tg, notice, button["callback_data"])
+    assert f"Risk alert #{alert_id} acknowledged." in texts(converse(tg, sam_tg))
+    assert _alert(alert_id).acknowledged_by == live.staff_ids["rest:sam"]
+    assert "kill herself" not in (live.servers.log_dir / "telegram.log").read_text()
+
+
+def test_a_risk_flag_in_a_checked_note_alerts_the_supervisor(live, tg, sam_tg):
+    before = _last_alert_id()
+    converse(tg, TESS, "check my note")
+    checked = converse(tg, TESS, "Member said she wants to kill herself tonight. Writer stayed with her "
+                                 "and called the crisis line together.")
+    assert "Risk of harm" in texts(checked) and "recorded a risk alert for your supervisor" in texts(checked)
+    notice = tg.wait_for(lambda: _alert_notice(tg, sam_tg, "Tess Ng", before), 30, "the supervisor's alert")
+    assert "came up in a note by Tess Ng (about someone they support)" in notice["text"]
+    assert "kill" not in notice["text"]
+    alert = _alert(int(notice["text"].split("#", 1)[1].split(":", 1)[0]))
+    assert (alert.source, alert.about, alert.staff_id) == ("note", "client", tg_staff_id())
+    assert _last_alert_id() == alert.id  # one alert for the note, none from the chat's risk check
+    tg.press(TESS, checked[-1], "/note_discard")
+    assert "Draft discarded" in texts(converse(tg, TESS))
+
+
+def tg_staff_id() -> int:
+    from bot.store import staff as staff_repo
+
+    with session_scope() as s:
+        return staff_repo.by_identity(s, "telegram", str(TESS)).id
+
+
+def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
+    from bot.store import access
+    from bot.store import wrsp as plans
+    from bot.store.models import Notification
+    from tests.unit.test_wrsp_interview import full_answers
+
+    tess = tg_staff_id()
+    with session_scope() as s:
+        plan_id = plans.create_plan(s, access.actor(s, tess), "T.R.", "adult").id
+    with session_scope() as s:
+        for field, value in full_answers().items():
+            plans.save_answer(s, access.actor(s, tess), plan_id, field, value)
+    with session_scope() as s:
+        plans.complete_plan(s, access.actor(s, tess), plan_id)
+    before = len(tg.messages_to(TESS))
+    assert "signed off and locked" in live.texts(live.say("rest:sam", f"sign off plan {plan_id}"))
+    notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
+    assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
+    with session_scope() as s:
+        [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id)).all()
+        assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1) and row.sent_at
+    time.sleep(2)
+    assert len(tg.messages_to(TESS)) == before + 1  # once
+
+
+def test_a_crisis_line_from_an_unlinked_account_gets_the_988_line(live, tg):
+    stranger = 7004
+    assert [m["text"] for m in converse(tg, stranger, "I want to kill myself")] == [NOT_SIGNED_IN, CRISIS_LINE]
+    assert user_events(live, f"telegram:{stranger}") == []
+
+
+def test_a_crisis_line_over_the_rate_limit_gets_the_988_line(live, tg):
+    flooder = 7011
+    for n in range(21):
+        tg.send_text(flooder, f"message {n}")
+    flood = [m["text"] for m in converse(tg, flooder, quiet=2)]
+    assert flood.count(NOT_SIGNED_IN) == 20 and flood.count(SLOW_DOWN) == 1
+    assert [m["text"] for m in converse(tg, flooder, "I want to kill myself")] == [CRISIS_LINE]
+
+
+def test_a_repeated_update_is_not_taken_as_the_next_answer(live, tg):
+    before, count = len(user_events(live, f"telegram:{TESS}")), len(tg.messages_to(TESS))
+    update = tg.send_text(TESS, "thanks", first_name="Tess", last_name="Ng")
+    tg.wait_for_messages(TESS, count + 1, timeout=90)
+    time.sleep(1.5)
+    answered = len(tg.messages_to(TESS))
+    again = tg.resend(update)  # Telegram delivers it again
+    tg.wait_for(lambda: any(int(c.params.get("offset") or 0) > again["update_id"]
+                            for c in tg.calls_of("getUpdates")), 10, "the bridge to take the repeated update")
+    time.sleep(2)
+    assert len(tg.messages_to(TESS)) == answered
+    assert len(user_events(live, f"telegram:{TESS}")) == before + 1
 
 
 def test_webhook_mode_accepts_only_telegram_posts(live, tmp_path):
@@ -215,3 +372,20 @@ def test_webhook_mode_accepts_only_telegram_posts(live, tmp_path):
     finally:
         stop_bridge_process(bridge)
         api.stop()
+
+
+def test_with_the_action_server_down_a_crisis_line_gets_the_988_line(live, tg):
+    """Rasa answers nothing of its own when its action server is down; the peer is still
+    told to try again, and a crisis line still gets the 988 line (from the REST channel or,
+    if Rasa's answer is empty, from the bridge)."""
+    live.servers.stop(("actions",))
+    try:
+        reply = texts(converse(tg, TESS, CRISIS))
+        assert CRISIS_LINE in reply and "try again" in reply.lower()
+        plain = texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?"))
+        assert "try again" in plain.lower() and "988" not in plain
+        assert tg.bridge.poll() is None
+    finally:
+        live.servers.start_actions()
+        live.servers.wait_ready(timeout=300)
+    assert "Not allowed" in texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?"))

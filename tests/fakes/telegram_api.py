@@ -189,6 +189,11 @@ class FakeTelegramAPI:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._push({"message": message})
 
+    def resend(self, update: dict) -> dict:
+        """Deliver an update again, as Telegram does when the bridge's confirmation was lost:
+        the same message (chat and message id), a new update id."""
+        return self._push({k: v for k, v in update.items() if k != "update_id"})
+
     def press(self, user_id: int, message: dict, data: str) -> dict:
         """A press on an inline button of ``message`` (a sendMessage call's recorded result)."""
         return self._push({"callback_query": {

@@ -107,3 +107,14 @@ def test_recall_and_precision_on_target():
 
 def test_format_characters_do_not_hide_risk_words():
     assert risk_in("I want to ki\u00adll my\u200bself") is not None
+
+
+def test_format_characters_cannot_hide_risk_in_a_note_and_offsets_stay_on_the_original():
+    from bot.notes.checker import get_checker
+
+    note = "Met member at the library. He said he wants to ki\u00adll him\u200bself tonight."
+    flags = [f for f in get_checker().check(note) if f.category in ("risk", "risk_possible")]
+    assert flags, "a soft hyphen hid the risk"
+    for flag in flags:
+        assert note[flag.start:flag.end] == flag.text
+        assert "ki\u00adll" in flag.text
