@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -43,6 +44,25 @@ NOTE_OFFER = ("That looks like a progress-note draft rather than a question. Tap
 CLARIFY_TEXT = "I'm not sure which of these you mean. Do you mean:"
 
 
+# The question a clarifying choice refers to, per sender, for a few minutes. The tracker
+# store keeps questions redacted (they may name a client), so it is held here, in memory.
+PENDING_SECONDS = 600
+_pending: dict[str, tuple[float, str]] = {}
+
+
+def remember_question(sender: str, question: str) -> None:
+    now = time.monotonic()
+    for key in [k for k, (at, _) in _pending.items() if now - at > PENDING_SECONDS]:
+        del _pending[key]
+    _pending[sender] = (now, question)
+
+
+def question_before_pick(tracker: Tracker) -> str:
+    """The question a clarifying choice refers to ("" when it is no longer known)."""
+    at, question = _pending.get(tracker.sender_id, (0.0, ""))
+    return question if time.monotonic() - at <= PENDING_SECONDS else ""
+
+
 def clarify_buttons(answer: Answer) -> list[dict]:
     """One button per option; tapping it answers the same question under that rule."""
     options = [(o.rule_id, o.question) for o in answer.clarify]
@@ -73,6 +93,7 @@ def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_i
     if only_if_grounded and not answer.citations:
         return []
     if answer.clarify and rule_id is None:
+        remember_question(tracker.sender_id, question)
         dispatcher.utter_message(text=CLARIFY_TEXT, buttons=clarify_buttons(answer))
         dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
         return [SlotSet("last_rule_id", None), SlotSet("last_citations", None)]
@@ -97,15 +118,6 @@ class ActionAnswerPolicy(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         return reply_with_answer(dispatcher, tracker)
-
-
-def question_before_pick(tracker: Tracker) -> str:
-    """The question a clarifying choice refers to: the latest user message that was not a pick."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get(
-                "name") != "pick_rule":
-            return event.get("text") or ""
-    return ""
 
 
 class ActionAnswerPicked(Action):

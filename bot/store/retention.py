@@ -13,6 +13,8 @@ Conversation events in Rasa's tracker store (the ``events`` table, in the databa
 ``PEERSCOPE_TRACKER_URL`` or ``var/tracker.db``) are kept
 ``PEERSCOPE_CONVERSATION_DAYS`` days (default 90): they are a working log, not the
 record. The tracker table is read with plain SQLAlchemy; Rasa is not imported.
+Questions the policies did not cover (they may name a client) go with the conversation
+events.
 
 Each real prune is audited with counts only. Risk alerts and the audit log are kept.
 """
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.paths import var_dir
 from bot.store import audit
-from bot.store.models import Note, WrspPlan
+from bot.store.models import Note, UnansweredQuestion, WrspPlan
 
 DEFAULT_RECORD_YEARS = 7
 MIN_RECORD_YEARS = 7
@@ -88,6 +90,7 @@ class PruneReport:
     plans: int = 0
     tracker_events: int = 0
     tracker_checked: bool = False
+    unanswered_questions: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,12 +132,19 @@ def prune(session: Session, settings: Settings | None = None, *, dry_run: bool =
         for chunk in _chunks(note_ids):  # flags and reviews go with their note (ON DELETE CASCADE)
             session.execute(delete(Note).where(Note.id.in_(chunk)).execution_options(synchronize_session=False))
 
+    event_cutoff_db = event_cutoff if session.bind.dialect.name != "sqlite" else event_cutoff.replace(tzinfo=None)
+    old_questions = UnansweredQuestion.created_at < event_cutoff_db
+    report.unanswered_questions = session.scalar(select(func.count()).select_from(UnansweredQuestion).where(old_questions)) or 0
+    if not dry_run and report.unanswered_questions:
+        session.execute(delete(UnansweredQuestion).where(old_questions).execution_options(synchronize_session=False))
+
     report.tracker_events, report.tracker_checked = _prune_events(
         tracker or tracker_url(), event_cutoff.timestamp(), dry_run)
 
     if not dry_run:
         audit.record(session, "retention.prune", actor_id=actor_id, detail={
             "notes": report.notes, "plans": report.plans, "tracker_events": report.tracker_events,
+            "unanswered_questions": report.unanswered_questions,
             "record_years": settings.record_years, "conversation_days": settings.conversation_days,
         })
     return report

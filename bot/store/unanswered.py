@@ -1,4 +1,7 @@
-"""Questions the policies do not cover, logged so a supervisor can see what is missing."""
+"""Questions the policies do not cover, logged so a supervisor can see what is missing.
+
+A question may name a client, so it is shown only to the asker's own supervisor and to
+admins, and it is deleted with the conversation logs (bot.store.retention)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.db import session_scope
-from bot.store.models import UnansweredQuestion
+from bot.store.models import Role, Staff, UnansweredQuestion
 
 MAX_QUESTION_CHARS = 2000
 
@@ -25,12 +28,13 @@ def record(question: str, staff_id: int | None = None, program: str | None = Non
         return row.id
 
 
-def list_open(session: Session, limit: int = 100) -> list[UnansweredQuestion]:
-    return list(
-        session.scalars(
-            select(UnansweredQuestion)
-            .where(UnansweredQuestion.resolved_at.is_(None))
-            .order_by(UnansweredQuestion.created_at.desc())
-            .limit(limit)
-        )
-    )
+def list_open(session: Session, actor: Staff, limit: int = 100) -> list[UnansweredQuestion]:
+    """Open questions ``actor`` may read: an admin all, a supervisor their supervisees'."""
+    query = (select(UnansweredQuestion).where(UnansweredQuestion.resolved_at.is_(None))
+             .order_by(UnansweredQuestion.created_at.desc()).limit(limit))
+    if actor.role == Role.admin:
+        return list(session.scalars(query))
+    if actor.role != Role.supervisor:
+        return []
+    asked_by = select(Staff.id).where(Staff.supervisor_id == actor.id)
+    return list(session.scalars(query.where(UnansweredQuestion.staff_id.in_(asked_by))))

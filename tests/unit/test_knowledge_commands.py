@@ -12,10 +12,14 @@ def recorded(db_url):
 
     class Logged:
         def __eq__(self, other):
-            from bot.store import session_scope, unanswered
+            from sqlalchemy import select
+
+            from bot.store import session_scope
+            from bot.store.models import UnansweredQuestion
 
             with session_scope() as session:
-                rows = [(q.question, q.staff_id, q.program) for q in reversed(unanswered.list_open(session))]
+                rows = [(q.question, q.staff_id, q.program)
+                        for q in session.scalars(select(UnansweredQuestion).order_by(UnansweredQuestion.id))]
             return rows == other
 
     return Logged()

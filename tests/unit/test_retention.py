@@ -181,3 +181,32 @@ def test_retention_module_does_not_import_rasa():
     code = "import sys, bot.store.retention, bot.store.alerts, bot.store.safety_commands, bot.notes.risk; " \
            "sys.exit(int('rasa' in sys.modules or 'rasa_sdk' in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_unanswered_questions_go_with_the_conversation_logs(records):
+    from bot.store.models import UnansweredQuestion
+
+    with session_scope() as s:
+        for days in (120, 91, 5):
+            s.add(UnansweredQuestion(question=f"can I help J.D. with taxes ({days})", created_at=NOW - timedelta(days=days)))
+    with session_scope() as s:
+        report = retention.prune(s, retention.Settings(7, 90), now=NOW, tracker="sqlite:///" + "/nonexistent/t.db")
+    assert report.unanswered_questions == 2
+    with session_scope() as s:
+        left = s.scalars(select(UnansweredQuestion.question)).all()
+    assert left == ["can I help J.D. with taxes (5)"]
+
+
+def test_unanswered_questions_are_shown_to_the_askers_supervisor_and_admins_only(db_url):
+    from bot.store import unanswered
+
+    with session_scope() as s:
+        sam = repo.add(s, "Sam Reyes", role="supervisor")
+        eve = repo.add(s, "Eve Park", role="supervisor")
+        ada = repo.add(s, "Ada Admin", role="admin")
+        pat = repo.add(s, "Pat Lee", role="peer", program="adult", supervisor_id=sam.id)
+        unanswered.record("can I notarise a form for my client?", staff_id=pat.id, session=s)
+        seen = {who.name: [q.question for q in unanswered.list_open(s, who)] for who in (sam, eve, ada, pat)}
+    assert seen["Sam Reyes"] == ["can I notarise a form for my client?"]
+    assert seen["Ada Admin"] == ["can I notarise a form for my client?"]
+    assert seen["Eve Park"] == [] and seen["Pat Lee"] == []

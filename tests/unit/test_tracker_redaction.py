@@ -33,8 +33,8 @@ def test_messages_inside_note_forms_and_marked_replies_are_redacted():
     assert "sertraline" not in dump and "sister" not in dump
     assert stored[3].text == REDACTED and stored[3].intent_name == "ask_policy"
     assert stored[5].text == REDACTED
-    # everything else is kept as it was
-    assert stored[0].text == "check my note" and stored[6].text == "Tap a flag for details."
+    # short messages with allow-listed intents, and ordinary bot messages, are kept
+    assert stored[6].text == "Tap a flag for details."
     assert stored[7].text == "submit it"
     # the in-memory events the actions use are untouched
     assert events[3].text == NOTE
@@ -52,3 +52,26 @@ def test_a_risk_disclosure_is_redacted_outside_any_form():
                        intent={"name": "risk_disclosure", "confidence": 1.0})
     (stored,) = redact_events([said], 0, {"note_form"})
     assert stored.text == REDACTED and "pills" not in json.dumps(stored.as_dict())
+
+
+def _said(text: str, intent: str, metadata: dict | None = None) -> UserUttered:
+    return UserUttered(text, intent={"name": intent, "confidence": 0.9}, metadata=metadata)
+
+
+def test_user_text_is_redacted_unless_it_is_a_short_allow_listed_message():
+    said = [
+        _said("hi there", "greet"),
+        _said("can I drive Maria Lopez to her psychiatrist on Tuesday?", "ask_policy"),
+        _said("resume plan for J.D.", "wrsp_resume"),
+        _said("check my note: Met J.D. at the clinic, she is on lithium", "check_note"),
+        _said("hello, " + "my client told me about her diagnosis and her meds " * 3, "greet"),
+        _said('/pick_rule{"rule_id": "rides_personal_vehicle"}', "pick_rule"),
+        _said("yes", "wrsp_confirm", metadata={"telegram_name": "Dana Client"}),
+    ]
+    stored = list(redact_events(said, 0, {"note_form"}))
+    dump = json.dumps([e.as_dict() for e in stored])
+    for secret in ("Maria", "J.D.", "lithium", "diagnosis", "Dana"):
+        assert secret not in dump
+    assert [e.text == REDACTED for e in stored] == [False, True, True, True, True, False, False]
+    assert all(not e.metadata for e in stored)
+    assert stored[1].intent_name == "ask_policy"  # the intent survives for the dialogue policy
