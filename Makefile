@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench clean
+.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench bench-knowledge clean
 
 ## run: set up if needed, then start both servers and a terminal chat (Ctrl-C stops)
 run: bootstrap
@@ -65,6 +65,10 @@ eval-blind: models
 
 bench: models
 	$(PY) scripts/bench_notes.py
+
+## bench-knowledge: add a 200-page PDF and time `peerscope ask` without and with it (prints figures)
+bench-knowledge: models
+	PYTHONPATH=. $(PY) scripts/bench_knowledge.py
 
 clean:
 	rm -rf models var/results .pytest_cache

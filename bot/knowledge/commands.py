@@ -1,4 +1,4 @@
-"""`peerscope ask` and `peerscope eval qa`."""
+"""`peerscope ask` and `peerscope eval qa` (and `peerscope knowledge`, in manage.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ def register(sub, eval_sub) -> None:
                     help="k-fold cross-validation on the bank, one fold per group of writers (slow: minutes)")
     qa.add_argument("--json", action="store_true", help="print a machine-readable summary")
     qa.set_defaults(func=eval_qa_command)
+
+    from bot.knowledge import manage
+
+    manage.register(sub)   # `peerscope knowledge ...`: add your own documents, enable/disable, rules, check
 
 
 def _record_unanswered(question: str, staff_id: int | None, program: str | None) -> None:

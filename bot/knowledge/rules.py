@@ -91,6 +91,9 @@ class Rule(_Strict):
     topic: str
     question: str                       # the canonical question
     option: Optional[str] = None        # a short label when PeerScope asks which one you mean
+    # Example questions for a rule the policy model was not trained on (`peerscope knowledge
+    # rule new`): a question close to one of them (or to `question`) is answered by the rule.
+    examples: List[str] = []
     verdict: Verdict
     condition: Optional[str] = None
     answer: str

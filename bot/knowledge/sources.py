@@ -174,20 +174,32 @@ def _default_root() -> Path:
     return knowledge_dir() / "sources"
 
 
+def source_files(root: Path) -> list[Path]:
+    return [p for p in sorted(Path(root).glob("*.md")) if p.name.lower() != "readme.md"]
+
+
+def stamp(root: Path) -> tuple:
+    """What changes when a source file is added, removed or edited (names, sizes, times)."""
+    out = []
+    for path in source_files(root):
+        info = path.stat()
+        out.append((path.name, info.st_size, info.st_mtime_ns))
+    return tuple(out)
+
+
 @lru_cache(maxsize=8)
-def _load(root: Path) -> dict[str, Source]:
+def _load(root: Path, _stamp: tuple = ()) -> dict[str, Source]:
     out = {}
-    for path in sorted(root.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    for path in source_files(root):
         src = parse_source(path.read_text(encoding="utf-8"), path.stem)
         out[src.id] = src
     return out
 
 
 def load_sources(root: Path | None = None) -> dict[str, Source]:
-    """All sources by id (cached per directory)."""
-    return _load(Path(root) if root else _default_root())
+    """All sources by id (cached per directory; re-read when a file there changes)."""
+    root = Path(root) if root else _default_root()
+    return _load(root, stamp(root))
 
 
 def check_citation(sources: Mapping[str, Source], citation: Citation | Mapping) -> str | None:

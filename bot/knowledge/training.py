@@ -162,7 +162,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
     from bot.nlp.encoder import encode_cached
 
     started = time.monotonic()
-    engine = Engine(root, model=False)  # rules, sources and quantities only
+    engine = Engine(root, model=False, deployment=False)  # every rule, source and quantity
     examples = load_bank(bank_dir(root))
     errors = validate_bank(examples, engine)
     if errors:
@@ -196,7 +196,7 @@ def cross_validate(root: Path, echo: Callable = print) -> dict:
     from bot.knowledge.engine import Engine
     from bot.nlp.encoder import encode_cached
 
-    engine = Engine(root, model=False)
+    engine = Engine(root, model=False, deployment=False)
     examples = load_bank(bank_dir(root))
     E = encode_cached([ex.text for ex in examples])
     pairs = held_out(examples, E, engine, echo)
