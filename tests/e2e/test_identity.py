@@ -154,3 +154,24 @@ def test_an_action_failing_on_a_database_outage_logs_no_health_information(outag
     for process in servers.processes.values():
         environ = open(f"/proc/{process.pid}/environ", "rb").read()
         assert b"OUTAGE-TEST-TOKEN" not in environ
+
+
+def test_deactivating_someone_ends_their_access_on_their_next_message(live):
+    from bot.cli import main
+    from bot.store import session_scope
+    from bot.store import staff as repo
+    from tests.acting import act_as
+
+    with session_scope() as session:
+        admin = repo.add(session, "Ada Admin", role="admin")
+        dee = repo.add(session, "Dee Quill", role="supervisor")
+        repo.link_identity(session, dee.id, "rest", "dee")
+        admin_id, dee_id = admin.id, dee.id
+    assert "Dee" in live.texts(live.say("rest:dee", "hi"))
+    act_as(admin_id)  # the command line acts as the OS login's staff profile: make it the admin's
+    assert main(["staff", "deactivate", str(dee_id)]) == 0
+    assert live.texts(live.say("rest:dee", "show my risk alerts")) == "Only supervisors can see risk alerts."
+    after = live.texts(live.say("rest:dee", "hi"))
+    assert "Dee" not in after and "invite" in after.lower()  # treated as an unknown account
+    assert main(["staff", "reactivate", str(dee_id)]) == 0
+    assert "Dee" in live.texts(live.say("rest:dee", "hi"))
