@@ -155,12 +155,14 @@ class Verification:
     unchained: int = 0  # entries from before the hash chain existed (the first ones only)
     broken_id: int | None = None
     reason: str | None = None
+    latest_hash: str | None = None  # keep a copy elsewhere: removing the newest entries shows only against it
 
     def message(self) -> str:
         if not self.ok:
             return f"audit log BROKEN at entry {self.broken_id}: {self.reason}"
         older = f" ({self.unchained} older entries from before the hash chain)" if self.unchained else ""
-        return f"audit log intact: {self.entries} entries{older}"
+        latest = f"; latest hash {self.latest_hash}" if self.latest_hash else ""
+        return f"audit log intact: {self.entries} entries{older}{latest}"
 
 
 def verify(session: Session) -> Verification:
@@ -184,4 +186,4 @@ def verify(session: Session) -> Verification:
         if entry_hash(entry.prev_hash, entry) != entry.entry_hash:
             return Verification(False, count, unchained, entry.id, "its content does not match its hash")
         started, previous = True, entry.entry_hash
-    return Verification(True, count, unchained)
+    return Verification(True, count, unchained, latest_hash=previous)
