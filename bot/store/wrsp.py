@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store import access, audit
-from bot.store.models import PlanStatus, Program, Role, Staff, WrspAnswer, WrspPlan, utcnow
+from bot.store.models import (PlanStatus, Program, Role, Staff, WrspAnswer, WrspAnswerHistory, WrspPlan,
+                               utcnow)
 
 SIGNOFF_FIELD = "_signoff"  # the sign-off as recorded: name, role, time (not an interview field)
 
@@ -201,14 +202,20 @@ def _is_iso(value: str) -> bool:
     return True
 
 
-def _put(session: Session, plan: WrspPlan, field: str, value: Any) -> WrspAnswer:
+def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff | None = None) -> WrspAnswer:
     answer = session.scalar(select(WrspAnswer).where(WrspAnswer.plan_id == plan.id, WrspAnswer.field == field))
+    now = utcnow()
     if answer is None:
-        answer = WrspAnswer(field=field, value=value)
+        answer = WrspAnswer(field=field, value=value, answered_at=now)
         plan.answers.append(answer)
     else:
+        if answer.value != value:  # the old value is kept, with who changed it, when and where
+            session.add(WrspAnswerHistory(plan_id=plan.id, field=field, old_value=answer.value, new_value=value,
+                                          old_answered_at=answer.answered_at,
+                                          actor_id=actor.id if actor is not None else None,
+                                          channel=audit.current_channel(), changed_at=now))
         answer.value = value
-        answer.answered_at = utcnow()
+        answer.answered_at = now
     # the columns other queries need are kept in step with their answers
     if field == "client_ref":
         plan.client_ref = value
@@ -230,7 +237,7 @@ def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value:
     if newer is not None:
         raise PlanError(f"plan #{plan_id} was replaced by its review, plan #{newer.id}")
     value = _check_value(field, value)
-    answer = _put(session, plan, field, value)
+    answer = _put(session, plan, field, value, actor)
     if plan.status == PlanStatus.complete and _missing(plan):
         plan.status, plan.completed_at = PlanStatus.in_progress, None  # a new required question appeared
     audit.record(session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
@@ -243,6 +250,22 @@ def _missing(plan: WrspPlan) -> list:
     from bot.wrsp.interview import Interview
 
     return Interview(_schema(), answers_of(plan)).missing_required()
+
+
+def answer_history(session: Session, actor: Staff, plan_id: int) -> list[WrspAnswerHistory]:
+    """Every change to the plan's answers, oldest first (old value, new value, who, when,
+    channel), for someone allowed to read the plan; the read is audited."""
+    read_plan(session, actor, plan_id)
+    rows = history_of(session, plan_id)
+    audit.record(session, "wrsp.history", actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
+                 detail={"count": len(rows)})
+    return rows
+
+
+def history_of(session: Session, plan_id: int) -> list[WrspAnswerHistory]:
+    """The changes of a plan already read through an access check, oldest first."""
+    return list(session.scalars(select(WrspAnswerHistory).where(WrspAnswerHistory.plan_id == plan_id)
+                                .order_by(WrspAnswerHistory.changed_at, WrspAnswerHistory.id)))
 
 
 # --- completing, signing, reviewing --------------------------------------------------------

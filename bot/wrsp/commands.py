@@ -26,6 +26,11 @@ def register(sub, eval_sub) -> None:
     show = acting(wrsp_sub.add_parser("show", help="one plan, every answer"))
     show.add_argument("plan_id", type=int)
     show.set_defaults(func=cmd_show)
+    history = acting(wrsp_sub.add_parser(
+        "history", help="every change to a plan's answers: old and new value, who, when, channel"))
+    history.add_argument("plan_id", type=int)
+    history.add_argument("--json", action="store_true", help="one JSON object per change")
+    history.set_defaults(func=cmd_history)
     export = acting(wrsp_sub.add_parser("export", help="a plan as Markdown, PDF or JSON"))
     export.add_argument("plan_id", type=int)
     export.add_argument("--format", choices=("md", "pdf", "json"), default="md")
@@ -68,6 +73,29 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         print(export_plan(session, actor, args.plan_id, "md").decode("utf-8"))
+
+    return _run(args, work)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.store import wrsp as store
+    from bot.store.models import Staff
+    from bot.wrsp.export import _change_line, history_items
+
+    def work(session, actor):
+        rows = store.answer_history(session, actor, args.plan_id)
+        names = {i: m.name for i in {r.actor_id for r in rows if r.actor_id}
+                 if (m := session.get(Staff, i)) is not None}
+        items = history_items(rows, names)
+        if args.json:
+            for item in items:
+                print(json.dumps(item, ensure_ascii=False, default=str))
+        elif not items:
+            print(f"no answer of plan #{args.plan_id} has been changed")
+        for item in ([] if args.json else items):
+            print(_change_line(item))
 
     return _run(args, work)
 
