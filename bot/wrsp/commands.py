@@ -42,8 +42,17 @@ def register(sub, eval_sub) -> None:
         "review", help="start the periodic review: a new version to update (the signed plan is kept)"))
     review.add_argument("plan_id", type=int)
     review.set_defaults(func=cmd_review)
-    signoff = acting(wrsp_sub.add_parser("signoff", help="clinical consultant sign-off (supervisors, admins)"))
+    signoff = acting(wrsp_sub.add_parser(
+        "signoff", help="clinical consultant sign-off (supervisors, admins), in two steps",
+        description="Without --attest: shows the plan, the attestation sentence and the plan's content hash "
+                    "(and, at a terminal, asks you to confirm). With --attest --hash HASH: signs the plan you "
+                    "reviewed; refused if it changed since. A later change needs a new version "
+                    "(`peerscope wrsp review`)."))
     signoff.add_argument("plan_id", type=int)
+    signoff.add_argument("--attest", action="store_true",
+                         help="confirm the attestation sentence shown in the first step")
+    signoff.add_argument("--hash", dest="reviewed_hash", metavar="HASH",
+                         help="the content hash shown in the first step (its first 12 characters are enough)")
     signoff.set_defaults(func=cmd_signoff)
 
 
@@ -133,12 +142,38 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
+    from bot.settings import show_time
     from bot.store import wrsp as store
+    from bot.wrsp.export import plan_document, to_markdown
+
+    if args.attest and not args.reviewed_hash:
+        print("peerscope: --attest needs --hash HASH from the review step "
+              f"(run `peerscope wrsp signoff {args.plan_id}` first)", file=sys.stderr)
+        return 2
+
+    def signed(plan, actor) -> None:
+        print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) at {show_time(plan.signed_at)}; "
+              f"signed content SHA-256 {store.signoff_of(plan)['content_sha256']}")
 
     def work(session, actor):
-        plan = store.sign_off(session, actor, args.plan_id)
-        print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) "
-              f"at {plan.signed_at:%Y-%m-%d %H:%M} UTC")
+        if args.attest:
+            signed(store.sign_off(session, actor, args.plan_id, attested=True, reviewed_hash=args.reviewed_hash),
+                   actor)
+            return 0
+        plan, digest = store.review_for_signoff(session, actor, args.plan_id)
+        print(to_markdown(plan_document(session, actor, args.plan_id)))
+        print(f"Content SHA-256: {digest}")
+        print(f"To sign, you confirm: \"{store.attestation()}\"")
+        if not sys.stdin.isatty():
+            print(f"Run `peerscope wrsp signoff {args.plan_id} --attest --hash {digest[:12]}` to sign it.")
+            return 0
+        session.commit()  # the review's audit entries are kept whatever is answered
+        answer = input("Type \"yes\" to confirm and sign, anything else to stop: ").strip().lower()
+        if answer != "yes":
+            print(f"plan #{args.plan_id} was not signed")
+            return 0
+        signed(store.sign_off(session, actor, args.plan_id, attested=True, reviewed_hash=digest), actor)
+        return 0
 
     return _run(args, work)
 

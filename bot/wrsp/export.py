@@ -172,6 +172,41 @@ def _change_line(item: Mapping) -> str:
             f"by {who} ({item['channel'] or 'unknown channel'})")
 
 
+def signoff_summary(doc: Mapping, width: int = 90) -> str:
+    """A plan in a few lines, for the consultant to review before signing in chat: the
+    header, then each section's answers (long ones shortened; the export has them whole)."""
+    plan = doc["plan"]
+
+    def short(value: Any) -> str:
+        text = "; ".join(value) if isinstance(value, list) else str(value)
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+    lines = [f"Plan #{plan['id']} (version {plan['version']}) for {plan['client_ref']}, "
+             f"by {plan['owner_name'] or 'staff #' + str(plan['owner_id'])}. {doc['due']['message']}"]
+    for section in doc["sections"]:
+        items = list(section["questions"]) + [i for g in section["goals"] for i in g["fields"]]
+        if items:
+            lines.append(f"\n{section['title']}")
+            lines += [f"- {item['label'].capitalize()}: {short(item['display'])}" for item in items]
+    return "\n".join(lines)
+
+
+def plan_document(session, actor, plan_id: int, today: date | None = None) -> dict:
+    """:func:`document` for a plan the actor may see (the read is audited)."""
+    from bot.store import wrsp as store
+    from bot.store.models import Staff
+
+    plan = store.read_plan(session, actor, plan_id)
+    owner = store.owner_of(session, plan)
+    rows = store.history_of(session, plan.id)
+    people = (session.get(Staff, i) for i in {r.actor_id for r in rows if r.actor_id})
+    names = {m.id: m.name for m in people if m is not None}
+    return document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
+                    signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today,
+                    history=history_items(rows, names))
+
+
 # --- JSON ----------------------------------------------------------------------------------
 
 
@@ -390,15 +425,6 @@ def export_plan(session, actor, plan_id: int, fmt: str, today: date | None = Non
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
-    plan = store.read_plan(session, actor, plan_id)
-    owner = store.owner_of(session, plan)
-    from bot.store.models import Staff
-
-    rows = store.history_of(session, plan.id)
-    people = (session.get(Staff, i) for i in {r.actor_id for r in rows if r.actor_id})
-    names = {m.id: m.name for m in people if m is not None}
-    doc = document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
-                   signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today,
-                   history=history_items(rows, names))
-    store.record_export(session, actor, plan, fmt)
+    doc = plan_document(session, actor, plan_id, today)
+    store.record_export(session, actor, session.get(store.WrspPlan, plan_id), fmt)
     return render(doc, fmt)

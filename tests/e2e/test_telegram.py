@@ -308,7 +308,8 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     with session_scope() as s:
         plans.complete_plan(s, access.actor(s, tess), plan_id)
     before = len(tg.messages_to(TESS))
-    assert "signed off and locked" in live.texts(live.say("rest:sam", f"sign off plan {plan_id}"))
+    [confirm] = live.buttons(live.say("rest:sam", f"sign off plan {plan_id}"))
+    assert "signed off and locked" in live.texts(live.say("rest:sam", confirm["payload"]))
     notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
     assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
     with session_scope() as s:
