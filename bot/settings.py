@@ -77,8 +77,14 @@ def local_date(moment: datetime | date | None, env: Mapping[str, str] | None = N
     return moment
 
 
+def now() -> datetime:
+    """The current time, in UTC (one place, so tests can set the clock)."""
+    return datetime.now(timezone.utc)
+
+
 def local_today(env: Mapping[str, str] | None = None) -> date:
-    return datetime.now(local_zone(env)).date()
+    """Today where the program is: the calendar day in PEERSCOPE_TIMEZONE."""
+    return now().astimezone(local_zone(env)).date()
 
 
 def show_time(moment: datetime, env: Mapping[str, str] | None = None) -> str:

@@ -204,12 +204,14 @@ def ack_payload(alert_id: int) -> str:
 def alert_text(due: alert_repo.Due, role: str, now: datetime) -> str:
     """The notice for one recipient: who, where, when, whom it was about; never any words."""
     alert = due.alert
-    created = _aware(alert.created_at)
+    from bot.settings import to_local
+
+    created = to_local(alert.created_at)
     where = "in a note by" if alert.source == "note" else "in a chat with"
     head = (f"Reminder: risk alert #{alert.id} is still open" if due.reminder
             else f"Risk alert #{alert.id}")
     lines = [f"🚨 {head}: a risk of harm came up {where} {due.staff_name} "
-             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} UTC on {created:%d %b %Y}."]
+             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} {created.tzname()} on {created:%d %b %Y}."]
     if role == "admin" and due.escalate:
         minutes = max(1, int((now - created).total_seconds() // 60))
         lines.append("You're getting this as an admin: "

@@ -66,7 +66,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from bot.store import wrsp as store
 
     def work(session, actor):
-        rows = store.plans_due(session, actor, date.today(), include_ok=not args.due)
+        from bot.settings import local_today
+
+        rows = store.plans_due(session, actor, local_today(), include_ok=not args.due)
         if not rows:
             print("no plans due" if args.due else "no plans")
         for plan, due in rows:
