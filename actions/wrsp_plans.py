@@ -63,8 +63,10 @@ class ActionWrspDue(Action):
 
 
 def signoff_payload(plan_id: int, digest: str) -> str:
-    """The confirm button: the plan and the hash of the content the consultant was shown."""
-    return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}", "signoff_hash": "{digest[:16]}"}}'
+    """The confirm button: the plan and the hash of the content the consultant was shown, as
+    the ``plan_id`` entity "ID:HASH" (the trained model knows that entity; Rasa drops
+    payload entities the domain does not list)."""
+    return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}:{digest[:16]}"}}'
 
 
 class ActionWrspSignoff(Action):
@@ -80,7 +82,7 @@ class ActionWrspSignoff(Action):
 
         staff = current_staff(tracker)
         plan_id = next(tracker.get_latest_entity_values("plan_id"), None)
-        confirmed = next(tracker.get_latest_entity_values("signoff_hash"), None)
+        plan_id, _, confirmed = str(plan_id or "").partition(":")
         if staff is None or not staff.is_supervisor:
             dispatcher.utter_message(text="Sign-off is for the clinical consultant (supervisor role).")
             return []

@@ -48,13 +48,14 @@ def test_sign_off_in_chat_needs_the_confirm_button(db_url):
     with session_scope() as s:
         assert s.get(WrspPlan, plan_id).status == PlanStatus.complete  # nothing signed yet
     payload = json.loads(button["payload"].removeprefix("/wrsp_signoff"))
-    assert payload["plan_id"] == str(plan_id) and len(payload["signoff_hash"]) == 16
+    shown_id, digest = payload["plan_id"].split(":")
+    assert shown_id == str(plan_id) and len(digest) == 16
 
-    [wrong] = _run("rest:dana", plan_id=str(plan_id), signoff_hash="0" * 16)
+    [wrong] = _run("rest:dana", plan_id=f"{plan_id}:{'0' * 16}")
     assert "changed since it was reviewed" in wrong["text"]
     [signed] = _run("rest:dana", **payload)
     assert "signed off and locked" in signed["text"]
     with session_scope() as s:
         plan = s.get(WrspPlan, plan_id)
         assert plan.status == PlanStatus.signed and store.signature_matches(plan)
-        assert store.signoff_of(plan)["content_sha256"].startswith(payload["signoff_hash"])
+        assert store.signoff_of(plan)["content_sha256"].startswith(digest)
