@@ -12,7 +12,6 @@ Plan answers never go into slots; replies that repeat them are marked ``phi``.
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -20,6 +19,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_staff, latest_text, message_inside_loop, staff_row
+from bot.settings import local_today
 from bot.store import session_scope
 from bot.store import wrsp as store
 from bot.store.access import AccessDenied, NotFound
@@ -289,7 +289,7 @@ class ValidateWrspForm(Action):
         if step is not None and step.type == "list" and tracker.get_slot("wrsp_adding"):
             done = flow.add_items(session, member, plan_id, field, text, skipped)
         else:
-            done = flow.answer(session, member, plan_id, field, text, date.today(), skipped)
+            done = flow.answer(session, member, plan_id, field, text, local_today(), skipped)
         if done.result.error:
             failures = (tracker.get_slot("wrsp_failures") or 0) + 1
             message = done.result.error

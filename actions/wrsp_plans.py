@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +12,7 @@ from actions.common import current_staff, staff_row
 from actions.wrsp import NOT_LINKED, plan_id_of
 from bot.store import session_scope
 from bot.store import wrsp as store
+from bot.settings import local_today
 from bot.store.access import AccessDenied, NotFound
 
 
@@ -29,7 +29,7 @@ class ActionWrspConfirm(Action):
             with session_scope() as session:
                 member = staff_row(session, staff)
                 plan = store.complete_plan(session, member, plan_id)
-                status = dict(store.plans_due(session, member, date.today(), include_ok=True)).get(plan)
+                status = dict(store.plans_due(session, member, local_today(), include_ok=True)).get(plan)
         except (AccessDenied, NotFound, store.PlanError) as exc:
             dispatcher.utter_message(text=str(exc))
             return []
@@ -52,7 +52,7 @@ class ActionWrspDue(Action):
         with session_scope() as session:
             member = staff_row(session, staff)
             rows = [(p.id, p.client_ref, store.owner_of(session, p).name, s.message)
-                    for p, s in store.plans_due(session, member, date.today())]
+                    for p, s in store.plans_due(session, member, local_today())]
         if not rows:
             dispatcher.utter_message(text="No plans are due or overdue.")
             return []
@@ -62,13 +62,27 @@ class ActionWrspDue(Action):
         return []
 
 
+def signoff_payload(plan_id: int, digest: str) -> str:
+    """The confirm button: the plan and the hash of the content the consultant was shown, as
+    the ``plan_id`` entity "ID:HASH" (the trained model knows that entity; Rasa drops
+    payload entities the domain does not list)."""
+    return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}:{digest[:16]}"}}'
+
+
 class ActionWrspSignoff(Action):
+    """Sign-off in two steps. "sign off plan 12" shows the plan's summary and the attestation
+    with a confirm button; the button (which carries the hash of what was shown) signs it,
+    and only if the plan is still what was shown."""
+
     def name(self) -> str:
         return "action_wrsp_signoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        from bot.wrsp.export import plan_document, signoff_summary
+
         staff = current_staff(tracker)
         plan_id = next(tracker.get_latest_entity_values("plan_id"), None)
+        plan_id, _, confirmed = str(plan_id or "").partition(":")
         if staff is None or not staff.is_supervisor:
             dispatcher.utter_message(text="Sign-off is for the clinical consultant (supervisor role).")
             return []
@@ -77,10 +91,24 @@ class ActionWrspSignoff(Action):
             return []
         try:
             with session_scope() as session:
-                # sign_off also queues the owner's notice; the Telegram bridge sends it
-                plan = store.sign_off(session, staff_row(session, staff), int(plan_id))
-                dispatcher.utter_message(text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
-                                              "A later review will create a new version.", phi=True)
+                member = staff_row(session, staff)
+                if confirmed:
+                    # sign_off also queues the owner's notice; the Telegram bridge sends it
+                    plan = store.sign_off(session, member, int(plan_id), attested=True,
+                                          reviewed_hash=str(confirmed))
+                    dispatcher.utter_message(
+                        text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
+                             "A later change needs a new version (a review).", phi=True)
+                    return []
+                plan, digest = store.review_for_signoff(session, member, int(plan_id))
+                summary = signoff_summary(plan_document(session, member, plan.id, local_today()))
+                attestation = store.attestation()
         except (AccessDenied, NotFound, store.PlanError) as exc:
             dispatcher.utter_message(text=str(exc))
+            return []
+        dispatcher.utter_message(
+            text=f"{summary}\n\nTo sign off plan #{plan_id}, confirm: \"{attestation}\"\n"
+                 "Nothing is signed until you press the button.",
+            buttons=[{"title": f"Confirm and sign plan #{plan_id}", "payload": signoff_payload(int(plan_id), digest)}],
+            phi=True)
         return []

@@ -20,6 +20,7 @@ FEATURE_MODULES = (
     "bot.store.commands",
     "bot.store.invite_commands",
     "bot.store.safety_commands",
+    "bot.store.reminder_commands",
     "bot.channels.telegram_commands",
     "bot.knowledge.commands",
     "bot.notes.commands",
@@ -61,10 +62,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         return _usage(parser)
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from bot.settings import SettingError
     from bot.store import audit
 
     audit.set_channel("cli")  # a command that serves another channel (telegram, ...) sets its own
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingError as exc:  # one line naming the variable, no traceback
+        print(f"peerscope: {exc}", file=sys.stderr)
+        return 2
+    except (OperationalError, ProgrammingError):
+        from bot.store.db import schema_problem
+
+        problem = schema_problem()
+        if problem is None:
+            raise
+        print(f"peerscope: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -81,9 +81,16 @@ BOT_COMMANDS = [
 
 # --- configuration --------------------------------------------------------------------------
 
-def _env_float(env: dict, name: str, default: float) -> float:
-    value = env.get(name)
-    return float(value) if value not in (None, "") else default
+def _env_float(env: dict, name: str, default: float, minimum: float | None = 0) -> float:
+    from bot.settings import env_number
+
+    return float(env_number(name, default, env, minimum=minimum))
+
+
+def _env_int(env: dict, name: str, default: int, minimum: int | None = 0) -> int:
+    from bot.settings import env_number
+
+    return int(env_number(name, default, env, integer=True, minimum=minimum))
 
 
 @dataclass
@@ -112,26 +119,32 @@ class TelegramConfig:
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides: Any) -> "TelegramConfig":
+        """The settings from the environment; bot.settings.SettingError (one line naming the
+        variable) for a value that is not a number, or below what makes sense."""
         env = dict(os.environ if env is None else env)
         token = overrides.pop("token", None) or env.get("TELEGRAM_BOT_TOKEN", "").strip()
-        if not token:
-            raise SystemExit("peerscope: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bridge")
         values: dict[str, Any] = {
             "rasa_url": env.get("PEERSCOPE_RASA_URL") or DEFAULT_URL,
             "api_url": env.get("PEERSCOPE_TELEGRAM_API_URL") or cls.api_url,
             "webhook_url": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_URL") or None,
             "webhook_listen": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_LISTEN") or cls.webhook_listen,
-            "webhook_port": int(_env_float(env, "PEERSCOPE_TELEGRAM_WEBHOOK_PORT", cls.webhook_port)),
+            "webhook_port": _env_int(env, "PEERSCOPE_TELEGRAM_WEBHOOK_PORT", cls.webhook_port, minimum=1),
             "rasa_timeout": _env_float(env, "PEERSCOPE_TELEGRAM_RASA_TIMEOUT", cls.rasa_timeout),
-            "rate_limit": int(_env_float(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit)),
+            "rate_limit": _env_int(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit, minimum=1),
             "notify_interval": _env_float(env, "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL", cls.notify_interval),
             "retry_delay": _env_float(env, "PEERSCOPE_TELEGRAM_RETRY_DELAY", cls.retry_delay),
             "alert_interval": _env_float(env, "PEERSCOPE_ALERT_POLL_SECONDS", cls.alert_interval),
             "alert_repeat": _env_float(env, "PEERSCOPE_ALERT_REPEAT_SECONDS", cls.alert_repeat),
             "alert_escalate_after": _env_float(env, "PEERSCOPE_ALERT_ESCALATE_SECONDS", cls.alert_escalate_after),
         }
+        from bot.nlp.encoder import encoder_threads
+        from bot.settings import local_zone
+
+        encoder_threads(env), local_zone(env)  # read later by the risk check and the notices: fail now
         if env.get("PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"):
             values["webhook_secret"] = env["PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"]
+        if not token:
+            raise SystemExit("peerscope: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bridge")
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["alert_interval"] <= 0:  # risk alerts cannot be turned off
             values["alert_interval"] = cls.alert_interval
@@ -668,9 +681,15 @@ def stop_bridge_process(process: subprocess.Popen | None, timeout: float = 20) -
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.settings import SettingError
+
     parser = argparse.ArgumentParser(prog="python -m bot.channels.telegram", description=__doc__.split("\n")[0])
     add_arguments(parser)
-    return run_from_args(parser.parse_args(argv))
+    try:
+        return run_from_args(parser.parse_args(argv))
+    except SettingError as exc:
+        print(f"peerscope: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,17 +4,16 @@
 member. Await it from async code (a Rasa SDK action can be ``async def run``); use
 ``notify_blocking`` from plain scripts.
 
-The bridge also runs ``watch_outcomes``: every ``notify_interval`` seconds it looks for
-notes decided (approved or returned, in chat or with ``peerscope review decide``) since its
-last look, whose author has a Telegram account and has not yet seen the outcome, and sends
-the author a short notice. It only reads: the outcome is still shown (and marked seen) the
-next time the author says hi, so a notice that fails to send loses nothing. The returned
-note's comment is not pushed; the author reads it in the chat. Notes decided while the
-bridge was down get no notice (the greeting still shows them). In the same round it sends
-the notification outbox (bot/store/notifications.py: e.g. "Your WRSP plan #N was signed
-off by ..."), so no other process needs the bot token. Rows for staff without a Telegram
-account are closed unsent (``attempts`` 0); a failed send is retried next round, up to
-notifications.MAX_ATTEMPTS times.
+The bridge also runs ``watch_outcomes``: every ``notify_interval`` seconds it queues the
+reminders that are due (bot/store/reminders.py: WRSP plans due within a week or overdue,
+notes waiting in a supervisor's queue) and sends the notification outbox
+(bot/store/notifications.py), where the services also queue note outcomes and plan
+sign-offs when they happen. Every message is a row in the database, keyed so it is queued
+once, so a note decided while the bridge was down still gets its notice, and a restart
+sends nothing twice; no other process needs the bot token. A notice whose news is stale
+when it is sent (the author already read the outcome, the plan was done) is closed unsent.
+Rows for staff without a Telegram account are closed unsent (``attempts`` 0); a failed
+send is retried next round, up to notifications.MAX_ATTEMPTS times.
 
 And ``watch_alerts``: every ``alert_interval`` seconds (PEERSCOPE_ALERT_POLL_SECONDS,
 default 2) it sends each open risk alert that is due (bot/store/alerts.py due_for_notice)
@@ -98,49 +97,31 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
-def decided_since(since: datetime) -> tuple[list[tuple[int, str]], datetime]:
-    """(author id, notice) for notes decided after ``since`` whose author has a Telegram
-    account and hasn't seen the outcome; and the newest decision time, for the next call."""
-    from bot.store import session_scope
-    from bot.store.models import ChatIdentity, Note, NoteStatus
+def reminders_pass() -> int:
+    """Queue the reminders that are due (bot/store/reminders.py); how many were queued."""
+    from bot.store import reminders, session_scope
 
     with session_scope() as session:
-        notes = session.scalars(
-            select(Note)
-            .where(Note.decided_at > since, Note.outcome_seen_at.is_(None),
-                   Note.status.in_([NoteStatus.approved, NoteStatus.returned]),
-                   Note.author_id.in_(select(ChatIdentity.staff_id).where(ChatIdentity.channel == CHANNEL)))
-            .order_by(Note.decided_at)
-        ).all()
-        notices = []
-        for note in notes:
-            if note.status == NoteStatus.approved:
-                notices.append((note.author_id, f"Your note #{note.id} was approved by your supervisor."))
-            else:
-                notices.append((note.author_id, f"Your note #{note.id} was returned by your supervisor. "
-                                                "Say hi to see their comment."))
-            since = max(since, _aware(note.decided_at))
-    return notices, since
+        return reminders.run_pass(session).total
 
 
 async def watch_outcomes(bot: Any, config: TelegramConfig) -> None:
-    since = datetime.now(timezone.utc)
+    """Every ``notify_interval`` seconds: queue due reminders, then send the outbox. All the
+    state is in the database, so a restart neither loses nor repeats a message."""
     while True:
-        await asyncio.sleep(config.notify_interval)
         try:
-            notices, since = await asyncio.to_thread(decided_since, since)
-            for staff_id, text in notices:
-                await notify(staff_id, text, bot=bot, config=config)
+            await asyncio.to_thread(reminders_pass)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be briefly unavailable; try next time
-            logger.warning("telegram: checking for decided notes failed (%s)", type(exc).__name__)
+            logger.warning("telegram: queueing reminders failed (%s)", type(exc).__name__)
         try:
             await deliver_notifications(bot, config)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             logger.warning("telegram: sending notifications failed (%s)", type(exc).__name__)
+        await asyncio.sleep(config.notify_interval)
 
 
 # --- the notification outbox -------------------------------------------------------------------
@@ -204,12 +185,14 @@ def ack_payload(alert_id: int) -> str:
 def alert_text(due: alert_repo.Due, role: str, now: datetime) -> str:
     """The notice for one recipient: who, where, when, whom it was about; never any words."""
     alert = due.alert
-    created = _aware(alert.created_at)
+    from bot.settings import to_local
+
+    created = to_local(alert.created_at)
     where = "in a note by" if alert.source == "note" else "in a chat with"
     head = (f"Reminder: risk alert #{alert.id} is still open" if due.reminder
             else f"Risk alert #{alert.id}")
     lines = [f"🚨 {head}: a risk of harm came up {where} {due.staff_name} "
-             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} UTC on {created:%d %b %Y}."]
+             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} {created.tzname()} on {created:%d %b %Y}."]
     if role == "admin" and due.escalate:
         minutes = max(1, int((now - created).total_seconds() // 60))
         lines.append("You're getting this as an admin: "

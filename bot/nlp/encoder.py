@@ -25,6 +25,13 @@ MAX_TOKENS = 256
 CACHE_SIZE = 2048
 
 
+def encoder_threads(env=None) -> int:
+    """PEERSCOPE_ENCODER_THREADS (default 1); bot.settings.SettingError if not a whole number >= 1."""
+    from bot.settings import env_number
+
+    return int(env_number("PEERSCOPE_ENCODER_THREADS", 1, env, integer=True, minimum=1))
+
+
 class Encoder:
     def __init__(self, directory: Path | None = None, threads: int | None = None):
         import onnxruntime as ort
@@ -36,7 +43,7 @@ class Encoder:
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.no_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("PEERSCOPE_ENCODER_THREADS", "1"))
+        options.intra_op_num_threads = threads or encoder_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(self.directory / ONNX_NAME), options,

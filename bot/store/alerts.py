@@ -128,13 +128,15 @@ def describe(alert: RiskAlert, names: dict[int, str] | None = None) -> str:
     about = about_words(alert.about)
     if alert.source == "note":
         about += ", in a note"
-    status = (f"acknowledged {alert.acknowledged_at:%Y-%m-%d %H:%M} UTC" if alert.acknowledged_at
-              else "open")
+    from bot.settings import show_time, to_local
+
+    status = f"acknowledged {show_time(alert.acknowledged_at)}" if alert.acknowledged_at else "open"
     if alert.notify_count:
         status += f", notified {alert.notify_count}x"
     if alert.escalated_at is not None:
-        status += f", escalated to admins {_aware(alert.escalated_at).astimezone(timezone.utc):%H:%M} UTC"
-    return f"#{alert.id}  {alert.created_at:%Y-%m-%d %H:%M} UTC  {who}, {about}  ({status})"
+        escalated = to_local(alert.escalated_at)
+        status += f", escalated to admins {escalated:%H:%M} {escalated.tzname()}"
+    return f"#{alert.id}  {show_time(alert.created_at)}  {who}, {about}  ({status})"
 
 
 # --- delivery: who is told, when, and only once per notice ------------------------------------

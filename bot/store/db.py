@@ -88,3 +88,23 @@ def current_revision(url: str | None = None) -> str | None:
 
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def schema_problem(url: str | None = None) -> str | None:
+    """One line saying what to run when the database at ``url`` is not at the latest schema
+    (never migrated, or migrated by an older version); None when it is, or when it cannot
+    be reached at all (that error is the one to show)."""
+    try:
+        current = current_revision(url)
+    except Exception:
+        return None
+    if current == head_revision():
+        return None
+    state = "is not set up yet" if current is None else f"is at an older schema ({current})"
+    return f"the database {state}: run `peerscope db upgrade` first"

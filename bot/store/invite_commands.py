@@ -72,7 +72,9 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
         return status
     code = made["code"]
     print(f"invite code: {code}")
-    print(f"works once, until {made['expires']:%Y-%m-%d %H:%M} UTC. The person sends this to the Telegram bot:")
+    from bot.settings import show_time
+
+    print(f"works once, until {show_time(made['expires'])}. The person sends this to the Telegram bot:")
     print(f"    /start {code}")
     username = os.environ.get("TELEGRAM_BOT_USERNAME")
     if username:

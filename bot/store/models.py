@@ -193,6 +193,24 @@ class WrspAnswer(Base):
     plan = relationship("WrspPlan", back_populates="answers")
 
 
+class WrspAnswerHistory(Base):
+    """An answer as it was before a change: the old and new value, who changed it, when, and
+    through which channel. Plan text, so it lives here only (never in logs or the audit log);
+    deleted with its plan."""
+
+    __tablename__ = "wrsp_answer_history"
+
+    id = Column(Integer, primary_key=True)
+    plan_id = Column(Integer, ForeignKey("wrsp_plan.id", ondelete="CASCADE"), nullable=False, index=True)
+    field = Column(String(100), nullable=False)
+    old_value = Column(JSON, nullable=True)
+    new_value = Column(JSON, nullable=True)
+    old_answered_at = Column(DateTime(timezone=True), nullable=True)
+    actor_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    channel = Column(String(32), nullable=True)
+    changed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class OnboardingProgress(Base):
     __tablename__ = "onboarding_progress"
     __table_args__ = (UniqueConstraint("staff_id", "module", name="uq_onboarding_progress_staff_module"),)
@@ -318,3 +336,6 @@ class Notification(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     sent_at = Column(DateTime(timezone=True), nullable=True, index=True)
     attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    # what the message is about, once: a reminder or notice with the same key is never queued
+    # twice (e.g. "wrsp_due_soon:12:2026-03-22"), so a restart or a second pass sends nothing new
+    dedupe_key = Column(String(120), nullable=True, unique=True)

@@ -166,9 +166,15 @@ def decide_note(session: Session, reviewer: Staff, note_id: int, approve: bool, 
     note.decided_at = utcnow()
     note.review_comment = (comment or "").strip() or None
     note.outcome_seen_at = None
-    session.add(Review(note_id=note.id, reviewer_id=reviewer.id, decision=decision, comment=note.review_comment))
+    review = Review(note_id=note.id, reviewer_id=reviewer.id, decision=decision, comment=note.review_comment)
+    session.add(review)
+    session.flush()
     audit.record(session, "review.decide", actor_id=reviewer.id, object_type="note", object_id=note.id,
                  detail={"decision": decision})
+    # the author is told by the Telegram bridge, even if it is down now (an outbox row,
+    # committed with the decision)
+    from bot.store import notifications
+    notifications.note_decided(session, note, review.id)
     return note
 
 

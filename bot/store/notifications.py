@@ -23,12 +23,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import Notification, Staff, WrspPlan, utcnow
+from bot.store.models import Note, NoteStatus, Notification, Staff, WrspPlan, utcnow
 
 PLAN_SIGNED_OFF = "plan_signed_off"
-KINDS = (PLAN_SIGNED_OFF,)
+NOTE_DECIDED = "note_decided"        # to the author: approved or returned
+NOTE_WAITING = "note_waiting"        # to the supervisor: a note is in their queue
+WRSP_DUE_SOON = "wrsp_due_soon"      # to the peer: their plan is due within a week
+WRSP_OVERDUE = "wrsp_overdue"        # to the peer
+WRSP_OVERDUE_TEAM = "wrsp_overdue_team"  # to the peer's supervisor
+KINDS = (PLAN_SIGNED_OFF, NOTE_DECIDED, NOTE_WAITING, WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM)
 MAX_ATTEMPTS = 5
 
 
@@ -39,6 +45,30 @@ def queue(session: Session, staff_id: int, kind: str, object_id: int | None = No
     session.add(row)
     session.flush()
     return row
+
+
+def queue_once(session: Session, staff_id: int, kind: str, object_id: int | None, key: str) -> Notification | None:
+    """Queue a message about ``key`` unless one was ever queued (sent or not): the row is the
+    record that it was sent, so a second pass, a restart or a second bridge adds nothing.
+    Returns the new row, or None."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    key = key[:120]
+    if session.scalar(select(Notification.id).where(Notification.dedupe_key == key)) is not None:
+        return None
+    row = Notification(staff_id=staff_id, kind=kind, object_id=object_id, dedupe_key=key)
+    try:
+        with session.begin_nested():  # another process may queue the same key at the same moment
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def note_decided(session: Session, note: Note, review_id: int) -> Notification | None:
+    """Tell the author their note was approved or returned (called by the review service)."""
+    return queue_once(session, note.author_id, NOTE_DECIDED, note.id, f"{NOTE_DECIDED}:{note.id}:{review_id}")
 
 
 def plan_signed_off(session: Session, plan: WrspPlan) -> Notification:
@@ -61,6 +91,33 @@ def text_of(session: Session, row: Notification) -> str | None:
         signer = session.get(Staff, plan.signed_by_id) if plan.signed_by_id else None
         by = signer.name if signer is not None else "your clinical consultant"
         return f"Your WRSP plan #{plan.id} was signed off by {by}."
+    if row.kind == NOTE_DECIDED:
+        note = session.get(Note, row.object_id) if row.object_id is not None else None
+        if note is None or note.outcome_seen_at is not None:
+            return None  # gone, or the author has read the outcome in the chat already
+        if note.status == NoteStatus.approved:
+            return f"Your note #{note.id} was approved by your supervisor."
+        if note.status == NoteStatus.returned:
+            return f"Your note #{note.id} was returned by your supervisor. Say hi to see their comment."
+        return None
+    if row.kind == NOTE_WAITING:
+        note = session.get(Note, row.object_id) if row.object_id is not None else None
+        if note is None or note.status != NoteStatus.submitted:
+            return None  # decided (or withdrawn) before the message went out
+        author = session.get(Staff, note.author_id)
+        return (f"Note #{note.id} from {author.name if author else 'your team'} is waiting in your review queue. "
+                "Say \"review queue\" to see it.")
+    if row.kind in (WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM):
+        from bot.store.reminders import plan_due_now
+
+        found = plan_due_now(session, row.object_id)
+        if found is None:
+            return None  # done, replaced by a review, or gone
+        plan, due = found
+        if row.kind == WRSP_OVERDUE_TEAM:
+            owner = session.get(Staff, plan.owner_id)
+            return f"{owner.name if owner else 'A peer'}'s WRSP plan #{plan.id} is overdue: {due.message}"
+        return f"Reminder about your WRSP plan #{plan.id}: {due.message}"
     return None
 
 

@@ -16,6 +16,8 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from typing import Any
 
@@ -23,7 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store import access, audit
-from bot.store.models import PlanStatus, Program, Role, Staff, WrspAnswer, WrspPlan, utcnow
+from bot.store.models import (PlanStatus, Program, Role, Staff, WrspAnswer, WrspAnswerHistory, WrspPlan,
+                               utcnow)
 
 SIGNOFF_FIELD = "_signoff"  # the sign-off as recorded: name, role, time (not an interview field)
 
@@ -201,14 +204,20 @@ def _is_iso(value: str) -> bool:
     return True
 
 
-def _put(session: Session, plan: WrspPlan, field: str, value: Any) -> WrspAnswer:
+def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff | None = None) -> WrspAnswer:
     answer = session.scalar(select(WrspAnswer).where(WrspAnswer.plan_id == plan.id, WrspAnswer.field == field))
+    now = utcnow()
     if answer is None:
-        answer = WrspAnswer(field=field, value=value)
+        answer = WrspAnswer(field=field, value=value, answered_at=now)
         plan.answers.append(answer)
     else:
+        if answer.value != value:  # the old value is kept, with who changed it, when and where
+            session.add(WrspAnswerHistory(plan_id=plan.id, field=field, old_value=answer.value, new_value=value,
+                                          old_answered_at=answer.answered_at,
+                                          actor_id=actor.id if actor is not None else None,
+                                          channel=audit.current_channel(), changed_at=now))
         answer.value = value
-        answer.answered_at = utcnow()
+        answer.answered_at = now
     # the columns other queries need are kept in step with their answers
     if field == "client_ref":
         plan.client_ref = value
@@ -230,7 +239,7 @@ def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value:
     if newer is not None:
         raise PlanError(f"plan #{plan_id} was replaced by its review, plan #{newer.id}")
     value = _check_value(field, value)
-    answer = _put(session, plan, field, value)
+    answer = _put(session, plan, field, value, actor)
     if plan.status == PlanStatus.complete and _missing(plan):
         plan.status, plan.completed_at = PlanStatus.in_progress, None  # a new required question appeared
     audit.record(session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
@@ -243,6 +252,22 @@ def _missing(plan: WrspPlan) -> list:
     from bot.wrsp.interview import Interview
 
     return Interview(_schema(), answers_of(plan)).missing_required()
+
+
+def answer_history(session: Session, actor: Staff, plan_id: int) -> list[WrspAnswerHistory]:
+    """Every change to the plan's answers, oldest first (old value, new value, who, when,
+    channel), for someone allowed to read the plan; the read is audited."""
+    read_plan(session, actor, plan_id)
+    rows = history_of(session, plan_id)
+    audit.record(session, "wrsp.history", actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
+                 detail={"count": len(rows)})
+    return rows
+
+
+def history_of(session: Session, plan_id: int) -> list[WrspAnswerHistory]:
+    """The changes of a plan already read through an access check, oldest first."""
+    return list(session.scalars(select(WrspAnswerHistory).where(WrspAnswerHistory.plan_id == plan_id)
+                                .order_by(WrspAnswerHistory.changed_at, WrspAnswerHistory.id)))
 
 
 # --- completing, signing, reviewing --------------------------------------------------------
@@ -264,28 +289,82 @@ def complete_plan(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
     return plan
 
 
-def sign_off(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
-    """The clinical consultant's sign-off, by the owner's supervisor or an admin; records
-    who (name and role as they were), and when. The plan is locked afterwards."""
-    plan = _get(session, actor, plan_id, "wrsp.signoff", lock=True)
+class AttestationRequired(PlanError):
+    """A sign-off without the consultant's confirmation of the attestation sentence."""
+
+
+def content_hash(plan: WrspPlan) -> str:
+    """SHA-256 of what a sign-off covers: the plan's identity, version and every answer,
+    as canonical JSON. The same content always gives the same hash."""
+    content = {"plan_id": plan.id, "version": plan.version, "previous_id": plan.previous_id,
+               "owner_id": plan.owner_id, "client_ref": plan.client_ref, "answers": answers_of(plan)}
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def attestation() -> str:
+    """The sentence a consultant confirms to sign off (knowledge/wrsp/schema.yml)."""
+    return _schema().signoff.attestation
+
+
+def _signable(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
+    plan = _get(session, actor, plan_id, action, lock=True)
     if actor.role.value not in _schema().signoff.roles or actor.id == plan.owner_id:
-        _deny(session, actor, "wrsp.signoff", plan_id, "only the peer's supervisor or an admin can sign off a plan")
-    access.check(session, actor, owner_of(session, plan), "wrsp.signoff", "wrsp_plan", plan_id)
+        _deny(session, actor, action, plan_id, "only the peer's supervisor or an admin can sign off a plan")
+    access.check(session, actor, owner_of(session, plan), action, "wrsp_plan", plan_id)
     if plan.status == PlanStatus.signed:
         raise PlanError(f"plan #{plan_id} is already signed off")
     if plan.status != PlanStatus.complete:
         raise PlanError(f"plan #{plan_id} is not complete yet")
     if _newer(session, plan) is not None:
         raise PlanError(f"plan #{plan_id} was replaced by a review")
+    return plan
+
+
+def review_for_signoff(session: Session, actor: Staff, plan_id: int) -> tuple[WrspPlan, str]:
+    """Step one of a sign-off: the plan the consultant is to review, and the hash of its
+    content, which step two (:func:`sign_off`) must name. Nothing is signed."""
+    plan = _signable(session, actor, plan_id, "wrsp.signoff_review")
+    return plan, content_hash(plan)
+
+
+MIN_HASH_PREFIX = 8
+
+
+def sign_off(session: Session, actor: Staff, plan_id: int, *, attested: bool = False,
+             reviewed_hash: str | None = None) -> WrspPlan:
+    """Step two: the clinical consultant's sign-off, by the owner's supervisor or an admin,
+    who has confirmed the attestation sentence (``attested``). ``reviewed_hash`` (the hash
+    from :func:`review_for_signoff`, or its first 8+ characters) must match the plan as it is
+    now, so what is signed is what was reviewed. Records who (name and role as they were),
+    when, the attestation and the SHA-256 of the signed content; the plan is locked
+    afterwards: a later change needs a new version (:func:`new_version`)."""
+    plan = _signable(session, actor, plan_id, "wrsp.signoff")
+    digest = content_hash(plan)
+    if not attested:
+        raise AttestationRequired(f"plan #{plan_id} is not signed: confirm \"{attestation()}\" to sign it off")
+    wanted = (reviewed_hash or "").strip().lower()
+    if reviewed_hash is not None and (len(wanted) < MIN_HASH_PREFIX or not digest.startswith(wanted)):
+        raise PlanError(f"plan #{plan_id} changed since it was reviewed (or the hash is wrong); "
+                        "review it again before signing")
     now = utcnow()
     plan.status, plan.signed_by_id, plan.signed_at = PlanStatus.signed, actor.id, now
     plan.answers.append(WrspAnswer(field=SIGNOFF_FIELD, value={
-        "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat()}))
+        "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat(),
+        "attestation": attestation(), "content_sha256": digest}))
+    audit.record(session, "wrsp.signed", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
+                 detail={"sha256": digest})
     # the owner is told by the Telegram bridge (an outbox row, committed with the sign-off)
     from bot.store import notifications
     notifications.plan_signed_off(session, plan)
     session.commit()
     return plan
+
+
+def signature_matches(plan: WrspPlan) -> bool:
+    """True when a signed plan's content is still what was signed."""
+    signed = signoff_of(plan)
+    return bool(signed and signed.get("content_sha256") == content_hash(plan))
 
 
 def new_version(session: Session, actor: Staff, plan_id: int) -> WrspPlan:

@@ -26,6 +26,11 @@ def register(sub, eval_sub) -> None:
     show = acting(wrsp_sub.add_parser("show", help="one plan, every answer"))
     show.add_argument("plan_id", type=int)
     show.set_defaults(func=cmd_show)
+    history = acting(wrsp_sub.add_parser(
+        "history", help="every change to a plan's answers: old and new value, who, when, channel"))
+    history.add_argument("plan_id", type=int)
+    history.add_argument("--json", action="store_true", help="one JSON object per change")
+    history.set_defaults(func=cmd_history)
     export = acting(wrsp_sub.add_parser("export", help="a plan as Markdown, PDF or JSON"))
     export.add_argument("plan_id", type=int)
     export.add_argument("--format", choices=("md", "pdf", "json"), default="md")
@@ -37,8 +42,17 @@ def register(sub, eval_sub) -> None:
         "review", help="start the periodic review: a new version to update (the signed plan is kept)"))
     review.add_argument("plan_id", type=int)
     review.set_defaults(func=cmd_review)
-    signoff = acting(wrsp_sub.add_parser("signoff", help="clinical consultant sign-off (supervisors, admins)"))
+    signoff = acting(wrsp_sub.add_parser(
+        "signoff", help="clinical consultant sign-off (supervisors, admins), in two steps",
+        description="Without --attest: shows the plan, the attestation sentence and the plan's content hash "
+                    "(and, at a terminal, asks you to confirm). With --attest --hash HASH: signs the plan you "
+                    "reviewed; refused if it changed since. A later change needs a new version "
+                    "(`peerscope wrsp review`)."))
     signoff.add_argument("plan_id", type=int)
+    signoff.add_argument("--attest", action="store_true",
+                         help="confirm the attestation sentence shown in the first step")
+    signoff.add_argument("--hash", dest="reviewed_hash", metavar="HASH",
+                         help="the content hash shown in the first step (its first 12 characters are enough)")
     signoff.set_defaults(func=cmd_signoff)
 
 
@@ -52,7 +66,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from bot.store import wrsp as store
 
     def work(session, actor):
-        rows = store.plans_due(session, actor, date.today(), include_ok=not args.due)
+        from bot.settings import local_today
+
+        rows = store.plans_due(session, actor, local_today(), include_ok=not args.due)
         if not rows:
             print("no plans due" if args.due else "no plans")
         for plan, due in rows:
@@ -68,6 +84,29 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         print(export_plan(session, actor, args.plan_id, "md").decode("utf-8"))
+
+    return _run(args, work)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.store import wrsp as store
+    from bot.store.models import Staff
+    from bot.wrsp.export import _change_line, history_items
+
+    def work(session, actor):
+        rows = store.answer_history(session, actor, args.plan_id)
+        names = {i: m.name for i in {r.actor_id for r in rows if r.actor_id}
+                 if (m := session.get(Staff, i)) is not None}
+        items = history_items(rows, names)
+        if args.json:
+            for item in items:
+                print(json.dumps(item, ensure_ascii=False, default=str))
+        elif not items:
+            print(f"no answer of plan #{args.plan_id} has been changed")
+        for item in ([] if args.json else items):
+            print(_change_line(item))
 
     return _run(args, work)
 
@@ -105,12 +144,38 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
+    from bot.settings import show_time
     from bot.store import wrsp as store
+    from bot.wrsp.export import plan_document, to_markdown
+
+    if args.attest and not args.reviewed_hash:
+        print("peerscope: --attest needs --hash HASH from the review step "
+              f"(run `peerscope wrsp signoff {args.plan_id}` first)", file=sys.stderr)
+        return 2
+
+    def signed(plan, actor) -> None:
+        print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) at {show_time(plan.signed_at)}; "
+              f"signed content SHA-256 {store.signoff_of(plan)['content_sha256']}")
 
     def work(session, actor):
-        plan = store.sign_off(session, actor, args.plan_id)
-        print(f"plan #{plan.id} signed off by {actor.name} ({actor.role.value}) "
-              f"at {plan.signed_at:%Y-%m-%d %H:%M} UTC")
+        if args.attest:
+            signed(store.sign_off(session, actor, args.plan_id, attested=True, reviewed_hash=args.reviewed_hash),
+                   actor)
+            return 0
+        plan, digest = store.review_for_signoff(session, actor, args.plan_id)
+        print(to_markdown(plan_document(session, actor, args.plan_id)))
+        print(f"Content SHA-256: {digest}")
+        print(f"To sign, you confirm: \"{store.attestation()}\"")
+        if not sys.stdin.isatty():
+            print(f"Run `peerscope wrsp signoff {args.plan_id} --attest --hash {digest[:12]}` to sign it.")
+            return 0
+        session.commit()  # the review's audit entries are kept whatever is answered
+        answer = input("Type \"yes\" to confirm and sign, anything else to stop: ").strip().lower()
+        if answer != "yes":
+            print(f"plan #{args.plan_id} was not signed")
+            return 0
+        signed(store.sign_off(session, actor, args.plan_id, attested=True, reviewed_hash=digest), actor)
+        return 0
 
     return _run(args, work)
 

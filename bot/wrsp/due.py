@@ -42,8 +42,10 @@ class DueStatus:
 def _day(value: Any) -> date | None:
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.date()
+    if isinstance(value, datetime):  # a stored time: its day where the program is (PEERSCOPE_TIMEZONE)
+        from bot.settings import local_date
+
+        return local_date(value)
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

@@ -72,13 +72,33 @@ def _item(step: Step) -> dict:
             "required": step.required, "value": step.value, "display": display(step, step.value)}
 
 
+def history_items(rows: Any, names: Mapping[int, str], schema: Schema | None = None) -> list[dict]:
+    """Answer changes (bot.store.wrsp.history_of) as the export's audit appendix lists them."""
+    from bot.settings import show_time
+
+    schema = schema or load_schema()
+    out = []
+    for row in rows:
+        question = schema.question_for(row.field) if schema.is_field(row.field) else None
+        out.append({"field": row.field, "label": question.label if question else row.field,
+                    "old_value": row.old_value, "new_value": row.new_value,
+                    "old": display(question, row.old_value) if question else str(row.old_value),
+                    "new": display(question, row.new_value) if question else str(row.new_value),
+                    "by_id": row.actor_id, "by": names.get(row.actor_id) if row.actor_id else None,
+                    "channel": row.channel, "at": _iso(row.changed_at), "at_shown": show_time(row.changed_at)})
+    return out
+
+
 def document(plan: Any, answers: Mapping[str, Any], *, owner_name: str | None = None,
              signoff: Mapping | None = None, previous: Any = None, today: date | None = None,
-             schema: Schema | None = None) -> dict:
+             schema: Schema | None = None, history: list[dict] | None = None) -> dict:
     """Everything about a plan as JSON-ready data. ``plan`` is a WrspPlan (or alike);
-    ``answers`` its stored answers (bot.store.wrsp.answers_of)."""
+    ``answers`` its stored answers (bot.store.wrsp.answers_of); ``history`` the answer
+    changes (:func:`history_items`), for the audit appendix."""
+    from bot.settings import local_today
+
     schema = schema or load_schema()
-    today = today or date.today()
+    today = today or local_today()
     interview = Interview(schema, answers)
     steps = interview.steps()
     sections = []
@@ -120,10 +140,71 @@ def document(plan: Any, answers: Mapping[str, Any], *, owner_name: str | None = 
         "sections": sections,
         "other_answers": other,
         "answers": dict(answers),
+        "history": list(history or []),
         "policy": {"plan": schema.cite.to_dict(), "deadlines": schema.deadlines.cite.to_dict(),
                    "signoff": schema.signoff.cite.to_dict()},
-        "exported_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "exported_at": datetime.now(_zone()).isoformat(timespec="seconds"),
     }
+
+
+def _zone():
+    from bot.settings import local_zone
+
+    return local_zone()
+
+
+def _shown(iso: str) -> str:
+    """A stored ISO time as people read it, in PEERSCOPE_TIMEZONE."""
+    from bot.settings import show_time
+
+    try:
+        return show_time(datetime.fromisoformat(iso))
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _change_line(item: Mapping) -> str:
+    def one(value: Any) -> str:
+        return "; ".join(value) if isinstance(value, list) else str(value)
+
+    who = item["by"] or (f"staff #{item['by_id']}" if item["by_id"] else "unknown")
+    return (f"{item['at_shown']}: {item['label']} changed from \"{one(item['old'])}\" to \"{one(item['new'])}\" "
+            f"by {who} ({item['channel'] or 'unknown channel'})")
+
+
+def signoff_summary(doc: Mapping, width: int = 90) -> str:
+    """A plan in a few lines, for the consultant to review before signing in chat: the
+    header, then each section's answers (long ones shortened; the export has them whole)."""
+    plan = doc["plan"]
+
+    def short(value: Any) -> str:
+        text = "; ".join(value) if isinstance(value, list) else str(value)
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+    lines = [f"Plan #{plan['id']} (version {plan['version']}) for {plan['client_ref']}, "
+             f"by {plan['owner_name'] or 'staff #' + str(plan['owner_id'])}. {doc['due']['message']}"]
+    for section in doc["sections"]:
+        items = list(section["questions"]) + [i for g in section["goals"] for i in g["fields"]]
+        if items:
+            lines.append(f"\n{section['title']}")
+            lines += [f"- {item['label'].capitalize()}: {short(item['display'])}" for item in items]
+    return "\n".join(lines)
+
+
+def plan_document(session, actor, plan_id: int, today: date | None = None) -> dict:
+    """:func:`document` for a plan the actor may see (the read is audited)."""
+    from bot.store import wrsp as store
+    from bot.store.models import Staff
+
+    plan = store.read_plan(session, actor, plan_id)
+    owner = store.owner_of(session, plan)
+    rows = store.history_of(session, plan.id)
+    people = (session.get(Staff, i) for i in {r.actor_id for r in rows if r.actor_id})
+    names = {m.id: m.name for m in people if m is not None}
+    return document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
+                    signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today,
+                    history=history_items(rows, names))
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -188,12 +269,19 @@ def to_markdown(doc: Mapping) -> str:
     signoff = doc["signoff"]
     if signoff:
         out.append(f"Signed off by {md_escape(signoff['name'])} ({md_escape(signoff['role'])}) "
-                   f"on {md_escape(signoff['at'][:16].replace('T', ' '))} UTC.")
+                   f"on {md_escape(_shown(signoff['at']))}.")
+        if signoff.get("attestation"):
+            out += ["", f"Attested: \u201c{md_escape(signoff['attestation'])}\u201d"]
+        if signoff.get("content_sha256"):
+            out += ["", f"Signed content SHA-256: `{signoff['content_sha256']}`"]
     else:
         out.append("Not signed off yet.")
     cite = doc["policy"]["signoff"]
     out += ["", f"> {md_escape(cite['quote'])}  \n> ({md_escape(cite['source'])}, {md_escape(cite['section'])})",
             ""]
+    out += ["## Audit appendix: answer changes", ""]
+    out += [f"- {md_escape(_change_line(item))}" for item in doc.get("history") or []] or ["No answer was changed."]
+    out.append("")
     return "\n".join(out)
 
 
@@ -298,7 +386,7 @@ def to_pdf(doc: Mapping) -> bytes:
     signoff = doc["signoff"]
     rows = [("Individual / parent", None), ("Peer support provider", plan["owner_name"]),
             ("Clinical consultant", f"{signoff['name']} ({signoff['role']}), signed off "
-                                    f"{signoff['at'][:10]}" if signoff else None)]
+                                    f"{_shown(signoff['at'])[:10]}" if signoff else None)]
     for role, note in rows:
         pdf.ln(8)
         y = pdf.get_y()
@@ -308,6 +396,15 @@ def to_pdf(doc: Mapping) -> bytes:
         pdf.set_font("Helvetica", "", 9)
         pdf.cell(125, 5, pdf_text(role + (f": {note}" if note else "")))
         pdf.cell(0, 5, "Date", new_x="LMARGIN", new_y="NEXT")
+    if signoff and signoff.get("content_sha256"):
+        pdf.ln(4)
+        write(f"Attested: {signoff.get('attestation', '')} Signed content SHA-256: {signoff['content_sha256']}",
+              8, "I")
+    heading("Audit appendix: answer changes", 11)
+    for item in doc.get("history") or []:
+        write(_change_line(item), 8)
+    if not doc.get("history"):
+        write("No answer was changed.", 8)
     return bytes(pdf.output())
 
 
@@ -328,9 +425,6 @@ def export_plan(session, actor, plan_id: int, fmt: str, today: date | None = Non
 
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of: {', '.join(FORMATS)}")
-    plan = store.read_plan(session, actor, plan_id)
-    owner = store.owner_of(session, plan)
-    doc = document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
-                   signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today)
-    store.record_export(session, actor, plan, fmt)
+    doc = plan_document(session, actor, plan_id, today)
+    store.record_export(session, actor, session.get(store.WrspPlan, plan_id), fmt)
     return render(doc, fmt)

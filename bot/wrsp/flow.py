@@ -57,7 +57,9 @@ def answer(session: Session, actor: Staff, plan_id: int, field: str, text: str,
            today: date | None = None, skipped: Iterable[str] = ()) -> Answered:
     """Validate ``text`` as the answer to ``field`` and, when valid, store it (committed)
     before the next question is chosen."""
-    today = today or date.today()
+    from bot.settings import local_today
+
+    today = today or local_today()
     current = interview(session, actor, plan_id, skipped)
     result = current.validate(field, text, today)
     if result.ok:

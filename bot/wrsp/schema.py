@@ -91,6 +91,8 @@ class Signoff:
     label: str
     roles: tuple[str, ...]
     cite: Citation
+    # what the consultant confirms before signing; recorded with the signature
+    attestation: str = "I have reviewed this plan as the clinical consultant."
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,7 @@ def parse_schema(data: Any) -> Schema:
                             int(_need(deadlines, "review_every_days", "deadlines")),
                             int(deadlines.get("due_soon_days", 14)), _cite(deadlines.get("cite"), "deadlines")),
         signoff=Signoff(str(_need(signoff, "label", "signoff")), _words(signoff.get("roles"), "signoff"),
-                        _cite(signoff.get("cite"), "signoff")),
+                        _cite(signoff.get("cite"), "signoff"),
+                        str(signoff.get("attestation") or Signoff.attestation).strip()),
         sections=tuple(sections),
     )

@@ -308,11 +308,13 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     with session_scope() as s:
         plans.complete_plan(s, access.actor(s, tess), plan_id)
     before = len(tg.messages_to(TESS))
-    assert "signed off and locked" in live.texts(live.say("rest:sam", f"sign off plan {plan_id}"))
+    [confirm] = live.buttons(live.say("rest:sam", f"sign off plan {plan_id}"))
+    assert "signed off and locked" in live.texts(live.say("rest:sam", confirm["payload"]))
     notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
     assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
     with session_scope() as s:
-        [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id)).all()
+        [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
+                                                   Notification.kind == "plan_signed_off")).all()
         assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1) and row.sent_at
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == before + 1  # once

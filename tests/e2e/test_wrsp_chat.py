@@ -103,8 +103,13 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     answers = _answers(plan_id)
     assert "goal.2.target_date" in answers and answers["goal.1.another"] is True
 
-    # the clinical consultant signs off in chat; the plan is then locked
-    signed = live.texts(live.say("rest:sam", f"sign off plan {plan_id}"))
+    # the clinical consultant signs off in chat in two steps: the summary and the attestation,
+    # then the confirm button; the plan is then locked
+    review = live.say("rest:sam", f"sign off plan {plan_id}")
+    assert "I have reviewed this plan as the clinical consultant." in live.texts(review)
+    assert "signed off" not in live.texts(review)
+    [confirm] = live.buttons(review)
+    signed = live.texts(live.say("rest:sam", confirm["payload"]))
     assert "signed off and locked" in signed
     # the servers were started with a Telegram token in their caller's environment: no log has it
     logs = "\n".join(p.read_text(errors="replace") for p in live.servers.log_dir.glob("*.log"))

@@ -310,8 +310,8 @@ async def test_a_sign_off_is_told_through_the_outbox_once(team):
     plan_id = _signed_plan(team["pat"])
     unlinked_plan = _signed_plan(team["kim"], "K.W.")
     with session_scope() as s:
-        plans.sign_off(s, access.actor(s, team["sam"]), plan_id)
-        plans.sign_off(s, access.actor(s, team["eve"]), unlinked_plan)
+        plans.sign_off(s, access.actor(s, team["sam"]), plan_id, attested=True)
+        plans.sign_off(s, access.actor(s, team["eve"]), unlinked_plan, attested=True)
     with session_scope() as s:
         rows = {n.object_id: (n.staff_id, n.kind, n.sent_at) for n in s.scalars(select(Notification))}
     assert rows == {plan_id: (team["pat"], "plan_signed_off", None), unlinked_plan: (team["kim"], "plan_signed_off", None)}

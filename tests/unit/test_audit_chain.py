@@ -182,7 +182,7 @@ def _save(plan) -> str:
 
 def _sign(plan) -> str:
     with session_scope() as s:
-        return plans.sign_off(s, access.actor(s, plan["boss"]), plan["plan"]).status.value
+        return plans.sign_off(s, access.actor(s, plan["boss"]), plan["plan"], attested=True).status.value
 
 
 @pytest.mark.parametrize("change, other_status, expected", [

@@ -174,9 +174,17 @@ def test_cli_list_show_export_signoff(signed_plan, tmp_path, capsys):
     assert _cli("wrsp", "export", plan, "--as", other) == 3
     assert "don't have access" in capsys.readouterr().err
     assert _cli("wrsp", "signoff", plan, "--as", peer) == 3
-    assert _cli("wrsp", "signoff", plan, "--as", boss) == 0
-    assert "signed off by Dana Boss (supervisor)" in capsys.readouterr().out
-    assert _cli("wrsp", "signoff", plan, "--as", boss) == 3
+    assert _cli("wrsp", "signoff", plan, "--as", boss) == 0  # step one: review, nothing signed
+    shown = capsys.readouterr().out
+    assert "anniversaries" in shown and "I have reviewed this plan as the clinical consultant." in shown
+    digest = shown.split("Content SHA-256: ", 1)[1].split()[0]
+    assert _cli("wrsp", "signoff", plan, "--attest", "--as", boss) == 2  # the hash of what was reviewed
+    assert _cli("wrsp", "signoff", plan, "--attest", "--hash", "0" * 12, "--as", boss) == 3
+    assert "changed since it was reviewed" in capsys.readouterr().err
+    assert _cli("wrsp", "signoff", plan, "--attest", "--hash", digest[:12], "--as", boss) == 0
+    out_text = capsys.readouterr().out
+    assert "signed off by Dana Boss (supervisor)" in out_text and digest in out_text
+    assert _cli("wrsp", "signoff", plan, "--attest", "--hash", digest, "--as", boss) == 3
     assert "already signed off" in capsys.readouterr().err
     assert _cli("wrsp", "review", plan, "--as", other) == 3
     assert _cli("wrsp", "review", plan, "--as", peer) == 0

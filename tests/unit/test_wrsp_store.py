@@ -157,15 +157,15 @@ def _complete(team, ref="J.D.", who="peer") -> int:
 def test_signoff_records_who_and_locks_the_plan(team):
     plan_id = _new_plan(team)
     with pytest.raises(store.PlanError, match="not complete"), session_scope() as s:
-        store.sign_off(s, access.actor(s, team["boss"]), plan_id)
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True)
     _fill(team, plan_id)
     with session_scope() as s:
         store.complete_plan(s, access.actor(s, team["peer"]), plan_id)
     for who in ("peer", "peer2", "other_boss"):
         with pytest.raises(access.AccessDenied), session_scope() as s:
-            store.sign_off(s, access.actor(s, team[who]), plan_id)
+            store.sign_off(s, access.actor(s, team[who]), plan_id, attested=True)
     with session_scope() as s:
-        plan = store.sign_off(s, access.actor(s, team["boss"]), plan_id)
+        plan = store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True)
         assert plan.status == PlanStatus.signed and plan.signed_by_id == team["boss"]
         signed = store.signoff_of(plan)
         assert (signed["name"], signed["role"], signed["staff_id"]) == ("Dana Boss", "supervisor", team["boss"])
@@ -173,7 +173,7 @@ def test_signoff_records_who_and_locks_the_plan(team):
     with pytest.raises(store.PlanLocked), session_scope() as s:
         store.save_answer(s, access.actor(s, team["peer"]), plan_id, "triggers", ["noise"])
     with pytest.raises(store.PlanError, match="already signed"), session_scope() as s:
-        store.sign_off(s, access.actor(s, team["admin"]), plan_id)
+        store.sign_off(s, access.actor(s, team["admin"]), plan_id, attested=True)
     denied = sorted(actor for actor, outcome, _ in _audit("wrsp.signoff") if outcome == "denied")
     assert denied == sorted([team["peer"], team["peer2"], team["other_boss"]])
 
@@ -181,7 +181,7 @@ def test_signoff_records_who_and_locks_the_plan(team):
 def test_review_version_copies_answers_and_keeps_the_old_one(team):
     plan_id = _complete(team)
     with session_scope() as s:
-        store.sign_off(s, access.actor(s, team["boss"]), plan_id)
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True)
     with session_scope() as s:
         review = store.new_version(s, access.actor(s, team["peer"]), plan_id)
         review_id = review.id
@@ -233,7 +233,7 @@ def test_another_peer_can_neither_read_nor_change_a_plan(team):
 def test_audit_never_holds_plan_text(team):
     plan_id = _complete(team)
     with session_scope() as s:
-        store.sign_off(s, access.actor(s, team["boss"]), plan_id)
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True)
     with session_scope() as s:
         details = " ".join(str(a.detail) for a in s.scalars(select(AuditLog)))
     for value in ("J.D.", "anniversaries", "asked the clinic", "Move into my own apartment", "Dana Boss"):
@@ -263,3 +263,76 @@ def test_in_progress_find_and_due_lists(team):
         # the completed plan is due for review 90 days after completion
         [(_, review_due)] = [(p, d) for p, d in everything if p.id == done]
         assert review_due.kind == "review" and review_due.due_date == date.today() + timedelta(days=90)
+
+
+# --- sign-off in two steps, with an attestation and the hash of what was signed ------------------
+
+def test_without_the_attestation_the_plan_stays_unsigned(team):
+    plan_id = _complete(team)
+    with session_scope() as s:
+        plan, digest = store.review_for_signoff(s, access.actor(s, team["boss"]), plan_id)
+        assert plan.status == PlanStatus.complete and len(digest) == 64
+    with pytest.raises(store.AttestationRequired, match="I have reviewed this plan"), session_scope() as s:
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, reviewed_hash=digest)
+    with session_scope() as s:
+        plan = s.get(WrspPlan, plan_id)
+        assert (plan.status, plan.signed_by_id, plan.signed_at, store.signoff_of(plan)) == (
+            PlanStatus.complete, None, None, None)
+    with pytest.raises(access.AccessDenied), session_scope() as s:  # step one is for the consultant only
+        store.review_for_signoff(s, access.actor(s, team["other_boss"]), plan_id)
+
+
+def test_the_stored_hash_matches_the_signed_content(team):
+    plan_id = _complete(team)
+    with session_scope() as s:
+        _, digest = store.review_for_signoff(s, access.actor(s, team["boss"]), plan_id)
+    with session_scope() as s:
+        plan = store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True, reviewed_hash=digest[:12])
+    with session_scope() as s:
+        plan = s.get(WrspPlan, plan_id)
+        signed = store.signoff_of(plan)
+        assert signed["content_sha256"] == digest == store.content_hash(plan)
+        assert signed["attestation"] == "I have reviewed this plan as the clinical consultant."
+        assert (signed["name"], signed["role"]) == ("Dana Boss", "supervisor") and store.signature_matches(plan)
+        # the hash is of the content: recomputed independently from the stored answers
+        import hashlib
+        import json
+        content = {"plan_id": plan.id, "version": 1, "previous_id": None, "owner_id": team["peer"],
+                   "client_ref": "J.D.", "answers": store.answers_of(plan)}
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert hashlib.sha256(canonical.encode()).hexdigest() == digest
+        # any edit of the stored content no longer matches the signature
+        answer = next(a for a in plan.answers if a.field == "triggers")
+        answer.value = ["tampered"]
+        assert not store.signature_matches(plan)
+        s.rollback()
+
+
+def test_a_plan_that_changed_after_review_is_not_signed(team):
+    plan_id = _complete(team)
+    with session_scope() as s:
+        _, digest = store.review_for_signoff(s, access.actor(s, team["boss"]), plan_id)
+    _fill(team, plan_id, {"triggers": ["noise"]})  # the peer edits it while the consultant reads
+    with pytest.raises(store.PlanError, match="changed since it was reviewed"), session_scope() as s:
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True, reviewed_hash=digest)
+    with session_scope() as s:
+        assert s.get(WrspPlan, plan_id).status == PlanStatus.complete
+
+
+def test_a_change_after_sign_off_creates_a_new_version(team):
+    plan_id = _complete(team)
+    with session_scope() as s:
+        _, digest = store.review_for_signoff(s, access.actor(s, team["boss"]), plan_id)
+        store.sign_off(s, access.actor(s, team["boss"]), plan_id, attested=True, reviewed_hash=digest)
+    with pytest.raises(store.PlanLocked, match="start a review"), session_scope() as s:
+        store.save_answer(s, access.actor(s, team["peer"]), plan_id, "triggers", ["noise"])
+    with session_scope() as s:
+        review_id = store.new_version(s, access.actor(s, team["peer"]), plan_id).id
+    _fill(team, review_id, {"triggers": ["noise"]})
+    with session_scope() as s:
+        signed, review = s.get(WrspPlan, plan_id), s.get(WrspPlan, review_id)
+        assert (review.version, review.previous_id, review.status) == (2, plan_id, PlanStatus.in_progress)
+        assert store.signoff_of(review) is None
+        # the signed version is untouched: its signature still matches its content
+        assert signed.status == PlanStatus.signed and store.signature_matches(signed)
+        assert store.signoff_of(signed)["content_sha256"] == digest != store.content_hash(review)
