@@ -15,6 +15,7 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Mapping
 
 from bot.wrsp.due import due_status
@@ -311,29 +312,53 @@ def pdf_text(text: Any) -> str:
     return "".join(out)
 
 
+UNICODE_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf",
+                      "BI": "DejaVuSans-BoldOblique.ttf"}
+
+
+def unicode_font_dir() -> Path | None:
+    """DejaVu Sans, as shipped with matplotlib (installed with Rasa): names in any Latin,
+    Greek or Cyrillic script, Vietnamese included, print as typed."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    path = Path(matplotlib.__file__).parent / "mpl-data" / "fonts" / "ttf"
+    return path if all((path / name).is_file() for name in UNICODE_FONT_FILES.values()) else None
+
+
+def _unicode_text(text: Any) -> str:
+    return "".join(" " if unicodedata.category(ch)[0] == "C" and ch != "\n" else ch for ch in str(text))
+
+
 def to_pdf(doc: Mapping) -> bytes:
     """The plan laid out to be signed: sections, numbered goals, signature lines."""
     from fpdf import FPDF
 
     plan = doc["plan"]
+    fonts = unicode_font_dir()
+    family, clean = ("DejaVu", _unicode_text) if fonts else ("Helvetica", pdf_text)
 
     class PlanPDF(FPDF):
         def footer(self):
             self.set_y(-12)
-            self.set_font("Helvetica", "", 8)
-            self.cell(0, 6, pdf_text(f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
-                                     f" - page {self.page_no()}/{{nb}}"), align="C")
+            self.set_font(family, "", 8)
+            self.cell(0, 6, clean(f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
+                                  f" - page {self.page_no()}/{{nb}}"), align="C")
 
     pdf = PlanPDF(format="Letter")
+    if fonts:
+        for style, name in UNICODE_FONT_FILES.items():
+            pdf.add_font(family, style, str(fonts / name))
     pdf.set_title("Wellness and Recovery Service Plan")
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def write(text: Any, size: float = 10, style: str = "", height: float = 5.5, indent: float = 0) -> None:
-        pdf.set_font("Helvetica", style, size)
+        pdf.set_font(family, style, size)
         pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(width - indent, height, pdf_text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width - indent, height, clean(text), new_x="LMARGIN", new_y="NEXT")
 
     def heading(text: str, size: float = 13) -> None:
         pdf.ln(3)
@@ -357,10 +382,10 @@ def to_pdf(doc: Mapping) -> bytes:
                          ("Plan", f"#{plan['id']}, version {plan['version']}, {plan['status'].replace('_', ' ')}"),
                          ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
                          ("Deadline", due["message"])):
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(62, 5.5, pdf_text(label + ":"))
-        pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(width - 62, 5.5, pdf_text(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "B", 10)
+        pdf.cell(62, 5.5, clean(label + ":"))
+        pdf.set_font(family, "", 10)
+        pdf.multi_cell(width - 62, 5.5, clean(value), new_x="LMARGIN", new_y="NEXT")
 
     for section in doc["sections"]:
         heading(section["title"])
@@ -393,8 +418,8 @@ def to_pdf(doc: Mapping) -> bytes:
         pdf.set_draw_color(0, 0, 0)
         pdf.line(pdf.l_margin, y, pdf.l_margin + 110, y)
         pdf.line(pdf.l_margin + 125, y, pdf.w - pdf.r_margin, y)
-        pdf.set_font("Helvetica", "", 9)
-        pdf.cell(125, 5, pdf_text(role + (f": {note}" if note else "")))
+        pdf.set_font(family, "", 9)
+        pdf.cell(125, 5, clean(role + (f": {note}" if note else "")))
         pdf.cell(0, 5, "Date", new_x="LMARGIN", new_y="NEXT")
     if signoff and signoff.get("content_sha256"):
         pdf.ln(4)

@@ -101,6 +101,21 @@ def test_pdf_survives_any_unicode():
     assert pdf_text("é日") == "é?"
 
 
+def test_pdf_prints_names_in_any_latin_script_as_typed():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    names = {"wellness_plan": "Zofia Łukasiewicz from Łódź walks daily",
+             "triggers": ["Nguyễn Thị Minh Khai's anniversary", "José Peña Muñoz, señora Ibáñez"]}
+    data = to_pdf(document(_plan(client_ref="Ł.Ż."), {**full_answers(), **names}, owner_name="Đặng Văn Lâm",
+                           today=TODAY))
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+    for typed in ("Zofia Łukasiewicz", "Łódź", "Nguyễn Thị Minh Khai", "José Peña Muñoz", "Ibáñez", "Đặng Văn Lâm",
+                  "Ł.Ż."):
+        assert typed in text, typed
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.text(min_size=1, max_size=300))
 def test_pdf_and_markdown_never_fail_on_arbitrary_text(text):
