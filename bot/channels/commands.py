@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -68,13 +69,26 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signal(signum, _frame) -> None:
+    raise KeyboardInterrupt  # the same clean stop as Ctrl-C: the servers are stopped below
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.rest import RestClient
-    from bot.channels.servers import ServerSet
+    from bot.channels.servers import ServerSet, port_busy, port_holder
     from bot.channels.terminal import chat_loop
     from bot.paths import var_dir
     from bot.store import upgrade
 
+    for port in (args.port, args.action_port):
+        if port_busy(port):
+            holder = port_holder(port)
+            print(f"peerscope: port {port} is already in use" + (f" by {holder}" if holder else "")
+                  + "; stop it, or choose other ports with --port/--action-port", file=sys.stderr)
+            return 2
+    # a service manager's SIGTERM, or the terminal closing (SIGHUP), stops the servers too
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop_on_signal)
     _progress("migrating the database")
     upgrade()
     from bot.training import train_all
@@ -100,6 +114,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # let nothing interrupt the stop
+            signal.signal(sig, signal.SIG_IGN)
         _progress("stopping the servers")
         if bridge is not None:
             from bot.channels.telegram import stop_bridge_process

@@ -37,6 +37,40 @@ def free_port() -> int:
 NOT_FOR_SERVERS = ("TELEGRAM_BOT_TOKEN",)
 
 
+def port_busy(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:``port`` (its health check would
+    answer for servers we did not start)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def port_holder(port: int) -> str | None:
+    """'process PID (command line)' listening on ``port``, from /proc; None if not found."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return f"process {proc.name} ({command[:100]})"
+        except OSError:
+            continue
+    return None
+
+
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the Rasa and action servers (and `rasa train`)."""
     env = {**os.environ, **(extra or {})}

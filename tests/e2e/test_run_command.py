@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+
+import pytest
 
 from bot.channels.servers import free_port
 
@@ -30,3 +34,48 @@ def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
     loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
              for path in written if path.stat().st_mode & 0o077}
     assert loose == {}
+
+
+def _run_env(tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL")}
+    env["PEERSCOPE_VAR_DIR"] = str(tmp_path / "var")
+    return env
+
+
+def test_a_busy_port_is_refused_naming_the_process_that_holds_it(tmp_path):
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--port", str(busy),
+                               "--action-port", str(free_port())],
+                              env=_run_env(tmp_path), text=True, capture_output=True, timeout=120)
+    assert done.returncode == 2
+    assert f"port {busy} is already in use by process {os.getpid()}" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_service_managers_signal_stops_both_servers(tmp_path, sig):
+    from bot.channels.servers import port_busy
+
+    ports = [free_port(), free_port()]
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-chat", "--port", str(ports[0]),
+                                "--action-port", str(ports[1])], env=_run_env(tmp_path), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for line in process.stdout:  # wait until both servers answer
+            if "running; Ctrl-C stops" in line:
+                break
+        assert all(port_busy(p) for p in ports)
+        process.send_signal(sig)
+        assert process.wait(timeout=90) == 0
+        deadline = time.monotonic() + 30
+        while any(port_busy(p) for p in ports) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(port_busy(p) for p in ports), "a server outlived peerscope run"
+    finally:
+        if process.poll() is None:
+            process.kill()
