@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Each command has its own --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"peerscope {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     eval_parser = sub.add_parser("eval", help="measure accuracy on a labelled file")
     eval_sub = eval_parser.add_subparsers(dest="eval_command", metavar="WHAT")
@@ -47,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name in FEATURE_MODULES:
         importlib.import_module(name).register(sub, eval_sub)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("peerscope")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:

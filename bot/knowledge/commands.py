@@ -10,7 +10,7 @@ from pathlib import Path
 
 def register(sub, eval_sub) -> None:
     ask = sub.add_parser("ask", help='answer a "can I do this?" question from the policy documents')
-    ask.add_argument("question", nargs="?", help="the question (quote it)")
+    ask.add_argument("question", nargs="?", help="the question (quote it), or - to read it from standard input")
     ask.add_argument("--program", choices=("adult", "family"), help="answer for this program first")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--jsonl", metavar="FILE", help='answer each line {"id", "question"} of FILE (JSON lines out)')
@@ -55,6 +55,8 @@ def ask_command(args) -> int:
     if args.question is None:
         print('error: give a question, e.g. peerscope ask "Can I drive my client?", or --jsonl FILE', file=sys.stderr)
         return 2
+    if args.question == "-":
+        args.question = sys.stdin.read()
     ans = engine.answer(args.question, args.program)
     print(json.dumps(ans.to_dict(), ensure_ascii=False) if args.json else _render(ans), flush=True)
     if ans.kind == "not_covered":  # not for "help" (empty or unreadable input)

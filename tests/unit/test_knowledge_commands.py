@@ -78,3 +78,17 @@ def test_eval_qa(tmp_path, capsys, recorded):
     assert summary["must_mention_rate"] == 1.0
     assert main(["eval", "qa", str(f)]) == 0
     assert "verdict accuracy" in capsys.readouterr().out
+
+
+def test_ask_dash_reads_the_question_from_standard_input(capsys, monkeypatch, recorded):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Can I run errands for my client?\n"))
+    assert main(["ask", "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "not_allowed"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("peerscope ")
