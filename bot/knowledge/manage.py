@@ -93,6 +93,10 @@ def register(sub) -> None:
     chk = ks.add_parser("check", help="validate every source, rule and quote (as the tests do)")
     chk.set_defaults(func=_guard(check_command))
 
+    cov = ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule cites "
+                                         "and rules/_coverage.yml gives no reason for")
+    cov.set_defaults(func=_guard(coverage_command))
+
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
@@ -477,6 +481,23 @@ def _not_verbatim(src, section, quote: str, err: str) -> str:
         return f"quote refused: {err}"
     return (f"quote refused, not verbatim in {src.id} \"{section.title}\": the words match up to "
             f"\"{' '.join(words[:good])}\", then \"{rest}\" is not in the section")
+
+
+# -- coverage -------------------------------------------------------------------------------
+
+def coverage_command(args) -> int:
+    """Exit 0 when every normative sentence has a rule or a stated reason; else list them, exit 1."""
+    from bot.knowledge.coverage import uncovered
+    from bot.knowledge.rules import load_rule_files
+
+    root = _root()
+    left, stale = uncovered(_sources(root), load_rule_files(root / "rules"), root / "rules" / "_coverage.yml")
+    for sentence in left:
+        print(f"{sentence.source} / {sentence.section}: {sentence.text}")
+    for exemption in stale:
+        print(f"_coverage.yml exemption matches nothing: {exemption}")
+    print(f"{len(left)} normative sentence(s) with no rule and no stated reason; {len(stale)} stale exemption(s)")
+    return 1 if left or stale else 0
 
 
 # -- check ----------------------------------------------------------------------------------

@@ -92,3 +92,9 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.startswith("peerscope ")
+
+
+def test_knowledge_coverage_finds_no_normative_sentence_without_a_rule_or_a_reason(capsys):
+    assert main(["knowledge", "coverage"]) == 0
+    assert capsys.readouterr().out.strip().endswith(
+        "0 normative sentence(s) with no rule and no stated reason; 0 stale exemption(s)")
