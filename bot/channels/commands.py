@@ -59,13 +59,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.channels.rest import RestClient
-    from bot.channels.terminal import chat_loop
+    from bot.channels.terminal import chat_loop, terminal_reader
 
     client = RestClient(args.url)
     if not client.is_ready():
         print(f"peerscope: no assistant answers at {args.url}; start one with `make run`", file=sys.stderr)
         return 2
-    chat_loop(client, local_sender())
+    chat_loop(client, local_sender(), read=terminal_reader())
     return 0
 
 
@@ -76,7 +76,7 @@ def _stop_on_signal(signum, _frame) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.rest import RestClient
     from bot.channels.servers import ServerSet, port_busy, port_holder
-    from bot.channels.terminal import chat_loop
+    from bot.channels.terminal import chat_loop, terminal_reader
     from bot.paths import var_dir
     from bot.store import upgrade
 
@@ -110,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             while True:
                 servers.wait_ready()  # raises if a server died
                 time.sleep(5)
-        chat_loop(RestClient(servers.rasa_url), local_sender())
+        chat_loop(RestClient(servers.rasa_url), local_sender(), read=terminal_reader())
     except KeyboardInterrupt:
         pass
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 from bot.channels.rest import RasaUnavailable, Reply, RestClient
@@ -10,6 +11,18 @@ BANNER = (
     "PeerScope terminal chat. Type a message and press Enter; type the number of a button to press it;\n"
     "\"help\" shows the menu, /quit or Ctrl-D leaves."
 )
+
+
+def terminal_reader(force: bool = False, **session_args) -> Callable[[str], str]:
+    """How the chat reads a line. For a terminal, prompt_toolkit: a multi-line paste arrives
+    as one message (bracketed paste) and the arrow keys recall earlier messages, kept in
+    memory only (they may be notes). For a pipe, plain input()."""
+    if not force and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return input
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import InMemoryHistory
+
+    return PromptSession(history=InMemoryHistory(), **session_args).prompt
 
 
 def render(replies: list[Reply]) -> tuple[str, list[dict[str, str]]]:

@@ -13,3 +13,29 @@ def test_render_numbers_buttons_across_messages():
     ])
     assert text == "Pick one\n  [1] A\nor\n  [2] B"
     assert [b["payload"] for b in buttons] == ["/a", "/b"]
+
+
+def test_a_pasted_multi_line_note_is_one_message_and_earlier_messages_come_back_with_the_up_arrow():
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from bot.channels.terminal import terminal_reader
+
+    keys = create_pipe_input()
+    try:
+        read = terminal_reader(force=True, input=keys, output=DummyOutput())
+        keys.send_text("\x1b[200~Met J at the library.\nShe asked about her meds.\x1b[201~\r")
+        assert read("you> ") == "Met J at the library.\nShe asked about her meds."
+        keys.send_text("\x1b[A\r")  # up arrow, Enter: the same message again
+        assert read("you> ") == "Met J at the library.\nShe asked about her meds."
+    finally:
+        keys.close()
+
+
+def test_a_pipe_reads_plain_lines(monkeypatch):
+    import io
+
+    from bot.channels.terminal import terminal_reader
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("hi\n"))
+    assert terminal_reader() is input
