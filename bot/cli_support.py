@@ -25,6 +25,17 @@ def os_login() -> str:
         return f"uid:{uid}"
 
 
+def json_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+    return parser
+
+
+def print_json(rows: list[dict]) -> None:
+    import json
+
+    print(json.dumps(rows, ensure_ascii=False, default=str, indent=1))
+
+
 def acting(parser: argparse.ArgumentParser, nested: bool = False) -> argparse.ArgumentParser:
     """Add the optional ``--as STAFF_ID``; every read is checked against the actor's role.
     ``nested``: a subcommand of a command that has ``--as`` too (keeps the outer one's value)."""

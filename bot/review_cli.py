@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from bot.cli_support import acting, run_as
+from bot.cli_support import acting, json_option, print_json, run_as
 
 
 def register(sub, eval_sub) -> None:
@@ -17,7 +17,7 @@ def register(sub, eval_sub) -> None:
     review_sub = review.add_subparsers(dest="review_command", metavar="ACTION")
     review.set_defaults(func=lambda args: review.print_help() or 2)
 
-    acting(review_sub.add_parser("list", help="flagged notes waiting for you, oldest first")).set_defaults(
+    json_option(acting(review_sub.add_parser("list", help="flagged notes waiting for you, oldest first"))).set_defaults(
         func=cmd_list)
     show = acting(review_sub.add_parser("show", help="one note with its flags"))
     show.add_argument("note_id", type=int)
@@ -46,6 +46,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         items = notes.review_queue(session, actor)
+        if args.json:
+            print_json([{"note_id": i.note_id, "submitted_at": i.submitted_at, "author": i.author_name,
+                         "flags": i.flags, "open_flags": i.open_flags} for i in items])
+            return
         if not items:
             print("the review queue is empty")
         for item in items:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli_support import acting, os_login, run_as
+from bot.cli_support import acting, json_option, os_login, print_json, run_as
 
 ROLES = ["peer", "supervisor", "admin"]
 
@@ -33,7 +33,7 @@ def register(sub, eval_sub) -> None:
     add.add_argument("--link", metavar="CHANNEL:ID", action="append", default=[],
                      help="link a chat account, e.g. local:alice or telegram:12345")
     add.set_defaults(func=cmd_staff_add)
-    lst = staff_sub.add_parser("list", help="list staff members")
+    lst = json_option(staff_sub.add_parser("list", help="list staff members"))
     lst.set_defaults(func=cmd_staff_list)
     link = acting(staff_sub.add_parser("link", help="link a chat account to a staff member (admins)"))
     link.add_argument("staff_id", type=int)
@@ -67,7 +67,7 @@ def register(sub, eval_sub) -> None:
                                         "removed or inserted").set_defaults(func=cmd_audit_verify)
 
     unanswered = sub.add_parser("unanswered", help="questions the policies did not cover (supervisors)")
-    acting(unanswered)
+    json_option(acting(unanswered))
     unanswered.add_argument("--limit", type=int, default=50)
     unanswered.set_defaults(func=cmd_unanswered)
 
@@ -146,6 +146,12 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         rows = repo.list_all(session)
+        if args.json:
+            print_json([{"id": s.id, "name": s.name, "role": s.role.value,
+                         "program": s.program.value if s.program else None, "supervisor_id": s.supervisor_id,
+                         "active": s.active, "accounts": [f"{i.channel}:{i.external_id}" for i in s.identities]}
+                        for s in rows])
+            return 0
         if not rows:
             print("no staff yet: add yourself first, as admin:  peerscope staff add \"Your Name\" --role admin")
             return 0
@@ -246,6 +252,10 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
                         actor_id=actor.id)
         audit.record(session, "unanswered.list", actor_id=actor.id)
         rows = unanswered.list_open(session, actor, limit=args.limit)
+        if args.json:
+            print_json([{"id": r.id, "created_at": r.created_at, "staff_id": r.staff_id, "program": r.program,
+                         "question": r.question} for r in rows])
+            return 0
         if not rows:
             print("no unanswered questions")
             return 0

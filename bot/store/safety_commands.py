@@ -6,14 +6,14 @@ import argparse
 import json
 import sys
 
-from bot.cli_support import acting, run_as
+from bot.cli_support import acting, json_option, print_json, run_as
 
 
 def register(sub, eval_sub) -> None:
     alerts = sub.add_parser("alerts", help="risk alerts raised in chat or by a checked note (supervisors)")
     alerts_sub = alerts.add_subparsers(dest="alerts_command", metavar="ACTION")
     alerts.set_defaults(func=lambda args: alerts.print_help() or 2)
-    lst = acting(alerts_sub.add_parser("list", help="open risk alerts of your supervisees"))
+    lst = json_option(acting(alerts_sub.add_parser("list", help="open risk alerts of your supervisees")))
     lst.add_argument("--all", action="store_true", help="include acknowledged alerts")
     lst.set_defaults(func=cmd_alerts_list)
     ack = acting(alerts_sub.add_parser("ack", help="acknowledge (close) a risk alert"))
@@ -35,6 +35,11 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         rows = alerts.visible(session, actor, include_acknowledged=args.all)
+        if args.json:
+            print_json([{"id": r.id, "staff_id": r.staff_id, "about": r.about, "source": r.source,
+                         "created_at": r.created_at, "acknowledged_at": r.acknowledged_at,
+                         "notify_count": r.notify_count, "escalated_at": r.escalated_at} for r in rows])
+            return 0
         if not rows:
             print("no open risk alerts" if not args.all else "no risk alerts")
             return 0

@@ -12,7 +12,7 @@ import argparse
 import sys
 from datetime import date
 
-from bot.cli_support import acting, run_as
+from bot.cli_support import acting, json_option, print_json, run_as
 
 
 def register(sub, eval_sub) -> None:
@@ -20,7 +20,7 @@ def register(sub, eval_sub) -> None:
     wrsp_sub = wrsp.add_subparsers(dest="wrsp_command", metavar="ACTION")
     wrsp.set_defaults(func=lambda args: wrsp.print_help() or 2)
 
-    listing = acting(wrsp_sub.add_parser("list", help="plans you can see, with their deadlines"))
+    listing = json_option(acting(wrsp_sub.add_parser("list", help="plans you can see, with their deadlines")))
     listing.add_argument("--due", action="store_true", help="only plans due or overdue")
     listing.set_defaults(func=cmd_list)
     show = acting(wrsp_sub.add_parser("show", help="one plan, every answer"))
@@ -69,6 +69,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         from bot.settings import local_today
 
         rows = store.plans_due(session, actor, local_today(), include_ok=not args.due)
+        if args.json:
+            owners = {plan.id: store.owner_of(session, plan) for plan, _ in rows}
+            print_json([{"id": plan.id, "version": plan.version, "client_ref": plan.client_ref,
+                         "status": plan.status.value, "due": due.status, "due_message": due.message,
+                         "owner": owners[plan.id].name if owners[plan.id] else None} for plan, due in rows])
+            return
         if not rows:
             print("no plans due" if args.due else "no plans")
         for plan, due in rows:

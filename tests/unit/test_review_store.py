@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -115,6 +117,8 @@ def test_review_cli_refuses_other_peoples_notes_and_decides(team, capsys):
     assert "don't have access" in capsys.readouterr().err
     assert main(as_argv(["review", "list", "--as", str(team["boss"])])) == 0
     assert f"#{note_id}" in capsys.readouterr().out
+    assert main(["review", "list", "--json"]) == 0
+    assert [item["note_id"] for item in json.loads(capsys.readouterr().out)] == [note_id]
     assert main(["review", "decide", str(note_id), "--dismiss", "1", "--approve"]) == 0  # still the boss
     assert "approved" in capsys.readouterr().out
     assert main(["review", "export-feedback"]) == 3  # admins only
@@ -134,6 +138,9 @@ def test_staff_cli_adds_lists_and_reports_bad_input(db_url, capsys):
     assert main(["staff", "list"]) == 0
     out = capsys.readouterr().out
     assert "telegram:77" in out and "family" in out and f"local:{os_login()}" in out
+    assert main(["staff", "list", "--json"]) == 0
+    listed = {s["name"]: s for s in json.loads(capsys.readouterr().out)}
+    assert listed["Dana Boss"]["accounts"] == ["telegram:77"] and listed["Pat"]["program"] == "family"
     assert main(["unanswered"]) == 0  # the admin
     assert "no unanswered questions" in capsys.readouterr().out
     assert main(as_argv(["unanswered", "--as", "3"])) == 3  # a peer may not

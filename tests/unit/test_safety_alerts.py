@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import pytest
 from sqlalchemy import Text, select
@@ -95,6 +96,8 @@ def test_alerts_cli_lists_and_acknowledges(team, capsys):
     assert _cli(["alerts", "list", "--as", str(team["sam"])]) == 0
     out = capsys.readouterr().out
     assert f"#{alert_id}" in out and "Pat Lee" in out and "open" in out
+    assert _cli(["alerts", "list", "--json", "--as", str(team["sam"])]) == 0
+    assert [(a["id"], a["about"]) for a in json.loads(capsys.readouterr().out)] == [(alert_id, "client")]
     assert _cli(["alerts", "ack", str(alert_id), "--as", str(team["eve"])]) == 3
     capsys.readouterr()
     assert _cli(["alerts", "ack", str(alert_id), "--as", str(team["sam"])]) == 0

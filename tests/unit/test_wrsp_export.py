@@ -173,6 +173,9 @@ def test_cli_list_show_export_signoff(signed_plan, tmp_path, capsys):
     plan, boss, peer, other = (str(signed_plan[k]) for k in ("plan", "boss", "peer", "other"))
     assert _cli("wrsp", "list", "--as", peer) == 0
     assert f"#{plan}  v1  J.D." in capsys.readouterr().out
+    assert _cli("wrsp", "list", "--json", "--as", peer) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(p["id"], p["client_ref"]) for p in listed] == [(int(plan), "J.D.")]
     assert _cli("wrsp", "show", plan, "--as", boss) == 0
     assert "anniversaries" in capsys.readouterr().out
     out = tmp_path / "plan.pdf"
