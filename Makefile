@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench bench-knowledge clean
+.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench bench-knowledge bench-load clean
 
 ## run: set up if needed, then start both servers and a terminal chat (Ctrl-C stops)
 run: bootstrap
@@ -65,6 +65,11 @@ eval-blind: models
 
 bench: models
 	$(PY) scripts/bench_notes.py
+
+## bench-load: 20 concurrent users on PeerScope and on Rasa's starter bot in the same run, and a 300-turn
+## conversation (prints p95, throughput and their ratios; minutes)
+bench-load: train
+	PYTHONPATH=. $(PY) scripts/bench_load.py
 
 ## bench-knowledge: add a 200-page PDF and time `peerscope ask` without and with it (prints figures)
 bench-knowledge: models

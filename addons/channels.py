@@ -107,6 +107,7 @@ class PeerScopeRestInput(RestInput):
                     sender,
                     f"That message is too long for me ({len(message):,} characters; the limit is "
                     f"{MAX_MESSAGE_CHARS:,}). Please send a shorter message, or a long note in parts.",
+                    message,  # too long to handle, never too long for the crisis line
                 ))
             collector = CollectingOutputChannel()
             try:
