@@ -15,7 +15,7 @@ def test_render_numbers_buttons_across_messages():
     assert [b["payload"] for b in buttons] == ["/a", "/b"]
 
 
-def test_a_pasted_multi_line_note_is_one_message_and_earlier_messages_come_back_with_the_up_arrow():
+def test_a_pasted_multi_line_note_is_one_message_and_is_kept_in_the_in_memory_history():
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
@@ -26,8 +26,9 @@ def test_a_pasted_multi_line_note_is_one_message_and_earlier_messages_come_back_
         read = terminal_reader(force=True, input=keys, output=DummyOutput())
         keys.send_text("\x1b[200~Met J at the library.\nShe asked about her meds.\x1b[201~\r")
         assert read("you> ") == "Met J at the library.\nShe asked about her meds."
-        keys.send_text("\x1b[A\r")  # up arrow, Enter: the same message again
-        assert read("you> ") == "Met J at the library.\nShe asked about her meds."
+        history = read.__self__.history  # what the up arrow recalls; in memory, never in a file
+        assert type(history).__name__ == "InMemoryHistory"
+        assert list(history.get_strings()) == ["Met J at the library.\nShe asked about her meds."]
     finally:
         keys.close()
 
