@@ -5,7 +5,9 @@ in the logs."""
 from __future__ import annotations
 
 import json
+import os
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -92,8 +94,6 @@ QUESTION = "can I drive Zebulon Quartz to the pharmacy for his fluoxetine?"
 def outage(tmp_path_factory):
     """A second server set on a real PostgreSQL that the test then stops, with LOG_LEVEL=DEBUG
     and a Telegram token in the environment (the servers must ignore both)."""
-    import os
-
     from bot.store import session_scope, upgrade
     from bot.store import staff as repo
     from tests.pg import PostgresServer
@@ -108,12 +108,10 @@ def outage(tmp_path_factory):
     with session_scope(url) as session:
         member = repo.add(session, "Una Wells", role="peer", program="adult")
         repo.link_identity(session, member.id, "rest", "una")
-    saved = os.environ.get("PEERSCOPE_VAR_DIR")
-    os.environ["PEERSCOPE_VAR_DIR"] = env["PEERSCOPE_VAR_DIR"]  # sign with this set's key
     servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=env, log_dir=work / "logs")
-    os.environ.update({k: v for k, v in env.items() if k == "TELEGRAM_BOT_TOKEN"})
     try:
-        servers.start()
+        with _installation(env):  # the endpoints file gets the action token of this set's key
+            servers.start()
         servers.wait_ready(timeout=300)
         yield servers, pg, work / "logs", env
     finally:
@@ -122,17 +120,31 @@ def outage(tmp_path_factory):
             pg.stop()
         except Exception:  # the test stopped it already
             pass
-        os.environ.pop("TELEGRAM_BOT_TOKEN", None)
-        if saved is None:
-            os.environ.pop("PEERSCOPE_VAR_DIR", None)
-        else:
-            os.environ["PEERSCOPE_VAR_DIR"] = saved
+
+
+@contextmanager
+def _installation(env: dict):
+    """This process as a member of that installation (its key, its token) for a moment only:
+    the other tests in this module go on signing with the live servers' key."""
+    keys = ("PEERSCOPE_VAR_DIR", "TELEGRAM_BOT_TOKEN")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: env[k] for k in keys})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _say(servers: ServerSet, sender: str, text: str) -> str:
     from bot.channels.rest import signed_message
 
-    response = httpx.post(f"{servers.rasa_url}/webhooks/rest/webhook", **signed_message(sender, text), timeout=60)
+    with _installation(servers.env):
+        signed = signed_message(sender, text)
+    response = httpx.post(f"{servers.rasa_url}/webhooks/rest/webhook", **signed, timeout=60)
     assert response.status_code == 200, response.status_code
     return "\n".join(m.get("text") or "" for m in response.json())
 
