@@ -53,11 +53,6 @@ def normalise(text: str) -> str:
                    for ch in text)
 
 
-def has_risk(text: object) -> bool:
-    """Either tier, for replies a channel gives by itself (refusals, failures). Never raises."""
-    return safe_risk_in(text) is not None
-
-
 def safe_risk_in(text: object) -> RiskFinding | None:
     """``risk_in`` for channels: a failing check logs its failure (never the text) and finds nothing."""
     try:
