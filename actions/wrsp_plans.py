@@ -72,8 +72,8 @@ def signoff_payload(plan_id: int, digest: str, staff_id: int) -> str:
     entity "ID:HASH:CODE" (the trained model knows that entity; Rasa drops payload entities
     the domain does not list). A typed "sign off plan 12:HASH" has no code, so it gets the
     review and the attestation again instead of signing."""
-    short = digest[:16]
-    code = confirm_code(SIGNOFF_CONFIRM, staff_id, int(plan_id), short)
+    short = digest[:12]  # with the code, the payload stays within Telegram's 64-byte button data
+    code = confirm_code(SIGNOFF_CONFIRM, staff_id, int(plan_id), short, length=12)
     return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}:{short}:{code}"}}'
 
 
@@ -84,7 +84,7 @@ def _pressed_confirm(tracker: Tracker, staff_id: int, plan_id: str, confirmed: s
     reviewed, _, code = confirmed.partition(":")
     if not latest_text(tracker).startswith("/wrsp_signoff"):
         return None
-    if not reviewed or not check_confirm_code(code, SIGNOFF_CONFIRM, staff_id, int(plan_id), reviewed):
+    if not reviewed or not check_confirm_code(code, SIGNOFF_CONFIRM, staff_id, int(plan_id), reviewed, length=12):
         return None
     return reviewed
 

@@ -107,7 +107,7 @@ def confirm_code(purpose: str, *parts: object, length: int = 16) -> str:
     return hmac.new(secret(), message, hashlib.sha256).hexdigest()[:length]
 
 
-def check_confirm_code(code: str, purpose: str, *parts: object) -> bool:
+def check_confirm_code(code: str, purpose: str, *parts: object, length: int = 16) -> bool:
     """True when ``code`` is :func:`confirm_code` of the same purpose and parts."""
-    expected = confirm_code(purpose, *parts)
+    expected = confirm_code(purpose, *parts, length=length)
     return len(code or "") == len(expected) and hmac.compare_digest(code, expected)
