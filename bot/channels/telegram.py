@@ -125,18 +125,6 @@ def plan_pdf(staff_id: int, plan_id: int | None) -> tuple[int, str, bytes] | str
 
 # --- configuration --------------------------------------------------------------------------
 
-def _env_float(env: dict, name: str, default: float, minimum: float | None = 0) -> float:
-    from bot.settings import env_number
-
-    return float(env_number(name, default, env, minimum=minimum))
-
-
-def _env_int(env: dict, name: str, default: int, minimum: int | None = 0) -> int:
-    from bot.settings import env_number
-
-    return int(env_number(name, default, env, integer=True, minimum=minimum))
-
-
 @dataclass
 class TelegramConfig:
     token: str
@@ -165,28 +153,27 @@ class TelegramConfig:
     def from_env(cls, env: dict | None = None, **overrides: Any) -> "TelegramConfig":
         """The settings from the environment; bot.settings.SettingError (one line naming the
         variable) for a value that is not a number, or below what makes sense."""
+        from bot.settings import load
+
         env = dict(os.environ if env is None else env)
         token = overrides.pop("token", None) or env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        settings = load(env)  # every PEERSCOPE_* setting, the time zone and encoder threads included
         values: dict[str, Any] = {
-            "rasa_url": env.get("PEERSCOPE_RASA_URL") or DEFAULT_URL,
-            "api_url": env.get("PEERSCOPE_TELEGRAM_API_URL") or cls.api_url,
-            "webhook_url": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_URL") or None,
-            "webhook_listen": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_LISTEN") or cls.webhook_listen,
-            "webhook_port": _env_int(env, "PEERSCOPE_TELEGRAM_WEBHOOK_PORT", cls.webhook_port, minimum=1),
-            "rasa_timeout": _env_float(env, "PEERSCOPE_TELEGRAM_RASA_TIMEOUT", cls.rasa_timeout),
-            "rate_limit": _env_int(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit, minimum=1),
-            "notify_interval": _env_float(env, "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL", cls.notify_interval),
-            "retry_delay": _env_float(env, "PEERSCOPE_TELEGRAM_RETRY_DELAY", cls.retry_delay),
-            "alert_interval": _env_float(env, "PEERSCOPE_ALERT_POLL_SECONDS", cls.alert_interval),
-            "alert_repeat": _env_float(env, "PEERSCOPE_ALERT_REPEAT_SECONDS", cls.alert_repeat),
-            "alert_escalate_after": _env_float(env, "PEERSCOPE_ALERT_ESCALATE_SECONDS", cls.alert_escalate_after),
+            "rasa_url": settings.rasa_url,
+            "api_url": settings.telegram_api_url or cls.api_url,
+            "webhook_url": settings.telegram_webhook_url,
+            "webhook_listen": settings.telegram_webhook_listen,
+            "webhook_port": settings.telegram_webhook_port,
+            "rasa_timeout": settings.telegram_rasa_timeout,
+            "rate_limit": settings.telegram_rate_limit,
+            "notify_interval": settings.telegram_notify_interval,
+            "retry_delay": settings.telegram_retry_delay,
+            "alert_interval": settings.alert_poll_seconds,
+            "alert_repeat": settings.alert_repeat_seconds,
+            "alert_escalate_after": settings.alert_escalate_seconds,
         }
-        from bot.nlp.encoder import encoder_threads
-        from bot.settings import local_zone
-
-        encoder_threads(env), local_zone(env)  # read later by the risk check and the notices: fail now
-        if env.get("PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"):
-            values["webhook_secret"] = env["PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"]
+        if settings.telegram_webhook_secret:
+            values["webhook_secret"] = settings.telegram_webhook_secret
         if not token:
             raise SystemExit("peerscope: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bridge")
         values.update({k: v for k, v in overrides.items() if v is not None})
