@@ -7,7 +7,8 @@ message names the variable and what it should be, in one line; the `peerscope` c
 checks every setting before it runs anything, prints that line and exits 2 (bot.cli).
 
 Times are stored in UTC; everything shown to people, and "today", is in
-``PEERSCOPE_TIMEZONE`` (an IANA name such as America/Denver; default UTC).
+``PEERSCOPE_TIMEZONE`` (an IANA name such as America/Denver; default UTC). Dates are
+written for ``PEERSCOPE_LOCALE`` (default en_US: "Friday, November 27, 2026") by Babel.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Settings(BaseSettings):
     rasa_token: Optional[str] = None  # default: random per run
     # how things are shown
     timezone: Optional[str] = None  # IANA name; default UTC
+    locale: str = "en_US"
     # the models
     encoder_threads: int = 1
     preload: bool = True
@@ -116,6 +118,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as America/Denver") from None
         return value
 
+    @validator("locale")
+    def _locale(cls, value):
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            return str(Locale.parse(value.replace("-", "_")))
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError("must be a locale such as en_US or en_GB") from None
+
 
 _KIND = {"type_error.integer": "must be a whole number", "type_error.float": "must be a number",
          "type_error.bool": "must be 1 or 0 (or true or false)"}
@@ -156,7 +167,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     return result
 
 
-# --- time zone ----------------------------------------------------------------------
+# --- time zone and dates ----------------------------------------------------------------------
 
 def local_zone(env: Mapping[str, str] | None = None) -> tzinfo:
     """The zone dates are shown in: ``PEERSCOPE_TIMEZONE`` (IANA name), default UTC."""
@@ -201,3 +212,12 @@ def show_time(moment: datetime, env: Mapping[str, str] | None = None) -> str:
     """A stored time as people read it, in the local zone: "2026-03-01 23:30 MST"."""
     local = to_local(moment, env)
     return f"{local:%Y-%m-%d %H:%M} {zone_label(local)}"
+
+
+def show_date(value: date, env: Mapping[str, str] | None = None) -> str:
+    """A calendar day spelled out for PEERSCOPE_LOCALE, by Babel: "Friday, November 27, 2026"
+    (en_US, the default), "Friday, 27 November 2026" (en_GB). Every date PeerScope writes
+    out in words (answers, deadlines, exports) comes through here."""
+    from babel.dates import format_date
+
+    return format_date(value, format="full", locale=load(env).locale)

@@ -1,17 +1,41 @@
 """Every PEERSCOPE_* setting is parsed and checked in one place (bot.settings, pydantic
 BaseSettings): a bad value anywhere is one line naming the variable and exit 2 before any
-command runs."""
+command runs; dates are written for PEERSCOPE_LOCALE (US style by default)."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
+
 import pytest
 
 from bot.paths import PROJECT_ROOT
-from bot.settings import VARIABLES, SettingError, load
+from bot.settings import VARIABLES, SettingError, load, show_date
 from tests.unit.test_cli_errors import _peerscope
 
+FRIDAY = date(2026, 11, 27)
+
+
+def test_dates_are_us_style_by_default_and_follow_the_locale():
+    assert show_date(FRIDAY, {}) == "Friday, November 27, 2026"
+    assert show_date(FRIDAY, {"PEERSCOPE_LOCALE": "en_US"}) == "Friday, November 27, 2026"
+    assert show_date(FRIDAY, {"PEERSCOPE_LOCALE": "en_GB"}) == "Friday, 27 November 2026"
+    assert show_date(FRIDAY, {"PEERSCOPE_LOCALE": "en-GB"}) == "Friday, 27 November 2026"
+
+
+def test_plan_dates_and_deadlines_follow_the_locale(monkeypatch):
+    from bot.wrsp.validators import validate_date
+
+    today = date(2026, 3, 4)
+    assert validate_date("March 15 2027", today=today, rule="future").confirmation == "Monday, March 15, 2027"
+    monkeypatch.setenv("PEERSCOPE_LOCALE", "en_GB")
+    assert validate_date("March 15 2027", today=today, rule="future").confirmation == "Monday, 15 March 2027"
+    # what is typed is still read month first (US staff): only how it is shown changes
+    assert validate_date("3/4/2027", today=today, rule="future").value == "2027-03-04"
+
+
 @pytest.mark.parametrize("env, message", [
+    ({"PEERSCOPE_LOCALE": "xx_YY"}, "PEERSCOPE_LOCALE must be a locale such as en_US or en_GB, not 'xx_YY'"),
     ({"PEERSCOPE_RETENTION_YEARS": "seven"}, "PEERSCOPE_RETENTION_YEARS must be a number, not 'seven'"),
     ({"PEERSCOPE_CONVERSATION_DAYS": "inf"}, "PEERSCOPE_CONVERSATION_DAYS must be a finite number, not 'inf'"),
     ({"PEERSCOPE_PRELOAD": "sometimes"}, "PEERSCOPE_PRELOAD must be 1 or 0 (or true or false), not 'sometimes'"),
@@ -28,7 +52,7 @@ def test_blank_means_the_default_and_values_are_parsed():
     settings = load({"PEERSCOPE_TELEGRAM_WEBHOOK_PORT": " ", "PEERSCOPE_TELEGRAM_RATE_LIMIT": " 7 ",
                      "PEERSCOPE_PRELOAD": "0", "PEERSCOPE_RETENTION_YEARS": "10"})
     assert (settings.telegram_webhook_port, settings.telegram_rate_limit, settings.preload,
-            settings.retention_years, settings.timezone) == (8443, 7, False, 10.0, None)
+            settings.retention_years, settings.locale, settings.timezone) == (8443, 7, False, 10.0, "en_US", None)
 
 
 def test_any_command_refuses_a_bad_setting_before_it_runs(tmp_path):
