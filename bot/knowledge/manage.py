@@ -36,7 +36,7 @@ def register(sub) -> None:
     k.set_defaults(func=lambda args: _usage(k))
 
     add = ks.add_parser("add", help="import a policy document (.md, .txt, .pdf, .docx) as a source")
-    add.add_argument("file", help="the document")
+    add.add_argument("file", help="the document, or - to read it from standard input (with --yes or --dry-run)")
     add.add_argument("--id", required=True, dest="source_id", help="a short stable id, e.g. agency-handbook")
     add.add_argument("--title", required=True, help="the document's title")
     add.add_argument("--program", required=True, choices=("adult", "family", "both"),
@@ -78,7 +78,8 @@ def register(sub) -> None:
     new = rs.add_parser("new", help="scaffold a rule from a passage (interactive, or all by flags)")
     new.add_argument("--source", required=True, dest="source_id", metavar="ID")
     new.add_argument("--section", help="section id or title")
-    new.add_argument("--quote", help="the exact words of the source the rule rests on")
+    new.add_argument("--quote", help="the exact words of the source the rule rests on (- reads them from stdin; "
+                                     "so may one of the other text options)")
     new.add_argument("--verdict", choices=VERDICT_CHOICES)
     new.add_argument("--condition", help="for depends: when it is allowed")
     new.add_argument("--question", help="the question the rule answers, e.g. 'Can I text a client after hours?'")
@@ -178,9 +179,17 @@ def _progress(items, total: int | None = None, what: str = "pages"):
 # -- add ----------------------------------------------------------------------------------
 
 def add_command(args) -> int:
+    from bot.cli_support import input_path, is_stdin
+
+    if is_stdin(args.file) and not (args.yes or args.dry_run):
+        raise Refused("reading the document from standard input: add --yes to save it, or --dry-run to only look")
+    with input_path(args.file) as path:
+        return _add(args, path)
+
+
+def _add(args, path: Path) -> int:
     from bot.knowledge.importer import ID_PATTERN, build
 
-    path = Path(args.file)
     if not ID_PATTERN.match(args.source_id):
         raise Refused(f"bad id {args.source_id!r}: use lower-case letters, digits and dashes (e.g. agency-handbook)")
     target = _root() / "sources" / f"{args.source_id}.md"
@@ -196,7 +205,7 @@ def add_command(args) -> int:
                      progress=lambda items, total: _progress(items, total, "pages"))
     doc = imported.document
     read = f"{doc.pages} pages, " if doc.pages else ""
-    print(f"Read {path.name}: {read}{imported.words} words in {time.monotonic() - started:.1f} s"
+    print(f"Read {'standard input' if args.file == '-' else path.name}: {read}{imported.words} words in {time.monotonic() - started:.1f} s"
           + (f" ({'; '.join(doc.notes)})" if doc.notes else "") + ".")
     _print_sections(imported.source)
     if args.dry_run:
@@ -346,8 +355,15 @@ def rule_new_command(args) -> int:
     from bot.knowledge.rules import Rule, validate
     from bot.knowledge.sources import Citation, check_citation
 
+    from bot.cli_support import text_arguments
+
+    piped = "-" in (args.quote, args.condition, args.question, args.answer, *args.example)
+    try:
+        text_arguments(args, "quote", "condition", "question", "answer", "example")
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
     src = _source(args.source_id)
-    interactive = _interactive()
+    interactive = _interactive() and not piped  # standard input is the text, not the answers to prompts
     needed = ["section", "quote", "verdict", "question", "answer"]
     missing = [f"--{n}" for n in needed if not getattr(args, n)]
     if args.verdict == "depends" and not args.condition:
