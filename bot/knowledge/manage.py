@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.cli_support import json_option, print_json
+
 VERDICT_CHOICES = ("allowed", "not_allowed", "depends", "info")
 SHOW_SECTIONS = 40
 LOCAL_RULES = "local-{source}.yml"
@@ -48,7 +50,7 @@ def register(sub) -> None:
     add.add_argument("--dry-run", action="store_true", help="show the sections found; save nothing")
     add.set_defaults(func=_guard(add_command))
 
-    ls = ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules")
+    ls = json_option(ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules"))
     ls.set_defaults(func=_guard(list_command))
 
     show = ks.add_parser("show", help="one source: where it came from, its sections and the rules citing it")
@@ -94,8 +96,8 @@ def register(sub) -> None:
     chk = ks.add_parser("check", help="validate every source, rule and quote (as the tests do)")
     chk.set_defaults(func=_guard(check_command))
 
-    cov = ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule cites "
-                                         "and rules/_coverage.yml gives no reason for")
+    cov = json_option(ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule "
+                                                     "cites and rules/_coverage.yml gives no reason for"))
     cov.set_defaults(func=_guard(coverage_command))
 
 
@@ -254,16 +256,23 @@ def list_command(args) -> int:
     from bot.knowledge.deployment import SourceSetting, load_settings
 
     sources, rules, settings = _sources(), _rules(), load_settings()
-    if not sources:
+    rows = []
+    for sid, src in sorted(sources.items()):
+        s = settings.get(sid, SourceSetting())
+        rows.append({"id": sid, "enabled": s.enabled,
+                     "programs": list(s.programs if s.programs is not None else src.programs),
+                     "sections": len(src.sections), "rules": len(_citing(rules, sid)),
+                     "kind": "added" if src.meta.get("imported") else "curated", "title": src.title})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
         print("No sources. Add one: peerscope knowledge add FILE --id ID --title TITLE --program adult")
         return 0
     print(f"{'id':<28} {'enabled':<8} {'programs':<14} {'sections':>8} {'rules':>6}  kind      title")
-    for sid, src in sorted(sources.items()):
-        s = settings.get(sid, SourceSetting())
-        programs = ",".join(s.programs if s.programs is not None else src.programs) or "-"
-        kind = "added" if src.meta.get("imported") else "curated"
-        print(f"{sid:<28} {'yes' if s.enabled else 'no':<8} {programs:<14} {len(src.sections):>8} "
-              f"{len(_citing(rules, sid)):>6}  {kind:<8}  {src.title}")
+    for row in rows:
+        print(f"{row['id']:<28} {'yes' if row['enabled'] else 'no':<8} {','.join(row['programs']) or '-':<14} "
+              f"{row['sections']:>8} {row['rules']:>6}  {row['kind']:<8}  {row['title']}")
     return 0
 
 
@@ -508,6 +517,10 @@ def coverage_command(args) -> int:
 
     root = _root()
     left, stale = uncovered(_sources(root), load_rule_files(root / "rules"), root / "rules" / "_coverage.yml")
+    if args.json:
+        print_json([{"kind": "uncovered", "source": s.source, "section": s.section, "sentence": s.text}
+                    for s in left] + [{"kind": "stale_exemption", "exemption": str(e)} for e in stale])
+        return 1 if left or stale else 0
     for sentence in left:
         print(f"{sentence.source} / {sentence.section}: {sentence.text}")
     for exemption in stale:
