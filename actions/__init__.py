@@ -11,9 +11,9 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 def _preload() -> None:
     """Load the policy engine and the note checker (and the sentence encoder they share)
     when the action server starts, not on the first message."""
-    import os
+    from bot.settings import load
 
-    if os.environ.get("PEERSCOPE_PRELOAD", "1") == "0":
+    if not load().preload:
         return
     try:
         from bot.knowledge.engine import get_engine

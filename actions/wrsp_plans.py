@@ -8,10 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, staff_row
+from actions.common import current_staff, latest_text, staff_row
 from actions.wrsp import NOT_LINKED, plan_id_of
 from bot.store import session_scope
 from bot.store import wrsp as store
+from bot.auth import check_confirm_code, confirm_code
 from bot.settings import local_today
 from bot.store.access import AccessDenied, NotFound
 
@@ -62,17 +63,37 @@ class ActionWrspDue(Action):
         return []
 
 
-def signoff_payload(plan_id: int, digest: str) -> str:
-    """The confirm button: the plan and the hash of the content the consultant was shown, as
-    the ``plan_id`` entity "ID:HASH" (the trained model knows that entity; Rasa drops
-    payload entities the domain does not list)."""
-    return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}:{digest[:16]}"}}'
+SIGNOFF_CONFIRM = "wrsp-signoff-confirm"
+
+
+def signoff_payload(plan_id: int, digest: str, staff_id: int) -> str:
+    """The confirm button: the plan, the hash of the content the consultant was shown, and a
+    code only PeerScope can make for this consultant, plan and hash, as the ``plan_id``
+    entity "ID:HASH:CODE" (the trained model knows that entity; Rasa drops payload entities
+    the domain does not list). A typed "sign off plan 12:HASH" has no code, so it gets the
+    review and the attestation again instead of signing."""
+    short = digest[:12]  # with the code, the payload stays within Telegram's 64-byte button data
+    code = confirm_code(SIGNOFF_CONFIRM, staff_id, int(plan_id), short, length=12)
+    return f'/wrsp_signoff{{"plan_id": "{int(plan_id)}:{short}:{code}"}}'
+
+
+def _pressed_confirm(tracker: Tracker, staff_id: int, plan_id: str, confirmed: str) -> str | None:
+    """The reviewed hash when this message is the confirm button of a review shown to this
+    consultant (a button payload with a valid code), else None: anything typed by hand,
+    "sign off plan 12:HASH" included, goes back to the review and the attestation."""
+    reviewed, _, code = confirmed.partition(":")
+    if not latest_text(tracker).startswith("/wrsp_signoff"):
+        return None
+    if not reviewed or not check_confirm_code(code, SIGNOFF_CONFIRM, staff_id, int(plan_id), reviewed, length=12):
+        return None
+    return reviewed
 
 
 class ActionWrspSignoff(Action):
     """Sign-off in two steps. "sign off plan 12" shows the plan's summary and the attestation
-    with a confirm button; the button (which carries the hash of what was shown) signs it,
-    and only if the plan is still what was shown."""
+    with a confirm button; the button (which carries the hash of what was shown and a code
+    for this consultant) signs it, and only if the plan is still what was shown. Nothing
+    typed signs: "sign off plan 12:HASH" shows the review again."""
 
     def name(self) -> str:
         return "action_wrsp_signoff"
@@ -92,10 +113,10 @@ class ActionWrspSignoff(Action):
         try:
             with session_scope() as session:
                 member = staff_row(session, staff)
-                if confirmed:
+                reviewed = _pressed_confirm(tracker, member.id, plan_id, confirmed) if confirmed else None
+                if reviewed:
                     # sign_off also queues the owner's notice; the Telegram bridge sends it
-                    plan = store.sign_off(session, member, int(plan_id), attested=True,
-                                          reviewed_hash=str(confirmed))
+                    plan = store.sign_off(session, member, int(plan_id), attested=True, reviewed_hash=reviewed)
                     dispatcher.utter_message(
                         text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
                              "A later change needs a new version (a review).", phi=True)
@@ -109,6 +130,6 @@ class ActionWrspSignoff(Action):
         dispatcher.utter_message(
             text=f"{summary}\n\nTo sign off plan #{plan_id}, confirm: \"{attestation}\"\n"
                  "Nothing is signed until you press the button.",
-            buttons=[{"title": f"Confirm and sign plan #{plan_id}", "payload": signoff_payload(int(plan_id), digest)}],
+            buttons=[{"title": f"Confirm and sign plan #{plan_id}", "payload": signoff_payload(int(plan_id), digest, staff.id)}],
             phi=True)
         return []

@@ -23,7 +23,6 @@ saved, so nothing they need is lost.
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any, Iterable, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -76,7 +75,9 @@ class PeerScopeTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, host: str | None = None, event_broker=None,
                  redact_loops: list[str] | None = None, **kwargs: Any) -> None:
         self.redact_loops = set(redact_loops or [])
-        url = os.environ.get("PEERSCOPE_TRACKER_URL") or host
+        from bot.settings import load
+
+        url = load().tracker_url or host
         if url:
             super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
         else:

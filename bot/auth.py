@@ -97,3 +97,17 @@ def check_signature(body: bytes, header: str | None, now: float | None = None) -
     if not hmac.compare_digest(parts.get("s", ""), _mac(timestamp, body)):
         return "bad signature"
     return None
+
+
+def confirm_code(purpose: str, *parts: object, length: int = 16) -> str:
+    """A short code that only PeerScope's processes can make: an HMAC over ``purpose`` and
+    ``parts`` with the shared key. A confirm button carries it, so a typed message naming
+    the same things (a plan id and its hash) is not taken for a press of that button."""
+    message = "\x1f".join([purpose, *(str(p) for p in parts)]).encode()
+    return hmac.new(secret(), message, hashlib.sha256).hexdigest()[:length]
+
+
+def check_confirm_code(code: str, purpose: str, *parts: object, length: int = 16) -> bool:
+    """True when ``code`` is :func:`confirm_code` of the same purpose and parts."""
+    expected = confirm_code(purpose, *parts, length=length)
+    return len(code or "") == len(expected) and hmac.compare_digest(code, expected)

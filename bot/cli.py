@@ -74,11 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         return _usage(parser)
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from bot.settings import SettingError
+    from bot.settings import SettingError, load
     from bot.store import audit
 
     audit.set_channel("cli")  # a command that serves another channel (telegram, ...) sets its own
     try:
+        load()  # every PEERSCOPE_* setting is checked before anything runs (and the servers it starts inherit them)
         return int(args.func(args) or 0)
     except SettingError as exc:  # one line naming the variable, no traceback
         print(f"peerscope: {exc}", file=sys.stderr)

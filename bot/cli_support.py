@@ -13,7 +13,9 @@ import argparse
 import os
 import pwd
 import sys
-from typing import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Callable, Iterator
 
 
 def os_login() -> str:
@@ -23,6 +25,88 @@ def os_login() -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid:{uid}"
+
+
+# --- "-" means standard input -------------------------------------------------------------------
+
+STDIN = "-"
+
+
+def is_stdin(name: str | None) -> bool:
+    return name == STDIN
+
+
+@contextmanager
+def open_input(name: str, *, binary: bool = False) -> Iterator[IO]:
+    """The file named on the command line, open for reading, or standard input for "-"
+    (left open). Text is UTF-8, undecodable bytes replaced. OSError as open() raises it."""
+    if is_stdin(name):
+        stream = sys.stdin
+        if binary:
+            buffer = getattr(stream, "buffer", None)  # a StringIO (tests) has none
+            yield buffer if buffer is not None else _BytesOf(stream)
+        else:
+            yield stream
+        return
+    if binary:
+        with open(name, "rb") as handle:
+            yield handle
+    else:
+        with open(name, encoding="utf-8", errors="replace") as handle:
+            yield handle
+
+
+class _BytesOf:
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def read(self) -> bytes:
+        return self.stream.read().encode("utf-8")
+
+
+def read_input(name: str, *, binary: bool = False) -> str | bytes:
+    """All of a file named on the command line, or of standard input for "-"."""
+    with open_input(name, binary=binary) as handle:
+        return handle.read()
+
+
+def text_arguments(args: argparse.Namespace, *names: str) -> None:
+    """Options that take text (``--quote TEXT``): the value "-" is replaced by what standard
+    input holds (trailing newline dropped), for text too long or awkward to quote. A list
+    option (repeatable) may hold "-" once. At most one option may read standard input."""
+    wanted = [n for n in names if getattr(args, n, None) == STDIN
+              or (isinstance(getattr(args, n, None), list) and STDIN in getattr(args, n))]
+    if len(wanted) > 1:
+        raise ValueError(f"only one option can read standard input (-), not {len(wanted)}: "
+                         + ", ".join("--" + n.replace("_", "-") for n in wanted))
+    if not wanted:
+        return
+    text = str(read_input(STDIN)).rstrip("\n")
+    value = getattr(args, wanted[0])
+    setattr(args, wanted[0], [text if v == STDIN else v for v in value] if isinstance(value, list) else text)
+
+
+DOCUMENT_MAGIC = ((b"%PDF-", ".pdf"), (b"PK\x03\x04", ".docx"))
+
+
+@contextmanager
+def input_path(name: str) -> Iterator[Path]:
+    """A path to read a document from: the file named, or for "-" standard input saved to a
+    private temporary file (owner-only, removed afterwards) whose suffix says what the bytes
+    are: .pdf, .docx (a zip), else .md (text)."""
+    if not is_stdin(name):
+        yield Path(name)
+        return
+    import tempfile
+
+    data = read_input(STDIN, binary=True)
+    suffix = next((ext for magic, ext in DOCUMENT_MAGIC if data.startswith(magic)), ".md")
+    with tempfile.TemporaryDirectory(prefix="peerscope-stdin-") as folder:
+        path = Path(folder) / f"standard-input{suffix}"
+        from bot.files import write_private
+
+        write_private(path, data)
+        yield path
 
 
 def json_option(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ def register(sub, eval_sub) -> None:
     outcome = decide.add_mutually_exclusive_group()
     outcome.add_argument("--approve", action="store_true", help="approve the note")
     outcome.add_argument("--return", dest="return_comment", metavar="COMMENT",
-                         help="return the note to its author with this comment")
+                         help="return the note to its author with this comment (- reads it from stdin)")
     decide.set_defaults(func=cmd_decide)
     acting(review_sub.add_parser("export-feedback", help="dismissed flags as labelled JSON lines (admins)")
            ).set_defaults(func=cmd_export_feedback)
@@ -75,8 +75,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
+    from bot.cli_support import text_arguments
     from bot.store import notes
 
+    text_arguments(args, "return_comment")
     def work(session, actor):
         for number in args.confirm:
             notes.decide_flag(session, actor, args.note_id, number, confirm=True)

@@ -1,59 +1,180 @@
-"""Settings read from the environment, checked in one place.
+"""Settings read from the environment, parsed and checked in one place.
 
-A bad value is a :class:`SettingError` whose message names the variable and what it
-should be, in one line; the `peerscope` command prints it and exits 2 (bot.cli).
+Every ``PEERSCOPE_*`` variable PeerScope's Python code reads is a field of :class:`Settings`
+(pydantic 1.10 ``BaseSettings``, prefix ``PEERSCOPE_``); :func:`load` returns them parsed
+(an unset or blank variable takes the default). A bad value is a :class:`SettingError` whose
+message names the variable and what it should be, in one line; the `peerscope` command
+checks every setting before it runs anything, prints that line and exits 2 (bot.cli).
 
 Times are stored in UTC; everything shown to people, and "today", is in
-``PEERSCOPE_TIMEZONE`` (an IANA name such as America/Denver; default UTC).
+``PEERSCOPE_TIMEZONE`` (an IANA name such as America/Denver; default UTC). Dates are
+written for ``PEERSCOPE_LOCALE`` (default en_US: "Friday, November 27, 2026") by Babel.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from contextvars import ContextVar
 from datetime import date, datetime, timezone, tzinfo
-from typing import Mapping
+from functools import lru_cache
+from typing import Any, Mapping, Optional
+
+from pydantic import BaseSettings, ValidationError, validator
+
+PREFIX = "PEERSCOPE_"
 
 
 class SettingError(ValueError):
     """An environment setting with a value PeerScope cannot use. The message is one line."""
 
 
-def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if env is None else env
+# the environment a Settings is read from: os.environ, or a mapping given to load()
+_source: ContextVar[Optional[Mapping[str, str]]] = ContextVar("peerscope_settings_source", default=None)
 
 
-def env_number(name: str, default: float, env: Mapping[str, str] | None = None, *, integer: bool = False,
-               minimum: float | None = None) -> float | int:
-    """``name`` as a number (``integer``: a whole number), or ``default`` when unset or empty."""
-    raw = _env(env).get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    what = "a whole number" if integer else "a number"
+def _environment(settings: BaseSettings) -> dict[str, Any]:
+    """The settings source: PEERSCOPE_<FIELD> for each field, stripped; blank means unset."""
+    env = _source.get()
+    env = os.environ if env is None else env
+    values = {}
+    for name in settings.__fields__:
+        raw = env.get(PREFIX + name.upper())
+        if raw is not None and str(raw).strip():
+            values[name] = str(raw).strip()
+    return values
+
+
+class Settings(BaseSettings):
+    """Every PEERSCOPE_* setting (the README's Configuration table lists them all)."""
+
+    # where things are
+    database_url: Optional[str] = None  # default: SQLite in var_dir
+    tracker_url: Optional[str] = None  # Rasa's tracker store; default: SQLite in var_dir
+    var_dir: Optional[str] = None  # default: var/ in the project
+    knowledge_dir: Optional[str] = None  # default: knowledge/ in the project
+    models_dir: Optional[str] = None  # default: models/ in the project
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: Optional[str] = None  # default: random per run
+    # how things are shown
+    timezone: Optional[str] = None  # IANA name; default UTC
+    locale: str = "en_US"
+    # the models
+    encoder_threads: int = 1
+    preload: bool = True
+    # retention (the policy minimum is checked by bot.store.retention)
+    retention_years: float = 7.0
+    conversation_days: float = 90.0
+    # risk alerts, sent by the Telegram bridge
+    alert_poll_seconds: float = 2.0
+    alert_repeat_seconds: float = 15 * 60.0
+    alert_escalate_seconds: float = 30 * 60.0
+    # the Telegram bridge
+    telegram_api_url: Optional[str] = None  # default: Telegram's
+    telegram_rasa_timeout: float = 45.0
+    telegram_retry_delay: float = 1.0
+    telegram_rate_limit: int = 20
+    telegram_notify_interval: float = 60.0
+    telegram_webhook_url: Optional[str] = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: Optional[str] = None
+
+    class Config:
+        env_prefix = PREFIX
+        validate_all = False
+
+        @classmethod
+        def customise_sources(cls, init_settings, env_settings, file_secret_settings):
+            return init_settings, _environment
+
+    @validator("*", pre=True)
+    def _stripped(cls, value):
+        return value.strip() if isinstance(value, str) else value
+
+    @validator("encoder_threads", "telegram_rate_limit", "telegram_webhook_port")
+    def _at_least_one(cls, value):
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @validator("retention_years", "conversation_days", "alert_poll_seconds", "alert_repeat_seconds",
+               "alert_escalate_seconds", "telegram_rasa_timeout", "telegram_retry_delay",
+               "telegram_notify_interval")
+    def _finite_not_negative(cls, value):
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if value < 0:
+            raise ValueError("must be at least 0")
+        return value
+
+    @validator("timezone")
+    def _zone(cls, value):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as America/Denver") from None
+        return value
+
+    @validator("locale")
+    def _locale(cls, value):
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            return str(Locale.parse(value.replace("-", "_")))
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError("must be a locale such as en_US or en_GB") from None
+
+
+_KIND = {"type_error.integer": "must be a whole number", "type_error.float": "must be a number",
+         "type_error.bool": "must be 1 or 0 (or true or false)"}
+
+
+def _one_line(exc: ValidationError, env: Mapping[str, str]) -> str:
+    """The first problem, as "PEERSCOPE_X must be ..., not 'value'"."""
+    error = exc.errors()[0]
+    name = PREFIX + str(error["loc"][0]).upper()
+    what = _KIND.get(error["type"]) or error["msg"]
+    raw = str(env.get(name, "")).strip()
+    return f"{name} {what}, not {raw[:40]!r}"
+
+
+VARIABLES = tuple(PREFIX + name.upper() for name in Settings.__fields__)
+
+
+@lru_cache(maxsize=32)
+def _parsed(items: tuple[tuple[str, str], ...]) -> Settings | str:
+    env = dict(items)
+    token = _source.set(env)
     try:
-        value = int(raw.strip()) if integer else float(raw.strip())
-    except ValueError:
-        raise SettingError(f"{name} must be {what}, not {raw.strip()[:40]!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):  # nan, inf
-        raise SettingError(f"{name} must be {what}, not {raw.strip()[:40]!r}")
-    if minimum is not None and value < minimum:
-        raise SettingError(f"{name} must be at least {minimum:g}, not {raw.strip()[:40]!r}")
-    return value
+        return Settings()
+    except ValidationError as exc:
+        return _one_line(exc, env)
+    finally:
+        _source.reset(token)
 
 
-# --- time zone ------------------------------------------------------------------------------------
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings from ``env`` (default: the process environment), parsed and checked;
+    SettingError (one line naming the variable) for the first bad value."""
+    env = os.environ if env is None else env
+    # cached by the values it reads (tests and `peerscope run` change the environment)
+    result = _parsed(tuple((name, str(value)) for name in VARIABLES if (value := env.get(name)) is not None))
+    if isinstance(result, str):
+        raise SettingError(result)
+    return result
+
+
+# --- time zone and dates ----------------------------------------------------------------------
 
 def local_zone(env: Mapping[str, str] | None = None) -> tzinfo:
     """The zone dates are shown in: ``PEERSCOPE_TIMEZONE`` (IANA name), default UTC."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
-    name = (_env(env).get("PEERSCOPE_TIMEZONE") or "").strip()
-    if not name:
-        return timezone.utc
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingError(f"PEERSCOPE_TIMEZONE must be an IANA time zone such as America/Denver, "
-                           f"not {name[:40]!r}") from None
+    name = load(env).timezone
+    return ZoneInfo(name) if name else timezone.utc
 
 
 def zone_label(moment: datetime) -> str:
@@ -91,3 +212,12 @@ def show_time(moment: datetime, env: Mapping[str, str] | None = None) -> str:
     """A stored time as people read it, in the local zone: "2026-03-01 23:30 MST"."""
     local = to_local(moment, env)
     return f"{local:%Y-%m-%d %H:%M} {zone_label(local)}"
+
+
+def show_date(value: date, env: Mapping[str, str] | None = None) -> str:
+    """A calendar day spelled out for PEERSCOPE_LOCALE, by Babel: "Friday, November 27, 2026"
+    (en_US, the default), "Friday, 27 November 2026" (en_GB). Every date PeerScope writes
+    out in words (answers, deadlines, exports) comes through here."""
+    from babel.dates import format_date
+
+    return format_date(value, format="full", locale=load(env).locale)

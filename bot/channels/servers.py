@@ -125,13 +125,19 @@ def train_if_needed(root: Path = PROJECT_ROOT, force: bool = False, echo: Callab
     return True
 
 
+def _rasa_token() -> str | None:
+    from bot.settings import load
+
+    return load().rasa_token
+
+
 @dataclass
 class ServerSet:
     """The action server and the Rasa server, started together and stopped together."""
 
     rasa_port: int = 5005
     action_port: int = 5055
-    auth_token: str = field(default_factory=lambda: os.environ.get("PEERSCOPE_RASA_TOKEN") or os.urandom(16).hex())
+    auth_token: str = field(default_factory=lambda: _rasa_token() or os.urandom(16).hex())
     endpoints: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None

@@ -8,6 +8,11 @@ inline keyboard, long text is split, custom payloads are rendered or skipped.
 Sign-in: ``/start CODE`` with a code from ``peerscope staff invite``. Messages from
 accounts that are not linked to a staff record get a polite refusal and never reach Rasa.
 
+"export my plan", "export plan 12" and ``/export [12]`` are answered by the bridge itself,
+since only it can send a file: the plan's PDF as a document, made by the export the
+command line uses (bot.wrsp.export), so the read is access-checked and audited; anyone
+but the plan's author, their supervisor or an admin gets a refusal.
+
 No crisis goes unanswered: whenever the bridge answers a message itself instead of
 passing on Rasa's answer (not signed in, over the rate limit, not text, Rasa down or
 slow or failing, an empty answer because the action server is down, an error in the
@@ -35,6 +40,7 @@ import asyncio
 import itertools
 import logging
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -72,26 +78,52 @@ TEXT_ONLY = "I can only read text messages. Type /help to see what I can do."
 UNKNOWN_COMMAND = "I don't know that command. Try /help, /cancel, or just type your question."
 EXPIRED_BUTTON = "That button has expired. Please type what you'd like to do, or /help for the menu."
 
+EXPORT_REFUSED = ("Plan #{plan_id} isn't one you can export: a plan's PDF goes only to the peer who wrote it, "
+                  "their supervisor or an admin.")
+EXPORT_FAILED = "I couldn't make that PDF just now. Please try again shortly, or ask your supervisor."
+
 BOT_COMMANDS = [
     ("start", "sign in with an invite code, or show the menu"),
     ("help", "what PeerScope can do"),
     ("cancel", "stop what we're doing"),
+    ("export", "a WRSP plan as a PDF: /export, or /export 12 for plan #12"),
 ]
+
+# "export my plan", "export plan 12", "export plan #12 as a PDF": answered by the bridge itself,
+# which alone can send a file (the assistant's replies are text and buttons).
+EXPORT_TEXT = re.compile(
+    r"^\s*(?:please\s+)?export\s+(?:my\s+|the\s+)?(?:wrsp\s+)?plan"
+    r"(?:\s+(?:#\s*|no\.?\s*|number\s+)?(?P<plan_id>\d{1,9}))?(?:\s+(?:as\s+)?(?:a\s+)?pdf)?"
+    r"(?:\s*,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def export_request(text: str | None) -> tuple[bool, int | None]:
+    """(True, plan id or None) when ``text`` asks for a plan's PDF ("export my plan",
+    "export plan 12", "/export 12" without the slash), else (False, None)."""
+    match = EXPORT_TEXT.match(text or "")
+    if not match:
+        return False, None
+    return True, int(match["plan_id"]) if match["plan_id"] else None
+
+
+def plan_pdf(staff_id: int, plan_id: int | None) -> tuple[int, str, bytes] | str:
+    """The plan's PDF for a signed-in staff member (bot.wrsp.export.pdf_for_chat, the same
+    export the command line uses: access-checked and audited), or the message to send
+    instead. A plan that does not exist and one the person may not see get the same
+    refusal, so the answer does not tell which plan numbers exist."""
+    from bot.store import access, session_scope
+    from bot.wrsp.export import ExportChoice, pdf_for_chat
+
+    try:
+        with session_scope() as session:
+            return pdf_for_chat(session, access.actor(session, staff_id), plan_id)
+    except (access.AccessDenied, access.NotFound):
+        return EXPORT_REFUSED.format(plan_id=plan_id if plan_id is not None else "?")
+    except ExportChoice as exc:
+        return str(exc)
 
 
 # --- configuration --------------------------------------------------------------------------
-
-def _env_float(env: dict, name: str, default: float, minimum: float | None = 0) -> float:
-    from bot.settings import env_number
-
-    return float(env_number(name, default, env, minimum=minimum))
-
-
-def _env_int(env: dict, name: str, default: int, minimum: int | None = 0) -> int:
-    from bot.settings import env_number
-
-    return int(env_number(name, default, env, integer=True, minimum=minimum))
-
 
 @dataclass
 class TelegramConfig:
@@ -121,28 +153,27 @@ class TelegramConfig:
     def from_env(cls, env: dict | None = None, **overrides: Any) -> "TelegramConfig":
         """The settings from the environment; bot.settings.SettingError (one line naming the
         variable) for a value that is not a number, or below what makes sense."""
+        from bot.settings import load
+
         env = dict(os.environ if env is None else env)
         token = overrides.pop("token", None) or env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        settings = load(env)  # every PEERSCOPE_* setting, the time zone and encoder threads included
         values: dict[str, Any] = {
-            "rasa_url": env.get("PEERSCOPE_RASA_URL") or DEFAULT_URL,
-            "api_url": env.get("PEERSCOPE_TELEGRAM_API_URL") or cls.api_url,
-            "webhook_url": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_URL") or None,
-            "webhook_listen": env.get("PEERSCOPE_TELEGRAM_WEBHOOK_LISTEN") or cls.webhook_listen,
-            "webhook_port": _env_int(env, "PEERSCOPE_TELEGRAM_WEBHOOK_PORT", cls.webhook_port, minimum=1),
-            "rasa_timeout": _env_float(env, "PEERSCOPE_TELEGRAM_RASA_TIMEOUT", cls.rasa_timeout),
-            "rate_limit": _env_int(env, "PEERSCOPE_TELEGRAM_RATE_LIMIT", cls.rate_limit, minimum=1),
-            "notify_interval": _env_float(env, "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL", cls.notify_interval),
-            "retry_delay": _env_float(env, "PEERSCOPE_TELEGRAM_RETRY_DELAY", cls.retry_delay),
-            "alert_interval": _env_float(env, "PEERSCOPE_ALERT_POLL_SECONDS", cls.alert_interval),
-            "alert_repeat": _env_float(env, "PEERSCOPE_ALERT_REPEAT_SECONDS", cls.alert_repeat),
-            "alert_escalate_after": _env_float(env, "PEERSCOPE_ALERT_ESCALATE_SECONDS", cls.alert_escalate_after),
+            "rasa_url": settings.rasa_url,
+            "api_url": settings.telegram_api_url or cls.api_url,
+            "webhook_url": settings.telegram_webhook_url,
+            "webhook_listen": settings.telegram_webhook_listen,
+            "webhook_port": settings.telegram_webhook_port,
+            "rasa_timeout": settings.telegram_rasa_timeout,
+            "rate_limit": settings.telegram_rate_limit,
+            "notify_interval": settings.telegram_notify_interval,
+            "retry_delay": settings.telegram_retry_delay,
+            "alert_interval": settings.alert_poll_seconds,
+            "alert_repeat": settings.alert_repeat_seconds,
+            "alert_escalate_after": settings.alert_escalate_seconds,
         }
-        from bot.nlp.encoder import encoder_threads
-        from bot.settings import local_zone
-
-        encoder_threads(env), local_zone(env)  # read later by the risk check and the notices: fail now
-        if env.get("PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"):
-            values["webhook_secret"] = env["PEERSCOPE_TELEGRAM_WEBHOOK_SECRET"]
+        if settings.telegram_webhook_secret:
+            values["webhook_secret"] = settings.telegram_webhook_secret
         if not token:
             raise SystemExit("peerscope: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram bridge")
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -320,6 +351,7 @@ class TelegramBridge:
         app.add_handler(CommandHandler("start", self.on_start, filters=private))
         app.add_handler(CommandHandler("help", self.on_help, filters=private))
         app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
+        app.add_handler(CommandHandler("export", self.on_export, filters=private))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_not_text))
@@ -466,10 +498,51 @@ class TelegramBridge:
         if await self.admit(chat_id, user_id) is not None:
             await self.relay(chat_id, user_id, "/cancel")
 
+    async def on_export(self, update, context) -> None:
+        """/export (the sender's own plan) or /export 12."""
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        staff_id = await self.admit(chat_id, user_id)
+        if staff_id is None:
+            return
+        args = context.args or []
+        wanted, plan_id = export_request("export plan " + " ".join(args)) if args else (True, None)
+        if not wanted:
+            return await self.say(chat_id, "Send /export for your plan, or /export 12 for plan #12.")
+        await self.send_plan_pdf(chat_id, user_id, staff_id, plan_id)
+
+    async def send_plan_pdf(self, chat_id: int, user_id: int, staff_id: int, plan_id: int | None) -> None:
+        """Send a WRSP plan as a PDF document, or say why not. In turn with the person's
+        other messages (the same lock as relay). Logs ids only."""
+        from telegram.constants import ChatAction
+        from telegram.error import TelegramError
+
+        async with self._locks[user_id]:
+            try:
+                await self.app.bot.send_chat_action(chat_id=chat_id, action=ChatAction.UPLOAD_DOCUMENT)
+            except TelegramError:
+                pass
+            try:
+                result = await asyncio.to_thread(plan_pdf, staff_id, plan_id)
+            except Exception as exc:  # the database may be briefly unavailable
+                logger.error("telegram: plan export failed (%s)", type(exc).__name__)
+                return await self.say(chat_id, EXPORT_FAILED)
+            if isinstance(result, str):
+                logger.info("telegram: plan export refused or unclear for staff #%d", staff_id)
+                return await self.say(chat_id, result)
+            exported_id, filename, data = result
+            await self._api(self.app.bot.send_document, chat_id=chat_id, document=data, filename=filename,
+                            caption=f"WRSP plan #{exported_id} (PDF). It holds health information: "
+                                    "keep it only where your agency's records policy allows.")
+            logger.info("telegram: plan #%d sent as a PDF to staff #%d", exported_id, staff_id)
+
     async def on_text(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id
         text = update.effective_message.text
-        if await self.admit(chat_id, user_id) is not None:
+        wanted, plan_id = export_request(text)
+        staff_id = await self.admit(chat_id, user_id)
+        if staff_id is not None and wanted:
+            await self.send_plan_pdf(chat_id, user_id, staff_id, plan_id)
+        elif staff_id is not None:
             await self.relay(chat_id, user_id, text)
         else:
             # refused (not signed in, too fast): risk language still gets the crisis line

@@ -13,13 +13,14 @@ def register(sub, eval_sub) -> None:
     ask.add_argument("question", nargs="?", help="the question (quote it), or - to read it from standard input")
     ask.add_argument("--program", choices=("adult", "family"), help="answer for this program first")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--jsonl", metavar="FILE", help='answer each line {"id", "question"} of FILE (JSON lines out)')
+    ask.add_argument("--jsonl", metavar="FILE",
+                     help='answer each line {"id", "question"} of FILE, or - for stdin (JSON lines out)')
     ask.add_argument("--staff-id", type=int, default=None, help=argparse.SUPPRESS)
     ask.set_defaults(func=ask_command)
 
     qa = eval_sub.add_parser("qa", help="score answers against a labelled questions file (JSON lines), "
                                         "or cross-validate on the example bank (--cv)")
-    qa.add_argument("file", nargs="?", help="e.g. scope_questions.dev.jsonl")
+    qa.add_argument("file", nargs="?", help="e.g. scope_questions.dev.jsonl, or - for stdin")
     qa.add_argument("--cv", action="store_true",
                     help="k-fold cross-validation on the bank, one fold per group of writers (slow: minutes)")
     qa.add_argument("--json", action="store_true", help="print a machine-readable summary")
@@ -47,6 +48,7 @@ def _render(ans) -> str:
 
 
 def ask_command(args) -> int:
+    from bot.cli_support import is_stdin, read_input
     from bot.knowledge.engine import get_engine
 
     engine = get_engine()
@@ -55,8 +57,8 @@ def ask_command(args) -> int:
     if args.question is None:
         print('error: give a question, e.g. peerscope ask "Can I drive my client?", or --jsonl FILE', file=sys.stderr)
         return 2
-    if args.question == "-":
-        args.question = sys.stdin.read()
+    if is_stdin(args.question):
+        args.question = read_input(args.question)
     ans = engine.answer(args.question, args.program)
     print(json.dumps(ans.to_dict(), ensure_ascii=False) if args.json else _render(ans), flush=True)
     if ans.kind == "not_covered":  # not for "help" (empty or unreadable input)
@@ -65,12 +67,14 @@ def ask_command(args) -> int:
 
 
 def _ask_jsonl(engine, args) -> int:
+    from bot.cli_support import is_stdin, open_input
+
     path = Path(args.jsonl)
-    if not path.is_file():
+    if not is_stdin(args.jsonl) and not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
     failures = 0
-    with path.open(encoding="utf-8") as fh:
+    with open_input(args.jsonl) as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
@@ -151,12 +155,14 @@ def eval_qa_command(args) -> int:
     if not args.file:
         print("error: give a labelled file, or --cv", file=sys.stderr)
         return 2
+    from bot.cli_support import is_stdin, read_input
+
     path = Path(args.file)
-    if not path.is_file():
+    if not is_stdin(args.file) and not path.is_file():
         print(f"error: no such file: {path}", file=sys.stderr)
         return 2
     rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(read_input(args.file).splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.cli_support import json_option, print_json
+
 VERDICT_CHOICES = ("allowed", "not_allowed", "depends", "info")
 SHOW_SECTIONS = 40
 LOCAL_RULES = "local-{source}.yml"
@@ -36,7 +38,7 @@ def register(sub) -> None:
     k.set_defaults(func=lambda args: _usage(k))
 
     add = ks.add_parser("add", help="import a policy document (.md, .txt, .pdf, .docx) as a source")
-    add.add_argument("file", help="the document")
+    add.add_argument("file", help="the document, or - to read it from standard input (with --yes or --dry-run)")
     add.add_argument("--id", required=True, dest="source_id", help="a short stable id, e.g. agency-handbook")
     add.add_argument("--title", required=True, help="the document's title")
     add.add_argument("--program", required=True, choices=("adult", "family", "both"),
@@ -48,7 +50,7 @@ def register(sub) -> None:
     add.add_argument("--dry-run", action="store_true", help="show the sections found; save nothing")
     add.set_defaults(func=_guard(add_command))
 
-    ls = ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules")
+    ls = json_option(ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules"))
     ls.set_defaults(func=_guard(list_command))
 
     show = ks.add_parser("show", help="one source: where it came from, its sections and the rules citing it")
@@ -78,7 +80,8 @@ def register(sub) -> None:
     new = rs.add_parser("new", help="scaffold a rule from a passage (interactive, or all by flags)")
     new.add_argument("--source", required=True, dest="source_id", metavar="ID")
     new.add_argument("--section", help="section id or title")
-    new.add_argument("--quote", help="the exact words of the source the rule rests on")
+    new.add_argument("--quote", help="the exact words of the source the rule rests on (- reads them from stdin; "
+                                     "so may one of the other text options)")
     new.add_argument("--verdict", choices=VERDICT_CHOICES)
     new.add_argument("--condition", help="for depends: when it is allowed")
     new.add_argument("--question", help="the question the rule answers, e.g. 'Can I text a client after hours?'")
@@ -93,8 +96,8 @@ def register(sub) -> None:
     chk = ks.add_parser("check", help="validate every source, rule and quote (as the tests do)")
     chk.set_defaults(func=_guard(check_command))
 
-    cov = ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule cites "
-                                         "and rules/_coverage.yml gives no reason for")
+    cov = json_option(ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule "
+                                                     "cites and rules/_coverage.yml gives no reason for"))
     cov.set_defaults(func=_guard(coverage_command))
 
 
@@ -178,9 +181,17 @@ def _progress(items, total: int | None = None, what: str = "pages"):
 # -- add ----------------------------------------------------------------------------------
 
 def add_command(args) -> int:
+    from bot.cli_support import input_path, is_stdin
+
+    if is_stdin(args.file) and not (args.yes or args.dry_run):
+        raise Refused("reading the document from standard input: add --yes to save it, or --dry-run to only look")
+    with input_path(args.file) as path:
+        return _add(args, path)
+
+
+def _add(args, path: Path) -> int:
     from bot.knowledge.importer import ID_PATTERN, build
 
-    path = Path(args.file)
     if not ID_PATTERN.match(args.source_id):
         raise Refused(f"bad id {args.source_id!r}: use lower-case letters, digits and dashes (e.g. agency-handbook)")
     target = _root() / "sources" / f"{args.source_id}.md"
@@ -196,7 +207,7 @@ def add_command(args) -> int:
                      progress=lambda items, total: _progress(items, total, "pages"))
     doc = imported.document
     read = f"{doc.pages} pages, " if doc.pages else ""
-    print(f"Read {path.name}: {read}{imported.words} words in {time.monotonic() - started:.1f} s"
+    print(f"Read {'standard input' if args.file == '-' else path.name}: {read}{imported.words} words in {time.monotonic() - started:.1f} s"
           + (f" ({'; '.join(doc.notes)})" if doc.notes else "") + ".")
     _print_sections(imported.source)
     if args.dry_run:
@@ -245,16 +256,23 @@ def list_command(args) -> int:
     from bot.knowledge.deployment import SourceSetting, load_settings
 
     sources, rules, settings = _sources(), _rules(), load_settings()
-    if not sources:
+    rows = []
+    for sid, src in sorted(sources.items()):
+        s = settings.get(sid, SourceSetting())
+        rows.append({"id": sid, "enabled": s.enabled,
+                     "programs": list(s.programs if s.programs is not None else src.programs),
+                     "sections": len(src.sections), "rules": len(_citing(rules, sid)),
+                     "kind": "added" if src.meta.get("imported") else "curated", "title": src.title})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
         print("No sources. Add one: peerscope knowledge add FILE --id ID --title TITLE --program adult")
         return 0
     print(f"{'id':<28} {'enabled':<8} {'programs':<14} {'sections':>8} {'rules':>6}  kind      title")
-    for sid, src in sorted(sources.items()):
-        s = settings.get(sid, SourceSetting())
-        programs = ",".join(s.programs if s.programs is not None else src.programs) or "-"
-        kind = "added" if src.meta.get("imported") else "curated"
-        print(f"{sid:<28} {'yes' if s.enabled else 'no':<8} {programs:<14} {len(src.sections):>8} "
-              f"{len(_citing(rules, sid)):>6}  {kind:<8}  {src.title}")
+    for row in rows:
+        print(f"{row['id']:<28} {'yes' if row['enabled'] else 'no':<8} {','.join(row['programs']) or '-':<14} "
+              f"{row['sections']:>8} {row['rules']:>6}  {row['kind']:<8}  {row['title']}")
     return 0
 
 
@@ -346,8 +364,15 @@ def rule_new_command(args) -> int:
     from bot.knowledge.rules import Rule, validate
     from bot.knowledge.sources import Citation, check_citation
 
+    from bot.cli_support import text_arguments
+
+    piped = "-" in (args.quote, args.condition, args.question, args.answer, *args.example)
+    try:
+        text_arguments(args, "quote", "condition", "question", "answer", "example")
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
     src = _source(args.source_id)
-    interactive = _interactive()
+    interactive = _interactive() and not piped  # standard input is the text, not the answers to prompts
     needed = ["section", "quote", "verdict", "question", "answer"]
     missing = [f"--{n}" for n in needed if not getattr(args, n)]
     if args.verdict == "depends" and not args.condition:
@@ -492,6 +517,10 @@ def coverage_command(args) -> int:
 
     root = _root()
     left, stale = uncovered(_sources(root), load_rule_files(root / "rules"), root / "rules" / "_coverage.yml")
+    if args.json:
+        print_json([{"kind": "uncovered", "source": s.source, "section": s.section, "sentence": s.text}
+                    for s in left] + [{"kind": "stale_exemption", "exemption": str(e)} for e in stale])
+        return 1 if left or stale else 0
     for sentence in left:
         print(f"{sentence.source} / {sentence.section}: {sentence.text}")
     for exemption in stale:

@@ -27,9 +27,9 @@ CACHE_SIZE = 2048
 
 def encoder_threads(env=None) -> int:
     """PEERSCOPE_ENCODER_THREADS (default 1); bot.settings.SettingError if not a whole number >= 1."""
-    from bot.settings import env_number
+    from bot.settings import load
 
-    return int(env_number("PEERSCOPE_ENCODER_THREADS", 1, env, integer=True, minimum=1))
+    return load(env).encoder_threads
 
 
 class Encoder:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -43,7 +42,9 @@ class ModelFileError(RuntimeError):
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("PEERSCOPE_MODELS_DIR", PROJECT_ROOT / "models"))
+    from bot.settings import load
+
+    return Path(load().models_dir or PROJECT_ROOT / "models")
 
 
 def encoder_dir() -> Path:

@@ -16,25 +16,24 @@ def register(sub, eval_sub) -> None:
     p.add_argument("file", nargs="?", default="-", help="note file, or - / nothing for stdin")
     p.add_argument("--json", action="store_true", help='print {"flags": [...]}')
     p.add_argument("--jsonl", metavar="FILE",
-                   help='read lines {"id", "text"} and print {"id", "flags"} per line')
+                   help='read lines {"id", "text"} of FILE (- for stdin) and print {"id", "flags"} per line')
     p.set_defaults(func=check_note)
 
     e = eval_sub.add_parser("notes", help="score the note checker on a labelled JSONL file")
-    e.add_argument("file")
+    e.add_argument("file", help="JSON lines, or - for stdin")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=eval_notes)
 
     r = eval_sub.add_parser("risk", help="score risk detection on lines {id, text, risk}")
-    r.add_argument("file")
+    r.add_argument("file", help="JSON lines, or - for stdin")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=eval_risk)
 
 
 def _read(path: str) -> str:
-    if path in ("-", ""):
-        return sys.stdin.read()
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        return fh.read()
+    from bot.cli_support import read_input
+
+    return read_input(path or "-")
 
 
 def _checker():
@@ -73,9 +72,10 @@ def _check_jsonl(path: str) -> int:
     """One output line per input line; malformed lines go to stderr by number."""
     from .evaluate import read_jsonl
 
+    from bot.cli_support import open_input
+
     checker = _checker()
-    fh = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
-    try:
+    with open_input(path) as fh:
         for n, obj, err in read_jsonl(fh):
             if err is None and not isinstance(obj.get("text"), str):
                 err = f"line {n}: missing string field 'text'"
@@ -85,16 +85,15 @@ def _check_jsonl(path: str) -> int:
             flags = checker.check(obj["text"])
             print(json.dumps({"id": obj.get("id"), "flags": [f.to_dict() for f in flags]},
                              ensure_ascii=False), flush=True)
-    finally:
-        if fh is not sys.stdin:
-            fh.close()
     return 0
 
 
 def eval_notes(args: argparse.Namespace) -> int:
+    from bot.cli_support import open_input
+
     from .evaluate import score_notes
 
-    with open(args.file, encoding="utf-8") as fh:
+    with open_input(args.file) as fh:
         report = score_notes(_checker(), fh)
     data = report.to_dict()
     if args.json:
@@ -121,9 +120,11 @@ def eval_notes(args: argparse.Namespace) -> int:
 
 
 def eval_risk(args: argparse.Namespace) -> int:
+    from bot.cli_support import open_input
+
     from .evaluate import score_risk
 
-    with open(args.file, encoding="utf-8") as fh:
+    with open_input(args.file) as fh:
         data = score_risk(_checker(), fh)
     if args.json:
         print(json.dumps(data, indent=2))

@@ -7,7 +7,6 @@ The URL comes from ``PEERSCOPE_DATABASE_URL``; the default is a SQLite file unde
 from __future__ import annotations
 
 import functools
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +21,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def database_url() -> str:
-    url = os.environ.get("PEERSCOPE_DATABASE_URL")
+    from bot.settings import load
+
+    url = load().database_url
     if url:
         return url
     return f"sqlite:///{var_dir() / 'peerscope.db'}"

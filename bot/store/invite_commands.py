@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import timezone
 
-from bot.cli_support import acting, run_as
+from bot.cli_support import acting, json_option, print_json, run_as
 
 
 def _staff_actions(sub) -> argparse._SubParsersAction:
@@ -43,6 +44,7 @@ def register(sub, eval_sub) -> None:
     listing = acting(invite_sub.add_parser("list", help="recent invites and whether they are open, used, "
                                                          "revoked or expired (admins)"), nested=True)
     listing.add_argument("--limit", type=int, default=50)
+    json_option(listing)
     listing.set_defaults(func=cmd_invite_list)
     revoke = acting(invite_sub.add_parser("revoke", help="withdraw an unused invite: its code is then refused "
                                                          "(admins)"), nested=True)
@@ -87,15 +89,28 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
 def cmd_invite_list(args: argparse.Namespace) -> int:
     from bot.store import invites
 
+    from bot.settings import show_time
+
+    def iso(moment):
+        return moment.replace(tzinfo=moment.tzinfo or timezone.utc).isoformat() if moment else None
+
     def work(session, actor):
         rows = invites.list_recent(session, actor, limit=args.limit)
+        if args.json:  # never the code (only its hash is stored, and that is not shown either)
+            print_json([{"id": i.id, "status": invites.status(i), "role": i.role.value,
+                         "program": i.program.value if i.program else None, "name": i.name,
+                         "staff_id": i.staff_id, "supervisor_id": i.supervisor_id,
+                         "created_by_id": i.created_by_id, "created_at": iso(i.created_at),
+                         "expires_at": iso(i.expires_at), "used_at": iso(i.used_at),
+                         "used_by_staff_id": i.used_by_staff_id, "revoked_at": iso(i.revoked_at)} for i in rows])
+            return
         if not rows:
             print("no invites yet")
         for invite in rows:
             who = f"staff #{invite.staff_id}" if invite.staff_id else (invite.name or "-")
             used = f" by staff #{invite.used_by_staff_id}" if invite.used_by_staff_id else ""
             print(f"#{invite.id}  {invites.status(invite):<8} {invite.role.value:<10} "
-                  f"created {invite.created_at:%Y-%m-%d %H:%M}, expires {invite.expires_at:%Y-%m-%d %H:%M}  "
+                  f"created {show_time(invite.created_at)}, expires {show_time(invite.expires_at)}  "
                   f"{who}{used}")
 
     return run_as(args, work)

@@ -29,6 +29,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, Table, create_engine, d
 from sqlalchemy.orm import Session
 
 from bot.paths import var_dir
+from bot.settings import SettingError
 from bot.store import audit
 from bot.store.models import Note, UnansweredQuestion, WrspPlan
 
@@ -44,7 +45,7 @@ RECORDS_CITATION = {
 }
 
 
-class RetentionError(ValueError):
+class RetentionError(SettingError):
     """A retention setting that cannot be used; the message is safe to show."""
 
 
@@ -55,10 +56,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        years = _number(env.get("PEERSCOPE_RETENTION_YEARS"), DEFAULT_RECORD_YEARS, "PEERSCOPE_RETENTION_YEARS")
-        days = _number(env.get("PEERSCOPE_CONVERSATION_DAYS"), DEFAULT_CONVERSATION_DAYS,
-                       "PEERSCOPE_CONVERSATION_DAYS")
+        from bot.settings import SettingError, load
+
+        try:
+            settings = load(env)  # numbers, finite: checked with every other setting
+        except SettingError as exc:
+            raise RetentionError(str(exc)) from None
+        years, days = settings.retention_years, settings.conversation_days
         if years < MIN_RECORD_YEARS:
             raise RetentionError(
                 f"PEERSCOPE_RETENTION_YEARS={years:g} is shorter than the policy allows: records are kept "
@@ -67,18 +71,6 @@ class Settings:
         if days <= 0:
             raise RetentionError("PEERSCOPE_CONVERSATION_DAYS must be a positive number of days")
         return cls(years, days)
-
-
-def _number(raw: str | None, default: float, name: str) -> float:
-    if raw is None or not str(raw).strip():
-        return float(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise RetentionError(f"{name} must be a number, not {raw!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise RetentionError(f"{name} must be a finite number")
-    return value
 
 
 @dataclass
@@ -97,7 +89,9 @@ class PruneReport:
 
 
 def tracker_url() -> str:
-    return os.environ.get("PEERSCOPE_TRACKER_URL") or f"sqlite:///{var_dir() / 'tracker.db'}"
+    from bot.settings import load
+
+    return load().tracker_url or f"sqlite:///{var_dir() / 'tracker.db'}"
 
 
 def _note_last_change():

@@ -453,3 +453,31 @@ def export_plan(session, actor, plan_id: int, fmt: str, today: date | None = Non
     doc = plan_document(session, actor, plan_id, today)
     store.record_export(session, actor, session.get(store.WrspPlan, plan_id), fmt)
     return render(doc, fmt)
+
+
+# --- a plan's PDF for a chat ---------------------------------------------------------------
+
+
+class ExportChoice(LookupError):
+    """"export my plan" without a number, for someone with no plan or several of them.
+    The message says what to type instead and is safe to show."""
+
+
+def pdf_for_chat(session, actor, plan_id: int | None = None) -> tuple[int, str, bytes]:
+    """(plan id, file name, PDF bytes) of the plan a chat asked for: ``plan_id``, or with
+    none ("export my plan") the actor's own plan when they have exactly one. The read and
+    the export go through :func:`export_plan`, so both are access-checked and audited; a
+    refusal raises bot.store.access.AccessDenied or NotFound (audited too)."""
+    from bot.store import wrsp as store
+
+    if plan_id is None:
+        own = [p for p in store.list_plans(session, actor) if p.owner_id == actor.id]
+        if not own:
+            raise ExportChoice("You have no WRSP plan to export. To export a plan of your team, say "
+                               "\"export plan\" and its number, e.g. \"export plan 12\".")
+        if len(own) > 1:
+            listed = ", ".join(f"#{p.id} ({p.client_ref})" for p in own)
+            raise ExportChoice(f"You have {len(own)} plans: {listed}. Say \"export plan\" and the number, "
+                               f"e.g. \"export plan {own[-1].id}\".")
+        plan_id = own[0].id
+    return plan_id, f"wrsp-plan-{plan_id}.pdf", export_plan(session, actor, plan_id, "pdf")

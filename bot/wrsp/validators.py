@@ -1,7 +1,7 @@
 """Pure validators for WRSP answers: text in, ``(value, error_message)`` out.
 
 Each returns a :class:`Validated`, which unpacks as ``value, error = ...`` and also
-carries a ``confirmation`` to echo back ("Target date: Friday 15 March 2027").
+carries a ``confirmation`` to echo back ("Target date: Monday, March 15, 2027").
 ``value`` is what gets stored (JSON: str, list of str, bool, ISO date string).
 No validator raises on any input; a failure is an ``error`` message safe to show.
 """
@@ -283,7 +283,10 @@ def parse_date(text: Any, *, today: date, prefer_future: bool = True) -> date | 
 
 
 def format_date(value: date) -> str:
-    return f"{value:%A} {value.day} {value:%B %Y}"
+    """A date in words for PEERSCOPE_LOCALE ("Friday, March 15, 2027" in en_US): bot.settings.show_date."""
+    from bot.settings import show_date
+
+    return show_date(value)
 
 
 def validate_date(text: Any, *, today: date, rule: str | None = None) -> Validated:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.channels.telegram import (CRISIS_LINE, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
                                    stop_bridge_process)
+from bot.settings import local_today
 from bot.store import invites, session_scope
 from tests.fakes.telegram_api import FakeTelegramAPI
 from bot.channels.servers import free_port
@@ -302,8 +303,8 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     tess = tg_staff_id()
     with session_scope() as s:
         plan_id = plans.create_plan(s, access.actor(s, tess), "T.R.", "adult").id
-    with session_scope() as s:
-        for field, value in full_answers().items():
+    with session_scope() as s:  # admitted today: no "plan overdue" reminder races the notice
+        for field, value in {**full_answers(), "admission_date": local_today().isoformat()}.items():
             plans.save_answer(s, access.actor(s, tess), plan_id, field, value)
     with session_scope() as s:
         plans.complete_plan(s, access.actor(s, tess), plan_id)
@@ -318,6 +319,65 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
         assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1) and row.sent_at
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == before + 1  # once
+
+
+def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg, sam_tg):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from bot.channels.telegram import EXPORT_REFUSED
+    from bot.store import access
+    from bot.store import staff as staff_repo
+    from bot.store import wrsp as plans
+    from bot.store.models import AuditLog
+    from tests.unit.test_wrsp_interview import full_answers
+
+    uma_tg, pat_tg = 7030, 7031
+    with session_scope() as s:
+        uma = staff_repo.add(s, "Uma Diaz", role="peer", program="adult", supervisor_id=live.staff_ids["rest:sam"])
+        staff_repo.link_identity(s, uma.id, "telegram", str(uma_tg))
+        staff_repo.link_identity(s, live.staff_ids["rest:pat"], "telegram", str(pat_tg))  # a peer of the same team
+        uma_id = uma.id
+    with session_scope() as s:
+        plan_id = plans.create_plan(s, access.actor(s, uma_id), "U.V.", "adult").id
+    with session_scope() as s:
+        answers = {**full_answers(), "client_ref": "U.V.", "wellness_plan": "swim on Tuesdays",
+                   "admission_date": local_today().isoformat()}  # not due: no reminder in the way
+        for field, value in answers.items():
+            plans.save_answer(s, access.actor(s, uma_id), plan_id, field, value)
+
+    # the author: "export my plan" brings the plan's PDF as a document
+    tg.send_text(uma_tg, "export my plan", first_name="Uma", last_name="Diaz")
+    [doc] = tg.wait_for(lambda: tg.documents_to(uma_tg), 60, "the plan's PDF")
+    assert doc["document"]["file_name"] == f"wrsp-plan-{plan_id}.pdf"
+    assert doc["bytes"].startswith(b"%PDF-")
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(doc["bytes"])).pages)
+    assert "U.V." in text and "swim on Tuesdays" in text and "Uma Diaz" in text and f"#{plan_id}" in text
+    assert not tg.messages_to(uma_tg)  # the document is the answer
+    assert user_events(live, f"telegram:{uma_tg}") == []  # answered by the bridge, not Rasa
+
+    # another peer, even of the same supervisor, is refused, by number or as a command
+    assert texts(converse(tg, pat_tg, f"export plan {plan_id}")) == EXPORT_REFUSED.format(plan_id=plan_id)
+    assert texts(converse(tg, pat_tg, f"/export {plan_id}")) == EXPORT_REFUSED.format(plan_id=plan_id)
+    assert "You have no WRSP plan to export" in texts(converse(tg, pat_tg, "export my plan"))
+    assert tg.documents_to(pat_tg) == []
+
+    # the author's supervisor gets it with /export N
+    tg.send_text(sam_tg, f"/export {plan_id}", first_name="Sam", last_name="Reyes")
+    [sams] = tg.wait_for(lambda: tg.documents_to(sam_tg), 60, "the supervisor's PDF")
+    assert sams["bytes"].startswith(b"%PDF-") and sams["document"]["file_name"] == f"wrsp-plan-{plan_id}.pdf"
+
+    with session_scope() as s:
+        rows = s.scalars(select(AuditLog).where(AuditLog.object_type == "wrsp_plan", AuditLog.object_id == plan_id,
+                                                AuditLog.action.in_(("wrsp.export", "wrsp.read")))).all()
+    exports = sorted((r.actor_id, r.outcome, r.channel, (r.detail or {}).get("format"))
+                     for r in rows if r.action == "wrsp.export")
+    assert exports == sorted([(uma_id, "ok", "telegram", "pdf"), (live.staff_ids["rest:sam"], "ok", "telegram", "pdf")])
+    refused = [r for r in rows if r.action == "wrsp.read" and r.actor_id == live.staff_ids["rest:pat"]]
+    assert [(r.outcome, r.channel) for r in refused] == [("denied", "telegram")] * 2
+    log = (live.servers.log_dir / "telegram.log").read_text()
+    assert "swim on Tuesdays" not in log and "U.V." not in log
 
 
 def test_a_crisis_line_from_an_unlinked_account_gets_the_988_line(live, tg):

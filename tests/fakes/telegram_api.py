@@ -40,6 +40,7 @@ class FakeTelegramAPI:
         self.port = free_port()
         self.calls: list[Call] = []
         self._sent: list[dict] = []  # messages the bot sent, as returned to it
+        self._documents: list[dict] = []  # documents the bot sent, with the uploaded bytes
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -109,7 +110,9 @@ class FakeTelegramAPI:
         form = await request.post()
         params: dict[str, Any] = {}
         for key, value in form.items():
-            if key in JSON_PARAMS and isinstance(value, str):
+            if isinstance(value, web.FileField):  # an uploaded file: kept as its name and bytes
+                value = {"filename": value.filename, "bytes": value.file.read()}
+            elif key in JSON_PARAMS and isinstance(value, str):
                 try:
                     value = json.loads(value)
                 except ValueError:
@@ -148,6 +151,23 @@ class FakeTelegramAPI:
             message["reply_markup"] = params["reply_markup"]
         with self._lock:
             self._sent.append(message)
+        return message
+
+    async def _api_senddocument(self, params: dict) -> dict:
+        upload = params.get("document")
+        if not isinstance(upload, dict):
+            raise web.HTTPBadRequest(text="the fake API takes uploaded documents only")
+        message = {
+            "message_id": next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
+            "document": {"file_id": f"doc{len(self._documents) + 1}", "file_unique_id": f"u{len(self._documents) + 1}",
+                         "file_name": upload["filename"], "mime_type": "application/pdf",
+                         "file_size": len(upload["bytes"])},
+            "caption": params.get("caption", ""),
+        }
+        with self._lock:
+            self._documents.append({**message, "bytes": upload["bytes"]})
         return message
 
     async def _api_editmessagereplymarkup(self, params: dict) -> dict:
@@ -222,6 +242,12 @@ class FakeTelegramAPI:
         (with message_id, text and reply_markup). Failed attempts are left out."""
         with self._lock:
             return [m for m in self._sent if m["chat"]["id"] == chat_id]
+
+    def documents_to(self, chat_id: int) -> list[dict]:
+        """The sendDocument calls to a chat, in order: the message returned, plus ``bytes``
+        (what was uploaded)."""
+        with self._lock:
+            return [d for d in self._documents if d["chat"]["id"] == chat_id]
 
     def sent_message(self, message_id: int) -> dict | None:
         with self._lock:

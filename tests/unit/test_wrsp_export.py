@@ -42,14 +42,14 @@ def test_markdown_contains_every_answer_in_plan_order():
     md = to_markdown(document(_plan(), answers, owner_name="Pat Peer", today=TODAY))
     for field, value in answers.items():
         if field in ("admission_date", "program") or field.endswith("target_date"):
-            continue  # shown as "Friday 20 February 2026", "Adult peer support"
+            continue  # shown as "Friday, February 20, 2026", "Adult peer support"
         for text in _strings(value):
             assert md_escape(text) in md, field
-    assert "Tuesday 30 June 2026" in md and "Saturday 1 August 2026" in md  # target dates spelled out
+    assert "Tuesday, June 30, 2026" in md and "Saturday, August 1, 2026" in md  # target dates spelled out
     assert md.index("### Goal 1") < md.index("### Goal 2") < md.index("## Coordination of care")
-    assert "Adult peer support" in md and "Friday 20 February 2026" in md
+    assert "Adult peer support" in md and "Friday, February 20, 2026" in md
     assert "Reason for refusing to sign" in md and "Not signed off yet." in md
-    assert "The plan is due Sunday 22 March 2026 (in 18 days)." in md
+    assert "The plan is due Sunday, March 22, 2026 (in 18 days)." in md
 
 
 def test_markdown_neutralises_injected_markup():

@@ -62,7 +62,7 @@ def test_each_answer_is_committed_before_the_next_question(team):
     with session_scope() as s:
         peer = access.actor(s, team["peer"])
         done = flow.answer(s, peer, plan_id, "admission_date", "2/20/2026", today=TODAY)
-        assert done.saved and done.result.confirmation == "Friday 20 February 2026"
+        assert done.saved and done.result.confirmation == "Friday, February 20, 2026"
         assert done.next.field == "assessment_on_file"
         # another connection sees the answer while this session is still open
         with session_scope() as other:

@@ -42,7 +42,7 @@ def test_target_dates_in_many_forms(text, expected):
 
 
 def test_target_date_confirmation_reads_naturally():
-    assert v.validate_date("March 15 2027", today=TODAY, rule="future").confirmation == "Monday 15 March 2027"
+    assert v.validate_date("March 15 2027", today=TODAY, rule="future").confirmation == "Monday, March 15, 2027"
 
 
 @pytest.mark.parametrize("text", ["2025-12-01", "yesterday", "last monday", "January 5 2026", "2 weeks ago"])
