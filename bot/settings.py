@@ -91,3 +91,23 @@ def show_time(moment: datetime, env: Mapping[str, str] | None = None) -> str:
     """A stored time as people read it, in the local zone: "2026-03-01 23:30 MST"."""
     local = to_local(moment, env)
     return f"{local:%Y-%m-%d %H:%M} {zone_label(local)}"
+
+
+# --- the supervisor console (`peerscope web`) -------------------------------------------------
+
+def web_port(env: Mapping[str, str] | None = None) -> int:
+    """``PEERSCOPE_WEB_PORT``: where `peerscope web` listens on 127.0.0.1 (default 5080)."""
+    port = env_number("PEERSCOPE_WEB_PORT", 5080, env, integer=True, minimum=1)
+    if port > 65535:
+        raise SettingError(f"PEERSCOPE_WEB_PORT must be a port number (1-65535), not {port}")
+    return int(port)
+
+
+def web_code_minutes(env: Mapping[str, str] | None = None) -> float:
+    """``PEERSCOPE_WEB_CODE_MINUTES``: how long a console sign-in code works (default 10)."""
+    return env_number("PEERSCOPE_WEB_CODE_MINUTES", 10, env, minimum=1)
+
+
+def web_session_minutes(env: Mapping[str, str] | None = None) -> float:
+    """``PEERSCOPE_WEB_SESSION_MINUTES``: how long a console sign-in lasts (default 60)."""
+    return env_number("PEERSCOPE_WEB_SESSION_MINUTES", 60, env, minimum=1)
