@@ -70,7 +70,7 @@ def _stacked(ax, labels: list[str], categories: list[str], rows: list[list[int]]
         ax.invert_yaxis()
     else:
         ax.set_xticks(positions, [_label(x) for x in labels], rotation=30, ha="right")
-    ax.legend(fontsize=7, frameon=False, loc="best")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def flags_by_week(data: ins.Insights, fmt: str = "svg"):
@@ -108,7 +108,8 @@ def decisions(data: ins.Insights, fmt: str = "svg"):
         ax.bar([p - 0.2 for p in positions], [r[1] for r in rows], width=0.4, color="#2ca02c", label="confirmed")
         ax.bar([p + 0.2 for p in positions], [r[2] for r in rows], width=0.4, color="#d62728", label="dismissed")
         ax.set_xticks(positions, [_label(r[0]) for r in rows], rotation=30, ha="right")
-        ax.legend(fontsize=7, frameon=False)
+        ax.set_ylabel("flags")
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         _empty(ax)
     ax.set_title("Confirmed vs dismissed flags per category")
