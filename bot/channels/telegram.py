@@ -76,6 +76,7 @@ BOT_COMMANDS = [
     ("start", "sign in with an invite code, or show the menu"),
     ("help", "what PeerScope can do"),
     ("cancel", "stop what we're doing"),
+    ("webcode", "a one-time code for the supervisor console"),
 ]
 
 
@@ -320,6 +321,7 @@ class TelegramBridge:
         app.add_handler(CommandHandler("start", self.on_start, filters=private))
         app.add_handler(CommandHandler("help", self.on_help, filters=private))
         app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
+        app.add_handler(CommandHandler("webcode", self.on_webcode, filters=private))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_not_text))
@@ -465,6 +467,16 @@ class TelegramBridge:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id
         if await self.admit(chat_id, user_id) is not None:
             await self.relay(chat_id, user_id, "/cancel")
+
+    async def on_webcode(self, update, context) -> None:
+        """A one-time code for the supervisor console, sent to this linked account only."""
+        from bot.store.web_auth import own_code_message
+
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        staff_id = await self.admit(chat_id, user_id)
+        if staff_id is not None:
+            logger.info("telegram: console code asked for by staff #%s", staff_id)
+            await self.say(chat_id, await asyncio.to_thread(own_code_message, staff_id))
 
     async def on_text(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id

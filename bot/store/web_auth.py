@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import access, audit
 from bot.store.invites import hash_code, new_code, normalize_code
-from bot.store.models import Staff, WebCode, WebSession, utcnow
+from bot.store.models import Role, Staff, WebCode, WebSession, utcnow
 
 REFUSED = "That code isn't valid or has expired. Ask your admin for a new one."
 
@@ -42,23 +42,52 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_code(session: Session, actor: Staff, staff_id: int, minutes: float | None = None,
-               now: datetime | None = None) -> tuple[str, WebCode]:
-    """A new console code for ``staff_id`` (admins only). Returns the code, shown once."""
+def _new_code(session: Session, actor: Staff, staff_id: int, minutes: float | None,
+              now: datetime | None) -> tuple[str, WebCode]:
     from bot.settings import web_code_minutes
 
-    access.require_admin(session, actor, "web.code", "staff", staff_id)
-    member = session.get(Staff, staff_id)
-    if member is None or not member.active:
-        raise access.NotFound(f"no active staff member #{staff_id}")
     now = now or utcnow()
     code = new_code()
     row = WebCode(staff_id=staff_id, code_hash=hash_code(code), created_by_id=actor.id, created_at=now,
                   expires_at=now + timedelta(minutes=minutes or web_code_minutes()))
     session.add(row)
     session.flush()
-    audit.record(session, "web.code", actor_id=actor.id, object_type="staff", object_id=staff_id)
+    audit.record(session, "web.code", actor_id=actor.id, object_type="staff", object_id=staff_id,
+                 detail={"self": actor.id == staff_id})
     return code, row
+
+
+def issue_code(session: Session, actor: Staff, staff_id: int, minutes: float | None = None,
+               now: datetime | None = None) -> tuple[str, WebCode]:
+    """A new console code for ``staff_id`` (admins only). Returns the code, shown once."""
+    access.require_admin(session, actor, "web.code", "staff", staff_id)
+    member = session.get(Staff, staff_id)
+    if member is None or not member.active:
+        raise access.NotFound(f"no active staff member #{staff_id}")
+    return _new_code(session, actor, staff_id, minutes, now)
+
+
+def issue_own_code(session: Session, actor: Staff, minutes: float | None = None) -> tuple[str, WebCode]:
+    """A console code for the actor themself, asked for from their linked chat account (the
+    Telegram bridge's /webcode). Supervisors and admins only: the console has nothing for peers."""
+    if actor.role not in (Role.supervisor, Role.admin):
+        access.deny(session, "web.code", "the console is for supervisors and admins", actor_id=actor.id,
+                    object_type="staff", object_id=actor.id)
+    return _new_code(session, actor, actor.id, minutes, None)
+
+
+def own_code_message(staff_id: int) -> str:
+    """What the Telegram bridge answers to /webcode from a signed-in account (its own transaction)."""
+    from bot.settings import web_code_minutes
+    from bot.store.db import session_scope
+
+    try:
+        with session_scope() as session:
+            code, _ = issue_own_code(session, access.actor(session, staff_id))
+    except access.AccessDenied:
+        return "The PeerScope console is for supervisors and admins. Your notes and plans are here in the chat."
+    return (f"Your one-time code for the PeerScope console: {code}\nIt works once, for "
+            f"{web_code_minutes():g} minutes. Don't share it; if you didn't ask for it, tell your admin.")
 
 
 @dataclass(frozen=True)

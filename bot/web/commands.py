@@ -105,3 +105,36 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
         return 1
     print(f"weekly report written to {args.out}", file=sys.stderr)
     return 0
+
+
+def start_console_process(port: int, log_dir=None):
+    """`peerscope web` as a child process (used by `peerscope run`); stop it with
+    :func:`stop_console_process`. Its output goes to ``log_dir``/web.log (no access log)."""
+    import os
+    import subprocess
+
+    from bot.paths import PROJECT_ROOT
+
+    env = dict(os.environ)
+    env.pop("TELEGRAM_BOT_TOKEN", None)  # only the bridge holds it
+    env["PYTHONPATH"] = str(PROJECT_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.DEVNULL
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(log_dir / "web.log", "ab")
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=PROJECT_ROOT,
+                            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_console_process(process, timeout: float = 10) -> None:
+    import signal
+    import subprocess
+
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
