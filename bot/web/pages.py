@@ -8,7 +8,8 @@ from sanic.request import Request
 
 from bot.store import session_scope
 from bot.web import views
-from bot.web.app import BadForm, checked_form, page, staff_of, supervisors_only
+from bot.store.web_auth import csrf_token
+from bot.web.app import SESSION_COOKIE, BadForm, checked_form, page, staff_of, supervisors_only
 
 
 def add_routes(app: Sanic) -> None:
@@ -143,8 +144,5 @@ async def insights(request: Request):
         supervisors_only(session, staff, "insights")
         start, end = ins.parse_range(request.args.get("start"), request.args.get("end"), local_today())
         data = ins.build(session, staff, start, end)
-        token = request.cookies.get("ps_session")
-        from bot.store.web_auth import csrf_token
-
         return views.html_response(views.insights_page(
-            data, standalone=False, me=staff, csrf=csrf_token(token), supervisor=True))
+            data, standalone=False, me=staff, csrf=csrf_token(request.cookies.get(SESSION_COOKIE)), supervisor=True))
