@@ -2,7 +2,8 @@
 driven by Selenium; nothing downloads a browser), against a real `peerscope web` process.
 
 A supervisor signs in with a code an admin printed, confirms one flag and dismisses
-another, returns the note with a comment, and the author's chat shows the outcome; a peer
+another, returns the note with a comment, and the author's chat shows the outcome; signs
+off a plan in two steps (review, then attestation); a peer
 sees no queue and is refused (audited) on a supervisor URL typed by hand; the insights
 page shows its charts. A screenshot of each page is saved under var/results/web/."""
 
@@ -133,14 +134,22 @@ def test_supervisor_reviews_a_note_in_the_browser_and_the_author_sees_it_in_chat
 
         browser.open("/plans")
         assert "overdue" in browser.find("plans").text
+        assert browser.has(f"pdf-{web.ids['plan_signable']}")
         browser.shot("plans")
+        browser.click(f"signoff-{web.ids['plan_signable']}")  # step 1: the plan and its hash
+        assert len(browser.find("digest").text) == 64
+        browser.shot("signoff")
+        browser.find("attest").click()  # step 2: the attestation, then sign
+        browser.click("sign")
+        assert browser.find("signed").text.startswith(f"Plan #{web.ids['plan_signable']} signed off")
         browser.open("/insights")
         charts = browser.driver.find_elements("css selector", ".chart svg")
         assert len(charts) == 6 and all(c.size["height"] > 100 for c in charts)
         # the seeded figures, plus the flag confirmed and the one dismissed a moment ago
         assert figures_in_html(browser.driver.page_source) == {
             **SAM_FIGURES, "Flags confirmed": SAM_FIGURES["Flags confirmed"] + 1,
-            "Flags dismissed": SAM_FIGURES["Flags dismissed"] + 1}
+            "Flags dismissed": SAM_FIGURES["Flags dismissed"] + 1,
+            "Plans signed in range": SAM_FIGURES["Plans signed in range"] + 1}
         assert "Flags per category per week" in browser.text()
         browser.shot("insights")
     finally:
