@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import current_staff, latest_text, payload
 from bot.knowledge.engine import SOMETHING_ELSE, Answer, get_engine
 from bot.knowledge.model import NOT_COVERED
-from bot.store import session_scope, unanswered
+from bot.store import insights, session_scope, unanswered
 from bot.store import staff as staff_repo
 
 VERDICT_HEADINGS = {
@@ -99,6 +99,9 @@ def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_i
         return [SlotSet("last_rule_id", None), SlotSet("last_citations", None)]
     if answer.kind == "not_covered":
         unanswered.record(question, staff_id=staff.id if staff else None, program=program)
+    if staff is not None:  # the topic (rule id), never the question, for the insights page
+        with session_scope() as session:
+            insights.record_policy_answer(session, staff.id, answer.rule_id, answer.verdict)
     dispatcher.utter_message(text=format_answer(answer))
     dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
     if staff is not None and staff.program is None and answer.citations:

@@ -27,6 +27,7 @@ FEATURE_MODULES = (
     "bot.review_cli",
     "bot.onboarding.commands",
     "bot.wrsp.commands",
+    "bot.web.commands",
 )
 
 

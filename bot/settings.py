@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: Optional[str] = None
+    # the supervisor console
+    web_port: int = 5080
+    web_code_minutes: float = 10.0
+    web_session_minutes: float = 60.0
 
     class Config:
         env_prefix = PREFIX
@@ -92,10 +96,17 @@ class Settings(BaseSettings):
     def _stripped(cls, value):
         return value.strip() if isinstance(value, str) else value
 
-    @validator("encoder_threads", "telegram_rate_limit", "telegram_webhook_port")
+    @validator("encoder_threads", "telegram_rate_limit", "telegram_webhook_port", "web_port",
+               "web_code_minutes", "web_session_minutes")
     def _at_least_one(cls, value):
-        if value < 1:
+        if not math.isfinite(value) or value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @validator("telegram_webhook_port", "web_port")
+    def _port(cls, value):
+        if value > 65535:
+            raise ValueError("must be a port number (1-65535)")
         return value
 
     @validator("retention_years", "conversation_days", "alert_poll_seconds", "alert_repeat_seconds",
@@ -221,3 +232,20 @@ def show_date(value: date, env: Mapping[str, str] | None = None) -> str:
     from babel.dates import format_date
 
     return format_date(value, format="full", locale=load(env).locale)
+
+
+# --- the supervisor console (`peerscope web`) -------------------------------------------------
+
+def web_port(env: Mapping[str, str] | None = None) -> int:
+    """``PEERSCOPE_WEB_PORT``: where `peerscope web` listens on 127.0.0.1 (default 5080)."""
+    return load(env).web_port
+
+
+def web_code_minutes(env: Mapping[str, str] | None = None) -> float:
+    """``PEERSCOPE_WEB_CODE_MINUTES``: how long a console sign-in code works (default 10)."""
+    return load(env).web_code_minutes
+
+
+def web_session_minutes(env: Mapping[str, str] | None = None) -> float:
+    """``PEERSCOPE_WEB_SESSION_MINUTES``: how long a console sign-in lasts (default 60)."""
+    return load(env).web_session_minutes

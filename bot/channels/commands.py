@@ -14,6 +14,9 @@ def register(sub, eval_sub) -> None:
     run.add_argument("--port", type=int, default=5005, help="Rasa server port (default 5005)")
     run.add_argument("--action-port", type=int, default=5055)
     run.add_argument("--no-chat", action="store_true", help="only run the servers until Ctrl-C")
+    run.add_argument("--web-port", type=int, default=None,
+                     help="supervisor console port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)")
+    run.add_argument("--no-web", action="store_true", help="do not start the supervisor console")
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="chat with a running assistant in this terminal")
@@ -80,11 +83,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.paths import var_dir
     from bot.store import upgrade
 
-    for port in (args.port, args.action_port):
-        if port_busy(port):
+    from bot.settings import web_port
+
+    web = None if args.no_web else (args.web_port if args.web_port is not None else web_port())
+    for port in (args.port, args.action_port, web):
+        if port is not None and port_busy(port):
             holder = port_holder(port)
             print(f"peerscope: port {port} is already in use" + (f" by {holder}" if holder else "")
-                  + "; stop it, or choose other ports with --port/--action-port", file=sys.stderr)
+                  + "; stop it, or choose other ports with --port/--action-port/--web-port (or --no-web)",
+                  file=sys.stderr)
             return 2
     # a service manager's SIGTERM, or the terminal closing (SIGHUP), stops the servers too
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -95,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     train_all(echo=_progress)
     servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
-    bridge = None
+    bridge = console = None
     try:
         _progress("starting the action server and the Rasa server (about 40 s; logs in var/logs/)")
         servers.start()
@@ -105,6 +112,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             bridge = start_bridge_process(servers.rasa_url, log_dir=var_dir() / "logs")
             _progress("Telegram bridge started (log: var/logs/telegram.log)")
+        if web is not None:
+            from bot.web.commands import start_console_process
+
+            console = start_console_process(web, log_dir=var_dir() / "logs")
+            _progress(f"supervisor console on http://127.0.0.1:{web}/ (sign in with `peerscope staff web-code`)")
         if args.no_chat:
             _progress("running; Ctrl-C stops")
             while True:
@@ -121,5 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             from bot.channels.telegram import stop_bridge_process
 
             stop_bridge_process(bridge)
+        if console is not None:
+            from bot.web.commands import stop_console_process
+
+            stop_console_process(console)
         servers.stop()
     return 0

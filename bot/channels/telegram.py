@@ -87,6 +87,7 @@ BOT_COMMANDS = [
     ("help", "what PeerScope can do"),
     ("cancel", "stop what we're doing"),
     ("export", "a WRSP plan as a PDF: /export, or /export 12 for plan #12"),
+    ("webcode", "a one-time code for the supervisor console"),
 ]
 
 # "export my plan", "export plan 12", "export plan #12 as a PDF": answered by the bridge itself,
@@ -352,6 +353,7 @@ class TelegramBridge:
         app.add_handler(CommandHandler("help", self.on_help, filters=private))
         app.add_handler(CommandHandler("cancel", self.on_cancel, filters=private))
         app.add_handler(CommandHandler("export", self.on_export, filters=private))
+        app.add_handler(CommandHandler("webcode", self.on_webcode, filters=private))
         app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text))
         app.add_handler(MessageHandler(private & filters.COMMAND, self.on_unknown_command))
         app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, self.on_not_text))
@@ -534,6 +536,16 @@ class TelegramBridge:
                             caption=f"WRSP plan #{exported_id} (PDF). It holds health information: "
                                     "keep it only where your agency's records policy allows.")
             logger.info("telegram: plan #%d sent as a PDF to staff #%d", exported_id, staff_id)
+
+    async def on_webcode(self, update, context) -> None:
+        """A one-time code for the supervisor console, sent to this linked account only."""
+        from bot.store.web_auth import own_code_message
+
+        chat_id, user_id = update.effective_chat.id, update.effective_user.id
+        staff_id = await self.admit(chat_id, user_id)
+        if staff_id is not None:
+            logger.info("telegram: console code asked for by staff #%s", staff_id)
+            await self.say(chat_id, await asyncio.to_thread(own_code_message, staff_id))
 
     async def on_text(self, update, context) -> None:
         chat_id, user_id = update.effective_chat.id, update.effective_user.id

@@ -339,3 +339,37 @@ class Notification(Base):
     # what the message is about, once: a reminder or notice with the same key is never queued
     # twice (e.g. "wrsp_due_soon:12:2026-03-22"), so a restart or a second pass sends nothing new
     dedupe_key = Column(String(120), nullable=True, unique=True)
+
+
+class WebCode(Base):
+    """A one-time code to sign in to the supervisor console (`peerscope staff web-code`).
+    Only the SHA-256 of the code is kept; it expires within minutes and works once."""
+
+    __tablename__ = "web_code"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    created_by_id = Column(Integer, ForeignKey("staff.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    used_at = Column(DateTime(timezone=True), nullable=True)
+
+    def __repr__(self) -> str:  # never the hash
+        return f"<WebCode id={self.id} staff_id={self.staff_id}>"
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "web_session"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    staff_id = Column(Integer, ForeignKey("staff.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    revoked_at = Column(DateTime(timezone=True), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<WebSession id={self.id} staff_id={self.staff_id}>"

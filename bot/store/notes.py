@@ -115,7 +115,7 @@ class QueueItem:
 def review_queue(session: Session, reviewer: Staff) -> list[QueueItem]:
     """Submitted notes with flags, from the reviewer's supervisees (all staff for admins), oldest first."""
     if reviewer.role not in (Role.supervisor, Role.admin):
-        raise access.AccessDenied("only supervisors have a review queue")
+        access.deny(session, "review.queue", "only supervisors have a review queue", actor_id=reviewer.id)
     open_count = func.sum(case((NoteFlag.status == FlagStatus.open, 1), else_=0))
     query = (
         select(Note.id, Staff.name, Note.submitted_at, func.count(NoteFlag.id), open_count)

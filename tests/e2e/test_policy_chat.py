@@ -100,3 +100,19 @@ def test_a_pasted_note_is_offered_the_note_check(live):
     assert "looks like a progress-note draft" in live.texts(replies)
     assert "/check_note" in [b["payload"] for b in live.buttons(replies)]
     assert not [c for c in live.customs(replies) if c.get("type") == "policy_answer"]
+
+
+def test_the_topic_of_each_answer_is_recorded_for_the_insights_page_without_the_question(live):
+    from bot.store.models import AuditLog
+
+    from sqlalchemy import func
+
+    with session_scope() as session:
+        before = session.scalar(select(func.max(AuditLog.id))) or 0
+    question = "can I drive my client to her appointment in my own car?"
+    answer = _policy_payload(live, live.say("rest:gus", question))
+    with session_scope() as session:
+        rows = session.scalars(select(AuditLog).where(AuditLog.action == "policy.answer", AuditLog.id > before,
+                                                      AuditLog.actor_id == live.staff_ids["rest:gus"])).all()
+    assert [r.detail["verdict"] for r in rows] == [answer["verdict"]]
+    assert rows[0].detail["rule"] and "drive" not in str(rows[0].detail)

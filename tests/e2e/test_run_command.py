@@ -18,7 +18,7 @@ def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
     var = tmp_path / "var"
     env["PEERSCOPE_VAR_DIR"] = str(var)  # the databases go to their default places under var/
     command = [sys.executable, "-m", "bot.cli", "run", "--port", str(free_port()),
-               "--action-port", str(free_port())]
+               "--action-port", str(free_port()), "--web-port", str(free_port())]
     done = subprocess.run(command, input="hi\nhelp\nwhat can you do\n/quit\n", env=env, text=True,
                           capture_output=True, timeout=600)
     out = done.stdout
@@ -26,6 +26,7 @@ def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
     assert "created a local peer profile" in out
     assert out.count("[1] Ask a scope question") == 2  # hi and help both show the menu
     assert "Answer \"can I do this?\" questions" in out and "Onboard new family peer supporters" in out
+    assert "supervisor console on http://127.0.0.1:" in out
     assert "stopping the servers" in out
     # everything PeerScope wrote is owner-only, even though this test runs with the usual umask
     written = [var, var / "peerscope.db", var / "tracker.db", var / "secret.key", var / "logs",
@@ -50,7 +51,7 @@ def test_a_busy_port_is_refused_naming_the_process_that_holds_it(tmp_path):
         holder.listen()
         busy = holder.getsockname()[1]
         done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--port", str(busy),
-                               "--action-port", str(free_port())],
+                               "--action-port", str(free_port()), "--web-port", str(free_port())],
                               env=_run_env(tmp_path), text=True, capture_output=True, timeout=120)
     assert done.returncode == 2
     assert f"port {busy} is already in use by process {os.getpid()}" in done.stderr
@@ -59,16 +60,21 @@ def test_a_busy_port_is_refused_naming_the_process_that_holds_it(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
 def test_a_service_managers_signal_stops_both_servers(tmp_path, sig):
+    """... and the supervisor console started beside them."""
     from bot.channels.servers import port_busy
 
-    ports = [free_port(), free_port()]
+    ports = [free_port(), free_port(), free_port()]
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-chat", "--port", str(ports[0]),
-                                "--action-port", str(ports[1])], env=_run_env(tmp_path), text=True,
+                                "--action-port", str(ports[1]), "--web-port", str(ports[2])],
+                               env=_run_env(tmp_path), text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         for line in process.stdout:  # wait until both servers answer
             if "running; Ctrl-C stops" in line:
                 break
+        deadline = time.monotonic() + 60  # the console starts in a few seconds
+        while not port_busy(ports[2]) and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert all(port_busy(p) for p in ports)
         process.send_signal(sig)
         assert process.wait(timeout=90) == 0

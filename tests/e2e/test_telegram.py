@@ -19,6 +19,7 @@ from bot.channels.servers import free_port
 
 TESS, UNLINKED, LATECOMER = 7001, 7002, 7003
 SAM_TG = 7020  # the supervisor (rest:sam) on Telegram too
+PAT_TG = 7021  # a peer (rest:pat) on Telegram too
 CRISIS = "my client just told me she's going to kill herself tonight"
 LONG_SECTION_QUESTIONS = ("can I accept a small gift from a family I work with?", "can I lend my client money?",
                           "can I date a former client?")
@@ -451,3 +452,22 @@ def test_with_the_action_server_down_a_crisis_line_gets_the_988_line(live, tg):
         live.servers.start_actions()
         live.servers.wait_ready(timeout=300)
     assert "Not allowed" in texts(converse(tg, TESS, "can I drive my client to her appointment in my own car?"))
+
+
+def test_webcode_sends_a_console_code_to_a_supervisors_linked_account_only(live, tg, sam_tg):
+    import re
+
+    from bot.store import staff as staff_repo
+    from bot.store import web_auth
+
+    reply = texts(converse(tg, sam_tg, "/webcode"))
+    code = re.search(r"console: ([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})", reply).group(1)
+    assert "works once" in reply
+    with session_scope() as s:
+        signed_in = web_auth.sign_in(s, code)
+    assert signed_in.ok and signed_in.staff_id == live.staff_ids["rest:sam"]
+    with session_scope() as s:
+        staff_repo.link_identity(s, live.staff_ids["rest:pat"], "telegram", str(PAT_TG))
+    assert "for supervisors and admins" in texts(converse(tg, PAT_TG, "/webcode"))
+    assert NOT_SIGNED_IN.split(".")[0] in texts(converse(tg, UNLINKED, "/webcode"))
+    assert code not in (live.servers.log_dir / "telegram.log").read_text()
