@@ -71,6 +71,18 @@ def port_holder(port: int) -> str | None:
     return None
 
 
+def stop_child(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """SIGTERM a child process started by PeerScope and wait; SIGKILL if it does not stop in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the Rasa and action servers (and `rasa train`)."""
     env = {**os.environ, **(extra or {})}

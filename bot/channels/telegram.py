@@ -755,14 +755,9 @@ def start_bridge_process(rasa_url: str, log_dir: Path | None = None,
 
 
 def stop_bridge_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    from bot.channels.servers import stop_child
+
+    stop_child(process, timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

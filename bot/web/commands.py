@@ -127,14 +127,6 @@ def start_console_process(port: int, log_dir=None):
 
 
 def stop_console_process(process, timeout: float = 10) -> None:
-    import signal
-    import subprocess
+    from bot.channels.servers import stop_child
 
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+    stop_child(process, timeout)

@@ -22,20 +22,10 @@ def to_html(data: ins.Insights, today: date | None = None) -> bytes:
 
 
 def to_pdf(data: ins.Insights) -> bytes:
-    from fpdf import FPDF
-
     from bot.web import charts
-    from bot.wrsp.export import UNICODE_FONT_FILES, _unicode_text, pdf_text, unicode_font_dir
+    from bot.wrsp.export import pdf_document
 
-    fonts = unicode_font_dir()
-    family, clean = ("DejaVu", _unicode_text) if fonts else ("Helvetica", pdf_text)
-    pdf = FPDF(format="Letter")
-    if fonts:
-        for style, name in UNICODE_FONT_FILES.items():
-            pdf.add_font(family, style, str(fonts / name))
-    pdf.set_title("PeerScope supervision insights")
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
+    pdf, family, clean = pdf_document("PeerScope supervision insights", 15)
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def heading(text: str, size: float = 12) -> None:

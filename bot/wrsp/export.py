@@ -331,13 +331,30 @@ def _unicode_text(text: Any) -> str:
     return "".join(" " if unicodedata.category(ch)[0] == "C" and ch != "\n" else ch for ch in str(text))
 
 
+def pdf_document(title: str, margin: float, cls=None):
+    """A new Letter-size PDF (fpdf2 ``cls``, default FPDF) with DejaVu Sans when it is there,
+    else Helvetica, one page started; returns (pdf, font family, text cleaner for that font).
+    The plan export and the weekly report both start here."""
+    from fpdf import FPDF
+
+    fonts = unicode_font_dir()
+    family, clean = ("DejaVu", _unicode_text) if fonts else ("Helvetica", pdf_text)
+    pdf = (cls or FPDF)(format="Letter")
+    if fonts:
+        for style, name in UNICODE_FONT_FILES.items():
+            pdf.add_font(family, style, str(fonts / name))
+    pdf.set_title(title)
+    pdf.set_auto_page_break(True, margin=margin)
+    pdf.add_page()
+    return pdf, family, clean
+
+
 def to_pdf(doc: Mapping) -> bytes:
     """The plan laid out to be signed: sections, numbered goals, signature lines."""
     from fpdf import FPDF
 
     plan = doc["plan"]
-    fonts = unicode_font_dir()
-    family, clean = ("DejaVu", _unicode_text) if fonts else ("Helvetica", pdf_text)
+    family = clean = None  # set by pdf_document below, before any footer is drawn
 
     class PlanPDF(FPDF):
         def footer(self):
@@ -346,13 +363,7 @@ def to_pdf(doc: Mapping) -> bytes:
             self.cell(0, 6, clean(f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
                                   f" - page {self.page_no()}/{{nb}}"), align="C")
 
-    pdf = PlanPDF(format="Letter")
-    if fonts:
-        for style, name in UNICODE_FONT_FILES.items():
-            pdf.add_font(family, style, str(fonts / name))
-    pdf.set_title("Wellness and Recovery Service Plan")
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.add_page()
+    pdf, family, clean = pdf_document("Wellness and Recovery Service Plan", 18, PlanPDF)
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     def write(text: Any, size: float = 10, style: str = "", height: float = 5.5, indent: float = 0) -> None:
