@@ -3,6 +3,9 @@
 A process's command line can be read by every local user (``ps``); its environment only
 by its owner. bot.channels.servers starts Rasa as ``python -m addons.rasa_server run ...``
 with ``PEERSCOPE_RASA_TOKEN`` set; this adds ``--auth-token`` inside the process.
+
+It also installs PeerScope's speed-ups to Rasa before Rasa starts (addons.action_replies:
+action server replies checked with a validator built once).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ def main() -> None:
         raise SystemExit("peerscope: PEERSCOPE_RASA_TOKEN must be set to start Rasa with its HTTP API")
     os.umask(0o077)
     sys.argv = ["rasa", *sys.argv[1:], "--enable-api", "--auth-token", token]
+    from addons import action_replies
+
+    action_replies.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
