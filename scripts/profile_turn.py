@@ -57,15 +57,15 @@ RASA_PARTS = [
     ("action reply schema check (jsonschema)", ("_validate_action_result", "jsonschema")),
     ("action call: tracker to JSON", ("_action_call_format",)),
     ("action call: HTTP", ("action_endpoint", "aiohttp", "rasa/utils/endpoints.py")),
-    ("tracker store: read", ("retrieve (",  "_retrieve (")),
+    ("tracker store: read", ("retrieve (", "_retrieve (")),
     ("tracker store: save (with redaction)", ("save (", "stream_events", "_additional_events")),
     ("NLU: risk check", ("addons/risk.py",)),
     ("NLU: DIET and featurizers", ("rasa/nlu/",)),
-    ("policies (featurising the tracker, rules, memoization)", ("rasa/core/policies/", "rasa/core/featurizers/",
-                                                                 "past_states", "states_for_tracker_history")),
-    ("tracker replay and other processor work", ("rasa/core/processor.py", "rasa/shared/core/trackers.py",
-                                                 "rasa/shared/core/events.py", "rasa/engine/")),
-    ("channel and HTTP server", ("sanic", "addons/channels.py")),
+    ("policies (featurising the tracker, rules)", ("rasa/core/policies/", "rasa/core/featurizers/",
+                                                   "past_states", "states_for_tracker_history")),
+    ("tracker copies and replays", ("rasa/shared/core/trackers.py", "rasa/shared/core/events.py")),
+    ("graph runner (dask)", ("dask/", "rasa/engine/")),
+    ("processor, channel and HTTP server", ("rasa/core/", "sanic", "addons/channels.py")),
 ]
 ACTION_PARTS = [
     ("policy engine", ("bot/knowledge/",)),
@@ -74,6 +74,8 @@ ACTION_PARTS = [
     ("tracker JSON in, events out", ("json", "rasa_sdk/interfaces.py", "rasa_sdk/executor.py")),
     ("HTTP server", ("sanic",)),
 ]
+# the event loop waiting for work
+IDLE = "serve (sanic/server/runners.py"
 
 
 def say(message: str) -> None:
@@ -96,7 +98,7 @@ def parts(raw: Path, table: list[tuple[str, tuple[str, ...]]], rate: int) -> dic
         return {}
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
+        if not count.isdigit() or stack.rsplit(";", 1)[-1].startswith(IDLE):
             continue
         part = next((name for name, needles in table if any(n in stack for n in needles)), "other")
         seconds[part] += int(count) / rate
@@ -121,12 +123,23 @@ def main() -> int:
     with session_scope() as session:
         member = repo.add(session, "profiler", role="peer", program="adult")
         repo.link_identity(session, member.id, "rest", "profiler")
-    servers = ServerSet(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs")
+    servers = ServerSet(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs",
+                        env={"PEERSCOPE_ACTION_TIMING": "1"})
     say(f"starting PeerScope (logs in {work / 'logs'})")
     started = time.perf_counter()
     servers.start()
     spies: list[tuple[str, subprocess.Popen, Path]] = []
     times: dict[str, list[float]] = collections.defaultdict(list)
+    calls: dict[str, list[list[str]]] = collections.defaultdict(list)
+    actions_log = work / "logs" / "actions.log"
+
+    def action_calls() -> list[str]:
+        """Action calls logged since the last look (PEERSCOPE_ACTION_TIMING)."""
+        lines = actions_log.read_text(errors="replace").splitlines()
+        new, action_calls.seen = lines[action_calls.seen:], len(lines)
+        return [line.split("action call ", 1)[1] for line in new if "action call " in line]
+
+    action_calls.seen = 0
     try:
         servers.wait_ready(timeout=300)
         say(f"servers up after {time.perf_counter() - started:.0f} s")
@@ -147,9 +160,11 @@ def main() -> int:
                          "--format", "raw", "--output", str(raw), "--nonblocking"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), raw))
                 time.sleep(2)
+            action_calls()
             for _ in range(args.rounds):
                 for kind, text in ROUND:
                     times[kind].append(send(client, url, sender, text))
+                    calls[kind].append(action_calls())
     finally:
         for _name, spy, _raw in spies:
             spy.send_signal(signal.SIGINT)
@@ -158,7 +173,9 @@ def main() -> int:
     messages = sum(len(v) for v in times.values())
     print(f"\nmedian round trip per message kind ({args.rounds} each, after {args.long} turns):")
     for kind, values in times.items():
-        print(f"  {kind:20s} {1000 * statistics.median(values):6.0f} ms")
+        made = calls[kind][-1] if calls[kind] else []
+        print(f"  {kind:20s} {1000 * statistics.median(values):6.0f} ms   {len(made)} action call(s): "
+              + ", ".join(made))
     for name, _spy, raw in spies:
         table = RASA_PARTS if name == "rasa" else ACTION_PARTS
         seconds = parts(raw, table, args.rate)
