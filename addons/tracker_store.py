@@ -137,9 +137,10 @@ class PeerScopeTrackerStore(SQLTrackerStore):
                  redact_loops: list[str] | None = None, window_turns: int | None = None,
                  **kwargs: Any) -> None:
         self.redact_loops = set(redact_loops or [])
-        setting = os.environ.get("PEERSCOPE_TRACKER_WINDOW")
-        self.window_turns = int(setting) if setting else (
-            DEFAULT_WINDOW_TURNS if window_turns is None else int(window_turns))
+        from bot.settings import env_number
+
+        configured = DEFAULT_WINDOW_TURNS if window_turns is None else int(window_turns)
+        self.window_turns = int(env_number("PEERSCOPE_TRACKER_WINDOW", configured, integer=True, minimum=0))
         # sender id -> (id of the session's first event, id of the window's first event, state events)
         self._window_states: OrderedDict[str, tuple[int, int, list[dict[str, Any]]]] = OrderedDict()
         url = os.environ.get("PEERSCOPE_TRACKER_URL") or host

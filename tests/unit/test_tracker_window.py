@@ -134,3 +134,14 @@ async def test_short_conversations_and_the_full_tracker_are_loaded_whole(domain,
     assert len(tracker.events) == stored - 1  # Rasa's session starts at session_started
     windowed = _store(domain, tmp_path, 2)
     assert len((await windowed.retrieve_full_tracker(SENDER)).events) == stored
+
+
+def test_the_window_setting(domain, tmp_path, monkeypatch):
+    from bot.settings import SettingError
+
+    assert _store(domain, tmp_path, 4).window_turns == 4
+    monkeypatch.setenv("PEERSCOPE_TRACKER_WINDOW", "0")
+    assert _store(domain, tmp_path, 4).window_turns == 0
+    monkeypatch.setenv("PEERSCOPE_TRACKER_WINDOW", "ten")
+    with pytest.raises(SettingError, match="PEERSCOPE_TRACKER_WINDOW must be a whole number"):
+        _store(domain, tmp_path, 4)
