@@ -30,7 +30,8 @@ policies look only at the last few turns (the longest rule has two), so they pre
 same; the actions read slots and the latest message. That state is computed by replaying
 the events before the window once, then kept per conversation and moved forward one turn
 at a time (a process that did not compute it, after a restart or on another instance,
-replays once). Nothing stored changes: only new events are written (and redacted), and
+replays once); where the user messages are is also kept per conversation and brought up to
+date from the events added since, so no query scans the whole conversation. Nothing stored changes: only new events are written (and redacted), and
 ``retrieve_full_tracker`` (the HTTP API's tracker) still returns every event.
 """
 
@@ -42,10 +43,10 @@ import os
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
-import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
-                                     ConversationPaused, Event, LoopInterrupted, SlotSet, UserUttered)
+                                     ConversationPaused, Event, LoopInterrupted, SessionStarted, SlotSet,
+                                     UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import var_dir
@@ -143,6 +144,8 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         self.window_turns = int(env_number("PEERSCOPE_TRACKER_WINDOW", configured, integer=True, minimum=0))
         # sender id -> (id of the session's first event, id of the window's first event, state events)
         self._window_states: OrderedDict[str, tuple[int, int, list[dict[str, Any]]]] = OrderedDict()
+        # sender id -> (highest event id seen, id of the session's first event, [(id, type)])
+        self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]]]] = OrderedDict()
         url = os.environ.get("PEERSCOPE_TRACKER_URL") or host
         if url:
             super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
@@ -157,18 +160,18 @@ class PeerScopeTrackerStore(SQLTrackerStore):
             return await super().retrieve(sender_id)
         event = self.SQLEvent
         with self.session_scope() as session:
-            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            user_ids = [row[0] for row in query.filter(event.type_name == UserUttered.type_name)
-                        .with_entities(event.id)]
-            if len(user_ids) <= self.window_turns:
+            first, marks = self._session_marks(session, sender_id)
+            users = [i for i, kind in marks if kind == UserUttered.type_name]
+            if len(users) <= self.window_turns:
                 loaded = None
             else:
-                first_user = user_ids[-self.window_turns]
+                first_user = users[-self.window_turns]
                 # start at the action_listen before that message, so a rewind of it stays inside
-                start = (query.filter(event.type_name == ActionExecuted.type_name, event.id < first_user)
-                         .order_by(None).with_entities(sa.func.max(event.id)).scalar()) or first_user
-                rows = query.filter(event.id >= start).all()
-                state = self._state_before(session, sender_id, query, start, rows[0].timestamp)
+                start = max((i for i, kind in marks if kind == ActionExecuted.type_name and i < first_user),
+                            default=first_user)
+                rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= start)
+                        .order_by(event.id).all())
+                state = self._state_before(session, sender_id, first, start, rows[0].timestamp)
                 loaded = state + [json.loads(row.data) for row in rows]
         if loaded is None:
             return await super().retrieve(sender_id)
@@ -176,12 +179,31 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         setattr(tracker, LOADED, len(tracker.events))
         return tracker
 
-    def _state_before(self, session, sender_id: str, query, start: int, timestamp: float) -> list[dict[str, Any]]:
+    def _session_marks(self, session, sender_id: str) -> tuple[int, list[tuple[int, str]]]:
+        """(id of the current session's first event, [(id, type) of its user messages and
+        actions]). Kept per conversation and brought up to date with the events added since
+        (by any process), so finding the window does not scan the whole conversation. As in
+        Rasa, the session starts at its latest ``session_started`` event."""
+        event = self.SQLEvent
+        last_id, first, marks = self._marks.pop(sender_id, (0, None, []))
+        for event_id, kind in (session.query(event.id, event.type_name)
+                               .filter(event.sender_id == sender_id, event.id > last_id).order_by(event.id)):
+            if kind == SessionStarted.type_name or first is None:
+                first, marks = event_id, []
+            if kind in (UserUttered.type_name, ActionExecuted.type_name):
+                marks.append((event_id, kind))
+            last_id = event_id
+        self._marks[sender_id] = (last_id, first, marks)
+        while len(self._marks) > MAX_CACHED_CONVERSATIONS:
+            self._marks.popitem(last=False)
+        return first, marks
+
+    def _state_before(self, session, sender_id: str, first: int, start: int,
+                      timestamp: float) -> list[dict[str, Any]]:
         """The state events for the conversation just before event ``start``: from the kept
         state of an earlier window start in the same session plus the events since, or else
         from every event of the session before ``start``."""
         event = self.SQLEvent
-        first = query.order_by(None).with_entities(sa.func.min(event.id)).scalar()
         kept = self._window_states.get(sender_id)
         if kept and kept[0] == first and kept[1] == start:
             self._window_states.move_to_end(sender_id)
@@ -190,7 +212,8 @@ class PeerScopeTrackerStore(SQLTrackerStore):
             base, since = kept[2], kept[1]
         else:
             base, since = [], first
-        rows = query.filter(event.id >= since, event.id < start).all()
+        rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= since, event.id < start)
+                .order_by(event.id).all())
         before = DialogueStateTracker.from_dict(sender_id, base + [json.loads(r.data) for r in rows],
                                                 self.domain.slots)
         state = state_events(before, timestamp)
