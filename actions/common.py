@@ -51,11 +51,13 @@ def latest_text(tracker: Tracker) -> str:
 
 def message_inside_loop(tracker: Tracker, loop: str) -> bool:
     """True when the latest user message came after ``loop`` was activated, i.e. it is an
-    answer to the form rather than the message that opened it."""
+    answer to the form rather than the message that opened it. Only the loop's current
+    activation counts: once a loop was closed (or another one opened), the message that
+    opens it again is not an answer to its earlier run."""
     activated = latest_user = -1
     for index, event in enumerate(tracker.events):
-        if event.get("event") == "active_loop" and event.get("name") == loop:
-            activated = index
+        if event.get("event") == "active_loop":
+            activated = index if event.get("name") == loop else -1
         elif event.get("event") == "user":
             latest_user = index
     return latest_user > activated >= 0

@@ -64,34 +64,40 @@ def risk_about(text: str) -> str:
     return finding.about if finding else "unknown"
 
 
-class ActionNotePrepare(Action):
-    """Sets up the note form for a new note, more text, or a replacement."""
-
-    def name(self) -> str:
-        return "action_note_prepare"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        has_draft = tracker.get_slot("note_id") is not None
-        mode = {"note_add": "append", "note_revise": "replace"}.get(intent, "new") if has_draft else "new"
-        dispatcher.utter_message(text=PROMPTS[mode])
-        return [SlotSet("note_mode", mode), SlotSet("note_received", None)]
+def note_mode(tracker: Tracker) -> str:
+    """What the message that opened the note form asks for: a new note, more text for the
+    open draft, or a replacement of it."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    has_draft = tracker.get_slot("note_id") is not None
+    return {"note_add": "append", "note_revise": "replace"}.get(intent, "new") if has_draft else "new"
 
 
 class ActionAskNoteReceived(Action):
+    """Asks for the note when the form opens (Rasa also runs it after a message the form did
+    not take, e.g. one too long to check, which has said why already: then it says nothing)."""
+
     def name(self) -> str:
         return "action_ask_note_received"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        # The prompt was given by action_note_prepare; repeat it only after a rejected message.
-        if tracker.latest_action_name == "action_listen":
+        if not message_inside_loop(tracker, "note_form"):
             dispatcher.utter_message(text=PROMPTS[tracker.get_slot("note_mode") or "new"])
         return []
 
 
 class ValidateNoteForm(FormValidationAction):
+    """Reads the pasted note. When the form opens it also sets the note mode (new, append,
+    replace) and clears the last answer, so opening the form takes two action calls (this
+    and the prompt) rather than four (a separate set-up action made Rasa validate twice)."""
+
     def name(self) -> str:
         return "validate_note_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
+        events = await super().run(dispatcher, tracker, domain)
+        if message_inside_loop(tracker, "note_form"):
+            return events
+        return events + [SlotSet("note_mode", note_mode(tracker)), SlotSet("note_received", None)]
 
     async def extract_note_received(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,9 @@ the whole tracker back in the 500 response, which Rasa may log in turn. This ser
   bot.channels.servers) with 401, and any call from a web page (``Origin``) with 403;
 - catches any exception an action raises, logs its type and the action name with a short
   reference, and answers the user with a safe message quoting that reference;
-- never logs a tracker, a message or a note.
+- never logs a tracker, a message or a note;
+- with ``PEERSCOPE_ACTION_TIMING=1``, logs each call's action name and time (for
+  scripts/profile_turn.py; names and milliseconds only).
 
 Run it as ``python -m addons.action_server --port 5055``.
 """
@@ -21,6 +23,7 @@ import hmac
 import json
 import logging
 import os
+import time
 import uuid
 import zlib
 
@@ -66,6 +69,9 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
     app = Sanic("peerscope_actions", configure_logging=False)
     executor = ActionExecutor()
     executor.register_package(package)
+    from bot.settings import load
+
+    timing = load().action_timing
 
     @app.middleware("request")
     async def require_token(request: Request):
@@ -95,6 +101,7 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
         name = str(call.get("next_action") or "")[:64]
         sender_channel = str(call.get("sender_id") or "").partition(":")[0] or "unknown"
         audit.set_channel(f"chat:{sender_channel}")  # for this request's task only
+        started = time.perf_counter()
         try:
             result = await executor.run(call)
         except ActionExecutionRejection as exc:  # a form rejecting a message: Rasa handles it
@@ -106,6 +113,9 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
             reference = uuid.uuid4().hex[:8]
             logger.error("action %s failed: %s (reference %s)", name, type(exc).__name__, reference)
             return response.json({"events": [], "responses": safe_replies(call, reference)})
+        finally:
+            if timing:
+                logger.info("action call %s: %.1f ms", name, 1000 * (time.perf_counter() - started))
         return response.json(result)
 
     @app.exception(Exception)

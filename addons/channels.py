@@ -14,6 +14,7 @@ webhook stays at ``/webhooks/rest/webhook``.
 from __future__ import annotations
 
 import logging
+import time
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable
 
@@ -66,6 +67,25 @@ def audit_refusal(status: int, reason: str) -> None:
         logger.error("rest channel: could not audit a refused request (%s)", type(exc).__name__)
 
 
+WARM_UP_TEXT = "hello"
+
+
+async def warm_up_nlu(agent) -> None:
+    """Run the NLU pipeline once on a fixed greeting when the server starts, so the first
+    person's message does not pay for what is built on first use (DIET's TensorFlow function
+    is traced on its first prediction: about half a second here). Parsing touches no
+    conversation. Failures are logged by type and never stop the server."""
+    if agent is None or not agent.is_ready():
+        return
+    started = time.perf_counter()
+    try:
+        await agent.parse_message(WARM_UP_TEXT)
+    except Exception as exc:
+        logger.error("rest channel: NLU warm-up failed (%s)", type(exc).__name__)
+        return
+    logger.info("rest channel: NLU warmed up in %.1f s", time.perf_counter() - started)
+
+
 class PeerScopeRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
@@ -73,6 +93,10 @@ class PeerScopeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("peerscope_rest_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def warm_up(app, _loop) -> None:
+            await warm_up_nlu(getattr(app.ctx, "agent", None))
 
         @webhook.route("/", methods=["GET"])
         async def health(_request: Request):

@@ -18,15 +18,35 @@ tracker table, this store redacts by default:
 
 The actions have already read the text from the in-memory tracker by the time it is
 saved, so nothing they need is lost.
+
+A turn's cost does not grow with the conversation. Rasa loads every event of the current
+session on every message, replays them, featurises them for the policies and sends them all
+to the action server on every action call, so "hi" cost 73 ms on a 149-event conversation
+and 368 ms on a 1,973-event one. This store loads a *window*: the events of the last
+``window_turns`` user messages (endpoints.yml, or ``PEERSCOPE_TRACKER_WINDOW``; 0 loads
+everything), preceded by a few synthetic events that recreate the state the conversation
+had where the window starts (slot values, the active form, a paused conversation). The
+policies look only at the last few turns (the longest rule has two), so they predict the
+same; the actions read slots and the latest message. That state is computed by replaying
+the events before the window once, then kept per conversation and moved forward one turn
+at a time (a process that did not compute it, after a restart or on another instance,
+replays once); where the user messages are is also kept per conversation and brought up to
+date from the events added since, so no query scans the whole conversation. Nothing stored changes: only new events are written (and redacted), and
+``retrieve_full_tracker`` (the HTTP API's tracker) still returns every event.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActiveLoop, BotUttered, Event, UserUttered
+from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
+                                     ConversationPaused, Event, LoopInterrupted, SessionStarted, SlotSet,
+                                     UserUttered)
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.paths import var_dir
 
@@ -39,6 +59,11 @@ KEEP_TEXT_INTENTS = frozenset({
     "review_queue", "wrsp_start", "wrsp_confirm", "wrsp_change", "wrsp_due", "risk_alerts",
 })
 MAX_KEPT_CHARS = 60
+DEFAULT_WINDOW_TURNS = 10
+# conversations whose window state is kept in memory (a few hundred bytes each)
+MAX_CACHED_CONVERSATIONS = 5000
+# set on a tracker this store loaded: how many of its events are stored or synthetic
+LOADED = "_peerscope_loaded_events"
 
 
 def keeps_text(event: UserUttered, active_loop: str | None, redact_loops: set[str]) -> bool:
@@ -71,20 +96,141 @@ def redact_events(events: Iterable[Event], new_from: int, redact_loops: set[str]
         yield event
 
 
+def state_events(tracker: DialogueStateTracker, timestamp: float) -> list[dict[str, Any]]:
+    """Events that recreate ``tracker``'s state on an empty tracker.
+
+    With a form active, they start with the turn that opened it (the user message and the
+    actions up to the form's activation), as the whole conversation's history looks to the
+    policies while a form runs (Rasa folds a form's later turns into that one). Then the slot
+    values that differ from what those events set, the form's interrupted/rejected flags, and
+    a pause. Events copied from the conversation keep their times; the others get ``timestamp``.
+    """
+    events: list[Event] = []
+    loop = tracker.active_loop
+    if loop is not None and loop.name:
+        applied = tracker.applied_events()
+        opened = next((i for i in range(len(applied) - 1, -1, -1)
+                       if isinstance(applied[i], ActiveLoop) and applied[i].name == loop.name), None)
+        if opened is None:
+            events = [ActionExecuted(loop.name, timestamp=timestamp), ActiveLoop(loop.name, timestamp=timestamp)]
+        else:
+            said = next((i for i in range(opened, -1, -1) if isinstance(applied[i], UserUttered)), opened)
+            start = next((i for i in range(said, -1, -1) if isinstance(applied[i], ActionExecuted)), said)
+            events = [copy.deepcopy(e) for e in applied[start:opened + 1]]
+    replayed = DialogueStateTracker.from_events(tracker.sender_id, events, tracker.slots.values())
+    fixes: list[Event] = [SlotSet(name, slot.value) for name, slot in tracker.slots.items()
+                          if replayed.slots[name].value != slot.value]
+    if loop is not None and loop.name:
+        if loop.is_interrupted:
+            fixes.append(LoopInterrupted(True))
+        if loop.rejected:
+            fixes.append(ActionExecutionRejected(loop.name))
+    if tracker.is_paused():
+        fixes.append(ConversationPaused())
+    for event in fixes:
+        event.timestamp = timestamp
+    return [event.as_dict() for event in events + fixes]
+
+
 class PeerScopeTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, host: str | None = None, event_broker=None,
-                 redact_loops: list[str] | None = None, **kwargs: Any) -> None:
+                 redact_loops: list[str] | None = None, window_turns: int | None = None,
+                 **kwargs: Any) -> None:
         self.redact_loops = set(redact_loops or [])
         from bot.settings import load
 
-        url = load().tracker_url or host
+        settings = load()
+        configured = DEFAULT_WINDOW_TURNS if window_turns is None else int(window_turns)
+        self.window_turns = configured if settings.tracker_window is None else settings.tracker_window
+        # sender id -> (id of the session's first event, id of the window's first event, state events)
+        self._window_states: OrderedDict[str, tuple[int, int, list[dict[str, Any]]]] = OrderedDict()
+        # sender id -> (highest event id seen, id of the session's first event, [(id, type)])
+        self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]]]] = OrderedDict()
+        url = settings.tracker_url or host
         if url:
             super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
         else:
             db = str(var_dir() / "tracker.db")
             super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
 
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The current session's tracker, loaded as a window when it is longer than
+        ``window_turns`` user messages (see the module docstring)."""
+        if self.window_turns <= 0 or self.domain is None:
+            return await super().retrieve(sender_id)
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            first, marks = self._session_marks(session, sender_id)
+            users = [i for i, kind in marks if kind == UserUttered.type_name]
+            if len(users) <= self.window_turns:
+                loaded = None
+            else:
+                first_user = users[-self.window_turns]
+                # start at the action_listen before that message, so a rewind of it stays inside
+                start = max((i for i, kind in marks if kind == ActionExecuted.type_name and i < first_user),
+                            default=first_user)
+                rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= start)
+                        .order_by(event.id).all())
+                state = self._state_before(session, sender_id, first, start, rows[0].timestamp)
+                loaded = state + [json.loads(row.data) for row in rows]
+        if loaded is None:
+            return await super().retrieve(sender_id)
+        tracker = DialogueStateTracker.from_dict(sender_id, loaded, self.domain.slots)
+        setattr(tracker, LOADED, len(tracker.events))
+        return tracker
+
+    def _session_marks(self, session, sender_id: str) -> tuple[int, list[tuple[int, str]]]:
+        """(id of the current session's first event, [(id, type) of its user messages and
+        actions]). Kept per conversation and brought up to date with the events added since
+        (by any process), so finding the window does not scan the whole conversation. As in
+        Rasa, the session starts at its latest ``session_started`` event."""
+        event = self.SQLEvent
+        last_id, first, marks = self._marks.pop(sender_id, (0, None, []))
+        for event_id, kind in (session.query(event.id, event.type_name)
+                               .filter(event.sender_id == sender_id, event.id > last_id).order_by(event.id)):
+            if kind == SessionStarted.type_name or first is None:
+                first, marks = event_id, []
+            if kind in (UserUttered.type_name, ActionExecuted.type_name):
+                marks.append((event_id, kind))
+            last_id = event_id
+        self._marks[sender_id] = (last_id, first, marks)
+        while len(self._marks) > MAX_CACHED_CONVERSATIONS:
+            self._marks.popitem(last=False)
+        return first, marks
+
+    def _state_before(self, session, sender_id: str, first: int, start: int,
+                      timestamp: float) -> list[dict[str, Any]]:
+        """The state events for the conversation just before event ``start``: from the kept
+        state of an earlier window start in the same session plus the events since, or else
+        from every event of the session before ``start``."""
+        event = self.SQLEvent
+        kept = self._window_states.get(sender_id)
+        if kept and kept[0] == first and kept[1] == start:
+            self._window_states.move_to_end(sender_id)
+            return kept[2]
+        if kept and kept[0] == first and kept[1] < start:
+            base, since = kept[2], kept[1]
+        else:
+            base, since = [], first
+        rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= since, event.id < start)
+                .order_by(event.id).all())
+        before = DialogueStateTracker.from_dict(sender_id, base + [json.loads(r.data) for r in rows],
+                                                self.domain.slots)
+        state = state_events(before, timestamp)
+        self._window_states[sender_id] = (first, start, state)
+        self._window_states.move_to_end(sender_id)
+        while len(self._window_states) > MAX_CACHED_CONVERSATIONS:
+            self._window_states.popitem(last=False)
+        return state
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        if getattr(tracker, LOADED, None) is not None:
+            setattr(tracker, LOADED, len(tracker.events))  # saved: a second save adds nothing twice
+
     def _additional_events(self, session, tracker) -> Iterator[Event]:
         events = list(tracker.events)
-        new_count = len(list(super()._additional_events(session, tracker)))
-        return redact_events(events, len(events) - new_count, self.redact_loops)
+        loaded = getattr(tracker, LOADED, None)
+        if loaded is None:  # a tracker this store did not load as a window: Rasa's count
+            loaded = len(events) - len(list(super()._additional_events(session, tracker)))
+        return redact_events(events, loaded, self.redact_loops)

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     # where things are
     database_url: Optional[str] = None  # default: SQLite in var_dir
     tracker_url: Optional[str] = None  # Rasa's tracker store; default: SQLite in var_dir
+    tracker_window: Optional[int] = None  # user messages a turn loads; default endpoints.yml's (0: all)
     var_dir: Optional[str] = None  # default: var/ in the project
     knowledge_dir: Optional[str] = None  # default: knowledge/ in the project
     models_dir: Optional[str] = None  # default: models/ in the project
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     # the models
     encoder_threads: int = 1
     preload: bool = True
+    action_timing: bool = False  # the action server logs each call's action name and time
     # retention (the policy minimum is checked by bot.store.retention)
     retention_years: float = 7.0
     conversation_days: float = 90.0
@@ -101,6 +103,12 @@ class Settings(BaseSettings):
     def _at_least_one(cls, value):
         if not math.isfinite(value) or value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @validator("tracker_window")
+    def _not_negative(cls, value):
+        if value is not None and value < 0:
+            raise ValueError("must be at least 0")
         return value
 
     @validator("telegram_webhook_port", "web_port")

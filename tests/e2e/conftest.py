@@ -24,6 +24,7 @@ STAFF = {
     "rest:eve": ("Eve Park", "supervisor", None, None),
     "rest:fay": ("Fay Moss", "peer", "family", "rest:sam"),
     "rest:gus": ("Gus Hale", "peer", "family", "rest:sam"),
+    "rest:ned": ("Ned Ames", "peer", "adult", "rest:sam"),
 }
 
 

@@ -84,3 +84,19 @@ def test_only_the_author_and_their_supervisor_can_open_a_note(live):
         denied = session.scalars(select(AuditLog.actor_id).where(
             AuditLog.action == "note.read", AuditLog.object_id == note_id, AuditLog.outcome == "denied")).all()
     assert sorted(denied) == sorted([live.staff_ids["rest:pat"], live.staff_ids["rest:eve"]])
+
+
+def test_every_note_in_a_long_conversation_is_checked_as_a_note(live):
+    """The second "check my note" opens the form again (it is not taken as an answer to the
+    first run), also after more turns than the tracker store loads (its window)."""
+    notes = ["Drove the member to the pharmacy in my own car.",
+             "I told him to stop taking his Zoloft because it makes him tired."]
+    categories = []
+    for note in notes:
+        assert "Paste your progress-note draft" in live.texts(live.say("rest:ned", "check my note"))
+        result = _flags(live, live.say("rest:ned", note))
+        categories.append(sorted(f["category"] for f in result["flags"]))
+        assert "erased" in live.texts(live.say("rest:ned", "/note_discard"))
+        for _ in range(12):  # more than the 10 user messages a window holds
+            assert live.texts(live.say("rest:ned", "hi"))
+    assert categories == [["transport"], ["medication"]]
