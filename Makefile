@@ -8,20 +8,35 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench bench-knowledge bench-load clean
+.PHONY: help lint format run test bootstrap validate models unit train rasa-test e2e eval eval-blind bench bench-knowledge bench-load clean
+
+## help: list the make targets and what each does
+help:
+	@grep -E '^## [a-z-]+:' Makefile | sed -E 's/^## ([a-z-]+): /  make \1\t/' | expand -t 24
+
+## lint: ruff's checks and formatting check (configured in pyproject.toml)
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## format: rewrite the code in ruff's format and apply ruff's safe fixes
+format: bootstrap
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 ## run: set up if needed, then start both servers and a terminal chat (Ctrl-C stops)
 run: bootstrap
 	$(PEERSCOPE) run
 
-## test: set up if needed, validate the Rasa data, train the policy and note models, unit tests,
-## train Rasa, story tests, end-to-end tests
+## test: everything CI runs: lint, Rasa data check, models, unit tests, Rasa training, stories, end-to-end
 test: bootstrap validate models unit train rasa-test e2e
 	@echo "make test: all stages passed"
 
+## bootstrap: create .venv (Python 3.10) and install the pinned packages and model weights
 bootstrap:
 	@bash scripts/bootstrap.sh
 
+## validate: rasa data validate on domain/, nlu_data/ and the conversation tests
 validate: bootstrap
 	@echo "== rasa data validate"
 	@bash scripts/validate.sh
@@ -31,19 +46,23 @@ models: bootstrap
 	@echo "== policy and note models (skipped when their inputs have not changed)"
 	$(PEERSCOPE) train --no-rasa
 
+## unit: the unit tests (no servers started by Rasa; real SQLite and PostgreSQL)
 unit: models
 	@echo "== unit tests"
 	$(PY) -m pytest -m "not e2e" -q
 
+## train: the Rasa model and the policy and note models (skipped when nothing changed)
 train: bootstrap
 	@echo "== training (skipped when the data has not changed)"
 	$(PEERSCOPE) train
 
+## rasa-test: Rasa's story tests in tests/conversations
 rasa-test: train
 	@echo "== rasa test: conversation stories"
 	$(PY) -m rasa test core --model models/peerscope.tar.gz --stories tests/conversations \
 		--fail-on-prediction-errors --out var/results --endpoints endpoints.yml
 
+## e2e: end-to-end tests against real Rasa and action servers over HTTP
 e2e: train
 	@echo "== end-to-end tests against the live servers"
 	$(PY) -m pytest -m e2e -q
@@ -63,11 +82,11 @@ eval-blind: models
 		[ -f $$d/risk.jsonl ] && $(PEERSCOPE) eval risk $$d/risk.jsonl; \
 	done; true
 
+## bench: time the 300-word note check and the chat risk check on one core
 bench: models
 	$(PY) scripts/bench_notes.py
 
-## bench-load: 20 concurrent users on PeerScope and on Rasa's starter bot in the same run, and a 300-turn
-## conversation (prints p95, throughput and their ratios; minutes)
+## bench-load: 20 users on PeerScope and Rasa's starter bot in one run, and a 300-turn conversation (minutes)
 bench-load: train
 	PYTHONPATH=. $(PY) scripts/bench_load.py
 
@@ -75,5 +94,6 @@ bench-load: train
 bench-knowledge: models
 	PYTHONPATH=. $(PY) scripts/bench_knowledge.py
 
+## clean: remove trained models and results
 clean:
 	rm -rf models var/results .pytest_cache
