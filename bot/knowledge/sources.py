@@ -226,10 +226,6 @@ def check_citation(sources: Mapping[str, Source], citation: Citation | Mapping) 
     return None
 
 
-def check_citations(sources: Mapping[str, Source], citations: Iterable) -> list[str]:
-    return [err for c in citations if (err := check_citation(sources, c))]
-
-
 def locate(sources: Mapping[str, Source], source_id: str, quote: str) -> Citation:
     """A Citation for ``quote`` with its section looked up (raises if not verbatim)."""
     sec = sources[source_id].section_of(quote)
