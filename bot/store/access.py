@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.store import audit
 from bot.store.models import Role, Staff
@@ -21,6 +23,12 @@ def may_read(actor: Staff, owner: Staff) -> bool:
     if actor.role == Role.admin or actor.id == owner.id:
         return True
     return actor.role == Role.supervisor and owner.supervisor_id == actor.id
+
+
+def team(actor: Staff) -> Select:
+    """The ids of the staff ``actor`` supervises, as a subquery: the one definition of a
+    supervisor's team that every list of records (notes, plans, alerts, onboarding, questions) uses."""
+    return select(Staff.id).where(Staff.supervisor_id == actor.id)
 
 
 def check(session: Session, actor: Staff, owner: Staff, action: str, object_type: str, object_id: int) -> None:

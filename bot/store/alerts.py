@@ -29,7 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.store import audit
-from bot.store.access import AccessDenied, NotFound, may_read
+from bot.store.access import AccessDenied, NotFound, may_read, team
 from bot.store.models import ChatIdentity, RiskAlert, Role, Staff, utcnow
 
 ABOUT = ("self", "client", "unknown")
@@ -85,7 +85,7 @@ def visible(session: Session, actor: Staff, include_acknowledged: bool = False) 
     if not include_acknowledged:
         query = query.where(RiskAlert.acknowledged_at.is_(None))
     if actor.role != Role.admin:
-        query = query.join(Staff, Staff.id == RiskAlert.staff_id).where(Staff.supervisor_id == actor.id)
+        query = query.where(RiskAlert.staff_id.in_(team(actor)))
     rows = list(session.scalars(query))
     audit.record(session, "risk_alert.list", actor_id=actor.id, object_type="risk_alert",
                  detail={"count": len(rows)})

@@ -97,7 +97,7 @@ def _team(session: Session, actor: Staff) -> list[int] | None:
     """Staff ids the actor sees, or None for everyone (admins)."""
     if actor.role == Role.admin:
         return None
-    return list(session.scalars(select(Staff.id).where(Staff.supervisor_id == actor.id)))
+    return list(session.scalars(access.team(actor)))
 
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:

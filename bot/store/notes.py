@@ -126,7 +126,7 @@ def review_queue(session: Session, reviewer: Staff) -> list[QueueItem]:
         .order_by(Note.submitted_at, Note.id)
     )
     if reviewer.role != Role.admin:
-        query = query.where(Staff.supervisor_id == reviewer.id)
+        query = query.where(Note.author_id.in_(access.team(reviewer)))
     audit.record(session, "review.queue", actor_id=reviewer.id)
     return [QueueItem(*row[:4], open_flags=int(row[4] or 0)) for row in session.execute(query)]
 

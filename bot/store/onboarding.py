@@ -184,7 +184,7 @@ def supervisee_progress(session: Session, actor: Staff) -> list[tuple[Staff, Pro
     if actor.role == Role.admin:
         query = query.where(Staff.role == Role.peer)
     else:
-        query = query.where(Staff.supervisor_id == actor.id)
+        query = query.where(Staff.id.in_(access.team(actor)))
     team = list(session.scalars(query))
     audit.record(session, "onboarding.team", actor_id=actor.id, detail={"staff": [s.id for s in team]})
     return [(member, get_progress(session, member.id)) for member in team]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.store import access
 from bot.store.db import session_scope
 from bot.store.models import Role, Staff, UnansweredQuestion
 
@@ -36,5 +37,4 @@ def list_open(session: Session, actor: Staff, limit: int = 100) -> list[Unanswer
         return list(session.scalars(query))
     if actor.role != Role.supervisor:
         return []
-    asked_by = select(Staff.id).where(Staff.supervisor_id == actor.id)
-    return list(session.scalars(query.where(UnansweredQuestion.staff_id.in_(asked_by))))
+    return list(session.scalars(query.where(UnansweredQuestion.staff_id.in_(access.team(actor)))))
