@@ -14,27 +14,15 @@ from pathlib import Path
 from typing import List, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, Field, root_validator, validator
+from pydantic import Field, root_validator, validator
 
+from bot.knowledge.schema import CitationModel
+from bot.knowledge.schema import Strict as _Strict
 from bot.knowledge.sources import Citation, Source, check_citation
 
 VERDICTS = ("allowed", "not_allowed", "depends", "info", "not_covered")
 Verdict = Literal["allowed", "not_allowed", "depends", "info", "not_covered"]
 Program = Literal["adult", "family", "both"]
-
-
-class _Strict(BaseModel):
-    class Config:
-        extra = "forbid"
-
-
-class CitationModel(_Strict):
-    source: str
-    section: str
-    quote: str
-
-    def to_citation(self) -> Citation:
-        return Citation(self.source, self.section, self.quote)
 
 
 class Position(_Strict):

@@ -13,30 +13,17 @@ from pathlib import Path
 from typing import List, Mapping
 
 import yaml
-from pydantic import BaseModel, Field, root_validator, validator
+from pydantic import Field, root_validator, validator
 
-from bot.knowledge.sources import Citation, Source, check_citation, normalise
+from bot.knowledge.schema import CitationModel
+from bot.knowledge.schema import Strict as _Strict
+from bot.knowledge.sources import Source, check_citation, normalise
 
 MAX_MESSAGE_CHARS = 600   # one chat bubble
 MAX_LABEL_CHARS = 60      # fits on a Telegram button
 _ID = r"^[a-z0-9][a-z0-9-]*$"
 # A phrase in double quotes inside a message or explanation claims to be a quote.
 _INLINE_QUOTE = re.compile(r'"([^"]{12,})"')
-
-
-class _Strict(BaseModel):
-    class Config:
-        extra = "forbid"
-        allow_mutation = False
-
-
-class CitationModel(_Strict):
-    source: str
-    section: str
-    quote: str
-
-    def to_citation(self) -> Citation:
-        return Citation(self.source, self.section, " ".join(self.quote.split()))
 
 
 def _text(value: str, limit: int = MAX_MESSAGE_CHARS) -> str:
