@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingError as exc:  # one line naming the variable, no traceback
         print(f"peerscope: {exc}", file=sys.stderr)
         return 2
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        if not exc.filename:
+            raise
+        # a file named on the command line: say which and why, in one line
+        print(f"peerscope: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     except (OperationalError, ProgrammingError):
         from bot.store.db import schema_problem
 

@@ -48,7 +48,7 @@ def check_note(args: argparse.Namespace) -> int:
             return _check_jsonl(args.jsonl)
         text = _read(args.file)
     except OSError as exc:
-        print(f"check-note: cannot read input ({exc.strerror})", file=sys.stderr)
+        print(f"peerscope: cannot read {exc.filename or 'standard input'}: {exc.strerror}", file=sys.stderr)
         return 2
     flags = _checker().check(text)
     if args.json:

@@ -73,3 +73,11 @@ def test_good_settings_still_parse():
                                       "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL": "0", "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": "",
                                       "PEERSCOPE_TIMEZONE": "America/Denver"})
     assert (config.rate_limit, config.notify_interval, config.webhook_port) == (7, 0.0, 8443)
+
+
+@pytest.mark.parametrize("command", [("eval", "notes"), ("eval", "risk"), ("check-note",)])
+def test_a_file_that_is_not_there_is_one_line_naming_it(tmp_path, command):
+    missing = tmp_path / "no-such-file.jsonl"
+    result = _peerscope(*command, str(missing), env={}, tmp_path=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [f"peerscope: cannot read {missing}: No such file or directory"]
