@@ -373,3 +373,18 @@ class WebSession(Base):
 
     def __repr__(self) -> str:
         return f"<WebSession id={self.id} staff_id={self.staff_id}>"
+
+
+class PendingQuestion(Base):
+    """The question a clarifying choice ("Do you mean ...?") refers to, per chat sender,
+    for a few minutes. The tracker store keeps questions redacted (they may name a client),
+    so it is kept here, where any action server that gets the user's pick can read it."""
+
+    __tablename__ = "pending_question"
+
+    sender = Column(String(128), primary_key=True)
+    question = Column(Text, nullable=False)
+    asked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the question
+        return f"<PendingQuestion sender={self.sender!r}>"
