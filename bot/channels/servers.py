@@ -210,24 +210,10 @@ class ServerSet:
     def _write_endpoints(self) -> Path:
         """endpoints.yml with the action server URL for this set's port and the action
         server's token (so the file is owner-only, and rewritten on every start)."""
-        import yaml
-
-        from bot.auth import ACTION_TOKEN_HEADER, action_token
-
-        source = self.endpoints or (self.root / "endpoints.yml")
-        config = yaml.safe_load(source.read_text())
-        config["action_endpoint"]["url"] = self.action_endpoint_url or f"{self.action_url}/webhook"
-        config["action_endpoint"]["headers"] = {ACTION_TOKEN_HEADER: action_token()}
-        lock_store = lock_store_config({**os.environ, **self.env})
-        if lock_store:  # Rasa's own RedisLockStore: one conversation is handled by one instance at a time
-            config["lock_store"] = lock_store
         directory = self.log_dir or (self.root / "var")
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path = directory / f"endpoints-{self.rasa_port}.yml"
-        path.unlink(missing_ok=True)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            yaml.safe_dump(config, handle)
-        return path
+        return write_endpoints(directory / f"endpoints-{self.rasa_port}.yml",
+                               self.action_endpoint_url or f"{self.action_url}/webhook",
+                               source=self.endpoints or (self.root / "endpoints.yml"), env=self.env)
 
     def start(self) -> None:
         self.start_actions()
@@ -275,6 +261,29 @@ def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> N
         except ProcessLookupError:
             pass
         process.wait(timeout=10)
+
+
+def write_endpoints(path: Path, action_url: str, source: Path | None = None,
+                    env: dict[str, str] | None = None) -> Path:
+    """Rasa's endpoints file for one instance: the project's endpoints.yml with the action
+    endpoint at ``action_url`` (an action server, or HAProxy's action front), the action
+    server's token, and the Redis lock store when PEERSCOPE_REDIS_URL is set. Owner-only
+    (it holds the token), written anew each time."""
+    import yaml
+
+    from bot.auth import ACTION_TOKEN_HEADER, action_token
+
+    config = yaml.safe_load((source or (PROJECT_ROOT / "endpoints.yml")).read_text())
+    config["action_endpoint"]["url"] = action_url
+    config["action_endpoint"]["headers"] = {ACTION_TOKEN_HEADER: action_token()}
+    lock_store = lock_store_config({**os.environ, **(env or {})})
+    if lock_store:  # Rasa's own RedisLockStore: one conversation is handled by one instance at a time
+        config["lock_store"] = lock_store
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        yaml.safe_dump(config, handle)
+    return path
 
 
 def lock_store_config(env: dict[str, str] | None = None) -> dict | None:
@@ -482,6 +491,14 @@ class Cluster:
             member = self._member(name)
             stop_group(member.processes.pop(name, None))
             member.start_rasa() if name == member.rasa_name else member.start_actions()
+
+    def revive(self) -> list[str]:
+        """Start again every process that has exited (what `peerscope run --instances N`
+        does every few seconds); returns their names."""
+        dead = [name for name, process in self.processes.items() if process.poll() is not None]
+        for name in dead:
+            self.restart(name)
+        return dead
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` (default SIGKILL) to one process's group, as a crash would."""
