@@ -418,3 +418,18 @@ class TelegramButton(Base):
     key = Column(String(32), primary_key=True)
     payload = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class PendingQuestion(Base):
+    """The question a clarifying choice ("Do you mean ...?") refers to, per chat sender,
+    for a few minutes. The tracker store keeps questions redacted (they may name a client),
+    so it is kept here, where any action server that gets the user's pick can read it."""
+
+    __tablename__ = "pending_question"
+
+    sender = Column(String(128), primary_key=True)
+    question = Column(Text, nullable=False)
+    asked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the question
+        return f"<PendingQuestion sender={self.sender!r}>"
