@@ -67,9 +67,11 @@ bench: models
 	$(PY) scripts/bench_notes.py
 
 ## bench-load: 20 concurrent users on PeerScope and on Rasa's starter bot in the same run, and a 300-turn
-## conversation (prints p95, throughput and their ratios; minutes)
+## conversation (prints p95, throughput and their ratios; minutes). Options through BENCH_LOAD, e.g.
+## make bench-load BENCH_LOAD="--instances 2 --faults" (PostgreSQL + Redis + HAProxy; kill -9 mid-run)
+BENCH_LOAD ?=
 bench-load: train
-	PYTHONPATH=. $(PY) scripts/bench_load.py
+	PYTHONPATH=. $(PY) scripts/bench_load.py $(BENCH_LOAD)
 
 ## bench-knowledge: add a 200-page PDF and time `peerscope ask` without and with it (prints figures)
 bench-knowledge: models
