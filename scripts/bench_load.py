@@ -316,14 +316,15 @@ async def peerscope_load(url: str, prefix: str, users: int, wrsp_answers: int, f
     senders, staff_ids = make_users(prefix, users)
     tokens = [token(n) for n in range(users)]
     run = Run()
-    expected = users * (10 + wrsp_answers * 1.3)  # about: for the fault schedule
+    expected = users * (11 + wrsp_answers * 1.3)  # about (a list answer takes two): for the fault schedule
     async with httpx.AsyncClient(timeout=120) as http:
         client = Client(http, url, run, sign=True)
         started = time.perf_counter()
-        tasks = [peerscope_user(client, n, senders[n], wrsp_answers, tokens) for n in range(users)]
+        talking = asyncio.ensure_future(asyncio.gather(
+            *(peerscope_user(client, n, senders[n], wrsp_answers, tokens) for n in range(users))))
         if faults is not None:
-            tasks.append(faults(run, expected))
-        await asyncio.gather(*tasks)
+            await faults(run, expected, talking)
+        await talking
         run.wall = time.perf_counter() - started
     return {**run.summary(), **check_database(run, staff_ids, tokens)}
 
@@ -346,11 +347,12 @@ async def starter_load(url: str, users: int, turns: int) -> dict:
 def fault_schedule(cluster, log: list[str]):
     """kill -9 rasa-1 at 20% of the messages and actions-2 at 55%, each started again 5 s
     later (Cluster.kill / Cluster.restart)."""
-    async def faults(run: Run, expected: float) -> None:
+    async def faults(run: Run, expected: float, talking: asyncio.Future) -> None:
         started = time.perf_counter()
         for share, name in ((0.20, "rasa-1"), (0.55, "actions-2")):
             while run.done < share * expected:
-                if run.done >= run.sent and run.done > 0 and run.done >= expected * 0.95:
+                if talking.done():
+                    log.append(f"the run ended before {name} was killed")
                     return
                 await asyncio.sleep(0.2)
             await asyncio.to_thread(cluster.kill, name)
@@ -400,29 +402,8 @@ def line(name: str, figures: dict, base: dict | None = None) -> str:
     return text
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--wrsp-answers", type=int, default=5, help="WRSP answers per user")
-    parser.add_argument("--long", type=int, default=300, help="turns of the long conversation (0: skip)")
-    parser.add_argument("--instances", type=int, default=1,
-                        help="N >= 2: also run PeerScope as a Cluster of N Rasa + N action servers (PostgreSQL, Redis)")
-    parser.add_argument("--faults", action="store_true",
-                        help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run")
-    args = parser.parse_args()
-    if args.faults and args.instances < 2:
-        parser.error("--faults needs --instances 2 or more (one instance killed is an outage, not a fault)")
-
-    work = Path(tempfile.mkdtemp(prefix="peerscope-bench-load-"))
-    os.environ.setdefault("PEERSCOPE_VAR_DIR", str(work / "var"))
-    postgres = None
-    if args.instances > 1:  # both PeerScope runs on the production stores, so they compare
-        sys.path.insert(0, str(ROOT))
-        from tests.pg import PostgresServer
-
-        say("starting a private PostgreSQL server (temp directory, loopback)")
-        postgres = PostgresServer().start()
-
+def measure(args, work: Path, postgres) -> dict:
+    """Every run; the report without the ratios."""
     from bot.store import upgrade
 
     per_user = 13 + args.wrsp_answers  # about what a PeerScope user sends, for the starter bot
@@ -431,7 +412,7 @@ def main() -> int:
     starter_port = free_port()
     starter = starter_bot(ROOT / "var" / "cache", starter_port)
     try:
-        wait_up(f"http://127.0.0.1:{starter_port}/")
+        wait_up(f"http://127.0.0.1:{starter_port}/", timeout=1200)
         starter_url = f"http://127.0.0.1:{starter_port}"
         asyncio.run(starter_load(starter_url, 1, 1))
         say(f"{args.users} users x {per_user} messages on the starter bot")
@@ -454,7 +435,7 @@ def main() -> int:
     say(f"starting PeerScope, one instance (logs in {work / 'logs-1'})")
     one.start()
     try:
-        one.wait_ready(timeout=400)
+        one.wait_ready(timeout=1200)
         warm_up(one.rasa_url)
         say(f"{args.users} users on PeerScope, one instance")
         report["peerscope_1"] = asyncio.run(peerscope_load(one.rasa_url, "a", args.users, args.wrsp_answers))
@@ -487,7 +468,7 @@ def main() -> int:
         say(f"starting PeerScope, {args.instances} instances behind HAProxy (logs in {work / 'logs-cluster'})")
         try:
             cluster.start()
-            cluster.wait_ready(timeout=600)
+            cluster.wait_ready(timeout=1500)
             warm_up(cluster.url)
             say(f"{args.users} users on PeerScope, {args.instances} instances")
             report[f"peerscope_{args.instances}"] = asyncio.run(
@@ -500,9 +481,38 @@ def main() -> int:
                 report[f"peerscope_{args.instances}_faults"]["faults"] = log
         finally:
             cluster.stop()
-    if postgres is not None:
-        postgres.stop()
 
+    return report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--wrsp-answers", type=int, default=5, help="WRSP answers per user")
+    parser.add_argument("--long", type=int, default=300, help="turns of the long conversation (0: skip)")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="N >= 2: also run PeerScope as a Cluster of N Rasa + N action servers (PostgreSQL, Redis)")
+    parser.add_argument("--faults", action="store_true",
+                        help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run")
+    args = parser.parse_args()
+    if args.faults and args.instances < 2:
+        parser.error("--faults needs --instances 2 or more (one instance killed is an outage, not a fault)")
+
+    work = Path(tempfile.mkdtemp(prefix="peerscope-bench-load-"))
+    os.environ.setdefault("PEERSCOPE_VAR_DIR", str(work / "var"))
+    postgres = None
+    if args.instances > 1:  # both PeerScope runs on the production stores, so they compare
+        sys.path.insert(0, str(ROOT))
+        from tests.pg import PostgresServer
+
+        say("starting a private PostgreSQL server (temp directory, loopback)")
+        postgres = PostgresServer().start()
+
+    try:
+        report = measure(args, work, postgres)
+    finally:
+        if postgres is not None:
+            postgres.stop()
     report["load_average_end"] = os.getloadavg()
     base = report["starter_bot"]
     for key in [k for k in report if k.startswith("peerscope_")]:
@@ -515,8 +525,9 @@ def main() -> int:
     print()
     print(line("starter bot", base))
     for key in [k for k in report if k.startswith("peerscope_")]:
-        print(line(key.replace("peerscope_", "PeerScope, ").replace("_faults", " with faults") + " instance(s)",
-                   report[key], base))
+        n = key.split("_")[1]
+        label = f"PeerScope, {n} instance{'s' if n != '1' else ''}" + (", faults" if key.endswith("_faults") else "")
+        print(line(label, report[key], base))
     print("\nmedian / p95 per message kind (ms):")
     kinds = sorted({k for key in report if key.startswith("peerscope_") for k in report[key]["by_kind"]})
     columns = [k for k in report if k.startswith("peerscope_")]
