@@ -17,8 +17,11 @@ No crisis goes unanswered: whenever the bridge answers a message itself instead 
 passing on Rasa's answer (not signed in, over the rate limit, not text, Rasa down or
 slow or failing, an empty answer because the action server is down, an error in the
 bridge), a message with risk-of-harm language also gets CRISIS_LINE (988 and 911).
-Telegram may deliver an update twice (after a timeout): a message already seen, by
-(chat id, message id), is dropped, so a resend is not taken as the next answer.
+Telegram may deliver an update twice (after a timeout, or again to a bridge restarted before
+it confirmed the update): a message already seen, by (chat id, message id), is dropped, so a
+resend is not taken as the next answer. What must outlive the process or be shared with a
+second bridge is in the database (bot/store/telegram_state.py): the updates seen, each
+account's flood-control count, and button payloads too long for Telegram's callback data.
 
 The bridge is also the one process that holds the bot token, so it sends what other
 processes only record (bot/channels/telegram_notify.py): risk alerts to supervisors,
