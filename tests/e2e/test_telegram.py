@@ -314,10 +314,14 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     assert "signed off and locked" in live.texts(live.say("rest:sam", confirm["payload"]))
     notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
     assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
-    with session_scope() as s:
-        [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
-                                                   Notification.kind == "plan_signed_off")).all()
-        assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1) and row.sent_at
+    def marked_sent():  # marked sent just after Telegram took it
+        with session_scope() as s:
+            [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
+                                                       Notification.kind == "plan_signed_off")).all()
+            return row if row.sent_at else None
+
+    row = tg.wait_for(marked_sent, 10, "the notice marked sent")
+    assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1)
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == before + 1  # once
 
