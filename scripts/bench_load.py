@@ -263,7 +263,7 @@ def check_database(run: Run, staff_ids: list[int], tokens: list[str]) -> dict:
     from bot.store import wrsp as plans
     from bot.store.models import Note, WrspPlan
 
-    lost, duplicates = [], []
+    lost, duplicates, misfiled = [], [], []
     with session_scope() as session:
         for (user, plan_id, fld), tag in run.wrsp_confirmed.items():
             answers = plans.answers_of(session.get(WrspPlan, plan_id))
@@ -285,15 +285,17 @@ def check_database(run: Run, staff_ids: list[int], tokens: list[str]) -> dict:
             if len(notes) > 1:
                 duplicates.append(f"user {user}: {len(notes)} notes stored for one note")
             for note in notes:
-                if tokens[user] not in note.text or any(t in note.text for n, t in enumerate(tokens) if n != user):
+                if any(t in note.text for n, t in enumerate(tokens) if n != user):
                     run.wrong_user.append(f"user {user}: note #{note.id} holds another user's text")
+                elif tokens[user] not in note.text:  # one of their own other messages taken as the note
+                    misfiled.append(f"user {user}: note #{note.id} is not the note they sent")
             for note_id in run.notes.get(user, []):
                 note = session.get(Note, note_id)
                 if note is None or note.author_id != staff_id:
                     run.wrong_user.append(f"user {user}: a reply named note #{note_id}, not theirs")
     return {"wrsp_answers_confirmed": len(run.wrsp_confirmed), "wrsp_answers_lost": len(lost),
             "duplicate_answers": len(duplicates), "wrong_user_replies": len(run.wrong_user),
-            "details": (lost + duplicates + run.wrong_user)[:20]}
+            "notes_misfiled": len(misfiled), "details": (lost + duplicates + run.wrong_user + misfiled)[:20]}
 
 
 def make_users(prefix: str, count: int) -> tuple[list[str], list[int]]:
@@ -398,7 +400,8 @@ def line(name: str, figures: dict, base: dict | None = None) -> str:
     if "wrsp_answers_confirmed" in figures:
         text += (f"\n{'':<34} WRSP answers confirmed {figures['wrsp_answers_confirmed']}, lost "
                  f"{figures['wrsp_answers_lost']}; duplicate answers {figures['duplicate_answers']}; "
-                 f"wrong-user replies {figures['wrong_user_replies']}")
+                 f"wrong-user replies {figures['wrong_user_replies']}; own message taken as the note "
+                 f"{figures['notes_misfiled']}")
     return text
 
 
