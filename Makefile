@@ -87,8 +87,10 @@ bench: models
 	$(PY) scripts/bench_notes.py
 
 ## bench-load: 20 users on PeerScope and Rasa's starter bot in one run, and a 300-turn conversation (minutes)
+# options through BENCH_LOAD, e.g. make bench-load BENCH_LOAD="--instances 2 --faults" (PostgreSQL + Redis + HAProxy; kill -9 mid-run)
+BENCH_LOAD ?=
 bench-load: train
-	PYTHONPATH=. $(PY) scripts/bench_load.py
+	PYTHONPATH=. $(PY) scripts/bench_load.py $(BENCH_LOAD)
 
 ## bench-knowledge: add a 200-page PDF and time `peerscope ask` without and with it (prints figures)
 bench-knowledge: models

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import current_staff, latest_text, payload
 from bot.knowledge.engine import SOMETHING_ELSE, Answer, get_engine
 from bot.knowledge.model import NOT_COVERED
-from bot.store import insights, session_scope, unanswered
+from bot.store import insights, pending, session_scope, unanswered
 from bot.store import staff as staff_repo
 
 VERDICT_HEADINGS = {
@@ -44,23 +43,17 @@ NOTE_OFFER = ("That looks like a progress-note draft rather than a question. Tap
 CLARIFY_TEXT = "I'm not sure which of these you mean. Do you mean:"
 
 
-# The question a clarifying choice refers to, per sender, for a few minutes. The tracker
-# store keeps questions redacted (they may name a client), so it is held here, in memory.
-PENDING_SECONDS = 600
-_pending: dict[str, tuple[float, str]] = {}
-
-
 def remember_question(sender: str, question: str) -> None:
-    now = time.monotonic()
-    for key in [k for k, (at, _) in _pending.items() if now - at > PENDING_SECONDS]:
-        del _pending[key]
-    _pending[sender] = (now, question)
+    """Keep the question a clarifying choice refers to (bot.store.pending: in the database,
+    so whichever action server gets the pick can answer it; never in the tracker store)."""
+    with session_scope() as session:
+        pending.remember(session, sender, question)
 
 
 def question_before_pick(tracker: Tracker) -> str:
     """The question a clarifying choice refers to ("" when it is no longer known)."""
-    at, question = _pending.get(tracker.sender_id, (0.0, ""))
-    return question if time.monotonic() - at <= PENDING_SECONDS else ""
+    with session_scope() as session:
+        return pending.recall(session, tracker.sender_id)
 
 
 def clarify_buttons(answer: Answer) -> list[dict]:

@@ -129,6 +129,9 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m addons.action_server")
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default loopback; a private address when HAProxy is on "
+                             "another host, docs/DEPLOY.md)")
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
     os.umask(0o077)
@@ -136,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "httpcore", "telegram", "sanic.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app = create_app(args.actions)
-    logger.info("action server listening on 127.0.0.1:%d", args.port)
-    app.run("127.0.0.1", args.port, access_log=False, workers=1, motd=False)
+    logger.info("action server listening on %s:%d", args.host, args.port)
+    app.run(args.host, args.port, access_log=False, workers=1, motd=False)
     return 0
 
 

@@ -31,7 +31,10 @@ same; the actions read slots and the latest message. That state is computed by r
 the events before the window once, then kept per conversation and moved forward one turn
 at a time (a process that did not compute it, after a restart or on another instance,
 replays once); where the user messages are is also kept per conversation and brought up to
-date from the events added since, so no query scans the whole conversation. Nothing stored changes: only new events are written (and redacted), and
+date from the events added since, so no query scans the whole conversation. Several Rasa
+instances may serve one conversation in turn (behind HAProxy, with Redis's lock so never at
+once): what one process keeps is brought up to date with the events the others added, and
+checked against the database (a count of the events it rests on) before each use. Nothing stored changes: only new events are written (and redacted), and
 ``retrieve_full_tracker`` (the HTTP API's tracker) still returns every event.
 """
 
@@ -43,6 +46,7 @@ from collections import OrderedDict
 from typing import Any, Iterable, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy import func as sa_func
 from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
                                      ConversationPaused, Event, LoopInterrupted, SessionStarted, SlotSet,
                                      UserUttered)
@@ -144,8 +148,9 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         self.window_turns = configured if settings.tracker_window is None else settings.tracker_window
         # sender id -> (id of the session's first event, id of the window's first event, state events)
         self._window_states: OrderedDict[str, tuple[int, int, list[dict[str, Any]]]] = OrderedDict()
-        # sender id -> (highest event id seen, id of the session's first event, [(id, type)])
-        self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]]]] = OrderedDict()
+        # sender id -> (highest event id seen, id of the session's first event, [(id, type)],
+        #               number of events from the session's first to the highest id seen)
+        self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]], int]] = OrderedDict()
         url = settings.tracker_url or host
         if url:
             super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
@@ -182,18 +187,33 @@ class PeerScopeTrackerStore(SQLTrackerStore):
     def _session_marks(self, session, sender_id: str) -> tuple[int, list[tuple[int, str]]]:
         """(id of the current session's first event, [(id, type) of its user messages and
         actions]). Kept per conversation and brought up to date with the events added since
-        (by any process), so finding the window does not scan the whole conversation. As in
-        Rasa, the session starts at its latest ``session_started`` event."""
+        (by any process: another Rasa instance may have served the conversation's last turns),
+        so finding the window does not scan the whole conversation. As in Rasa, the session
+        starts at its latest ``session_started`` event.
+
+        The kept entry is checked against the database on every use: the number of the
+        conversation's events from the session's first to the highest id seen must still be
+        what it was. Events deleted behind this process's back (retention, an operator) or an
+        event with a lower id committed late change that count; the entry (and the kept
+        window state, which rests on the same events) is then dropped and rebuilt from the
+        database, never used stale."""
         event = self.SQLEvent
-        last_id, first, marks = self._marks.pop(sender_id, (0, None, []))
+        last_id, first, marks, count = self._marks.pop(sender_id, (0, None, [], 0))
+        if first is not None:
+            stored = (session.query(sa_func.count(event.id))
+                      .filter(event.sender_id == sender_id, event.id >= first, event.id <= last_id).scalar())
+            if stored != count:
+                last_id, first, marks, count = 0, None, [], 0
+                self._window_states.pop(sender_id, None)
         for event_id, kind in (session.query(event.id, event.type_name)
                                .filter(event.sender_id == sender_id, event.id > last_id).order_by(event.id)):
             if kind == SessionStarted.type_name or first is None:
-                first, marks = event_id, []
+                first, marks, count = event_id, [], 0
             if kind in (UserUttered.type_name, ActionExecuted.type_name):
                 marks.append((event_id, kind))
             last_id = event_id
-        self._marks[sender_id] = (last_id, first, marks)
+            count += 1
+        self._marks[sender_id] = (last_id, first, marks, count)
         while len(self._marks) > MAX_CACHED_CONVERSATIONS:
             self._marks.popitem(last=False)
         return first, marks

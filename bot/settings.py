@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     database_url: Optional[str] = None  # default: SQLite in var_dir
     tracker_url: Optional[str] = None  # Rasa's tracker store; default: SQLite in var_dir
     tracker_window: Optional[int] = None  # user messages a turn loads; default endpoints.yml's (0: all)
+    redis_url: Optional[str] = None  # Rasa's lock store (redis://[:password@]host:port/db); default in-memory
     var_dir: Optional[str] = None  # default: var/ in the project
     knowledge_dir: Optional[str] = None  # default: knowledge/ in the project
     models_dir: Optional[str] = None  # default: models/ in the project
@@ -127,6 +128,12 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 0")
         return value
 
+    @validator("redis_url")
+    def _redis(cls, value):
+        if value is not None:
+            redis_lock_store(value)
+        return value
+
     @validator("timezone")
     def _zone(cls, value):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -145,6 +152,30 @@ class Settings(BaseSettings):
             return str(Locale.parse(value.replace("-", "_")))
         except (UnknownLocaleError, ValueError, TypeError):
             raise ValueError("must be a locale such as en_US or en_GB") from None
+
+
+def redis_lock_store(url: str) -> dict[str, Any]:
+    """Rasa's ``lock_store`` endpoint config (its built-in RedisLockStore) for a URL
+    ``redis://[[user]:password@]host[:port][/db]``. ValueError for anything else."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 6379
+    except ValueError:
+        raise ValueError("must be a URL such as redis://127.0.0.1:6379/1") from None
+    path = parts.path.strip("/")
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname or not (path == "" or path.isdigit()):
+        raise ValueError("must be a URL such as redis://127.0.0.1:6379/1")
+    config: dict[str, Any] = {"type": "redis", "url": parts.hostname, "port": port, "db": int(path or 1),
+                              "key_prefix": "peerscope"}
+    if parts.username:
+        config["username"] = unquote(parts.username)
+    if parts.password:
+        config["password"] = unquote(parts.password)
+    if parts.scheme == "rediss":
+        config["use_ssl"] = True
+    return config
 
 
 _KIND = {"type_error.integer": "must be a whole number", "type_error.float": "must be a number",

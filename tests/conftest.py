@@ -9,6 +9,13 @@ import pytest
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--e2e-topology", choices=("single", "cluster"), default="single",
+        help="end-to-end tests against one Rasa and one action server on SQLite (single, the default), "
+             "or against two of each behind HAProxy on a real PostgreSQL and Redis (cluster)")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path, monkeypatch):
     """A migrated database of the test's own, used by bot.store by default: every test

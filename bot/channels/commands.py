@@ -17,7 +17,18 @@ def register(sub, eval_sub) -> None:
     run.add_argument("--web-port", type=int, default=None,
                      help="supervisor console port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)")
     run.add_argument("--no-web", action="store_true", help="do not start the supervisor console")
+    run.add_argument("--instances", type=int, default=1, metavar="N",
+                     help="N Rasa instances and N action servers behind HAProxy on --port/--action-port, "
+                          "with a Redis lock store (PEERSCOPE_REDIS_URL, or a private redis-server); "
+                          "a crashed instance is started again (default 1: no HAProxy)")
     run.set_defaults(func=cmd_run)
+
+    endpoints = sub.add_parser(
+        "endpoints", help="write Rasa's endpoints file for one instance (the systemd units' first step)")
+    endpoints.add_argument("--action-url", required=True,
+                           help="where this Rasa instance calls actions, e.g. http://10.0.0.5:5055/webhook (HAProxy)")
+    endpoints.add_argument("--out", required=True, help="the file to write (owner-only)")
+    endpoints.set_defaults(func=cmd_endpoints)
 
     chat = sub.add_parser("chat", help="chat with a running assistant in this terminal")
     chat.add_argument("--url", default="http://127.0.0.1:5005")
@@ -53,6 +64,16 @@ def local_sender() -> str:
     return f"{repo.LOCAL}:{login}"
 
 
+def cmd_endpoints(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.channels.servers import write_endpoints
+
+    path = write_endpoints(Path(args.out), args.action_url)
+    _progress(f"wrote {path}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from bot.training import train_all
 
@@ -78,7 +99,7 @@ def _stop_on_signal(signum, _frame) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.rest import RestClient
-    from bot.channels.servers import ServerSet, port_busy, port_holder
+    from bot.channels.servers import MAX_INSTANCES, Cluster, ServerSet, port_busy, port_holder
     from bot.channels.terminal import chat_loop, terminal_reader
     from bot.paths import var_dir
     from bot.store import upgrade
@@ -86,6 +107,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.settings import web_port
 
     web = None if args.no_web else (args.web_port if args.web_port is not None else web_port())
+    if not 1 <= args.instances <= MAX_INSTANCES:
+        print(f"peerscope: --instances must be 1-{MAX_INSTANCES}", file=sys.stderr)
+        return 2
     for port in (args.port, args.action_port, web):
         if port is not None and port_busy(port):
             holder = port_holder(port)
@@ -101,10 +125,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.training import train_all
 
     train_all(echo=_progress)
-    servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
+    if args.instances > 1:
+        from bot.settings import load
+
+        if not (load().tracker_url or "").split(":", 1)[0].startswith("postgresql"):
+            _progress("the instances share the SQLite tracker store in var/: fine on one machine for a trial; "
+                      "set PEERSCOPE_TRACKER_URL to PostgreSQL for production (docs/DEPLOY.md)")
+        servers = Cluster(instances=args.instances, port=args.port, action_port=args.action_port,
+                          log_dir=var_dir() / "logs")
+        starting = f"starting HAProxy, {args.instances} action servers and {args.instances} Rasa instances"
+    else:
+        servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")
+        starting = "starting the action server and the Rasa server"
     bridge = console = None
     try:
-        _progress("starting the action server and the Rasa server (about 40 s; logs in var/logs/)")
+        _progress(f"{starting} (about 40 s; logs in var/logs/)")
         servers.start()
         servers.wait_ready(progress=_progress)
         if os.environ.get("TELEGRAM_BOT_TOKEN"):
@@ -120,7 +155,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.no_chat:
             _progress("running; Ctrl-C stops")
             while True:
-                servers.wait_ready()  # raises if a server died
+                if isinstance(servers, Cluster):  # HAProxy routes around a crashed instance; start it again
+                    for name in servers.revive():
+                        _progress(f"{name} had stopped; started it again")
+                else:
+                    servers.wait_ready()  # raises if a server died
                 time.sleep(5)
         chat_loop(RestClient(servers.rasa_url), local_sender(), read=terminal_reader())
     except KeyboardInterrupt:

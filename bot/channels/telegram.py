@@ -17,8 +17,11 @@ No crisis goes unanswered: whenever the bridge answers a message itself instead 
 passing on Rasa's answer (not signed in, over the rate limit, not text, Rasa down or
 slow or failing, an empty answer because the action server is down, an error in the
 bridge), a message with risk-of-harm language also gets CRISIS_LINE (988 and 911).
-Telegram may deliver an update twice (after a timeout): a message already seen, by
-(chat id, message id), is dropped, so a resend is not taken as the next answer.
+Telegram may deliver an update twice (after a timeout, or again to a bridge restarted before
+it confirmed the update): a message already seen, by (chat id, message id), is dropped, so a
+resend is not taken as the next answer. What must outlive the process or be shared with a
+second bridge is in the database (bot/store/telegram_state.py): the updates seen, each
+account's flood-control count, and button payloads too long for Telegram's callback data.
 
 The bridge is also the one process that holds the bot token, so it sends what other
 processes only record (bot/channels/telegram_notify.py): risk alerts to supervisors,
@@ -43,10 +46,11 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections import OrderedDict, defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -222,47 +226,59 @@ async def call_with_retry(fn: Callable[..., Awaitable[Any]], *args: Any, retries
         await asyncio.sleep(min(wait, max_delay))
 
 
-# --- per-user flood control -------------------------------------------------------------------
+# --- per-user flood control and repeated updates, in the database ---------------------------------
+# (bot/store/telegram_state.py): a restarted bridge keeps counting where the last one stopped,
+# and two bridges count together. Both are blocking calls: run them in a thread.
 
 class RateLimiter:
     """At most ``limit`` messages per user in any ``window`` seconds. ``check`` says "ok",
-    "warn" (first message over the limit: tell them once) or "drop"."""
+    "warn" (first message over the limit: tell them once) or "drop". ``clock`` is wall-clock
+    epoch seconds (it must mean the same in the next process)."""
 
-    def __init__(self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, limit: int = 20, window: float = 60.0, clock: Callable[[], float] = time.time):
         self.limit, self.window, self.clock = limit, window, clock
-        self._seen: dict[int, deque[float]] = defaultdict(deque)
-        self._warned: dict[int, float] = {}
 
     def check(self, user_id: int) -> str:
-        now = self.clock()
-        seen = self._seen[user_id]
-        while seen and seen[0] <= now - self.window:
-            seen.popleft()
-        if len(seen) < self.limit:
-            seen.append(now)
-            return "ok"
-        if now - self._warned.get(user_id, float("-inf")) >= self.window:
-            self._warned[user_id] = now
-            return "warn"
-        return "drop"
+        from bot.store import session_scope, telegram_state
+
+        with session_scope() as session:
+            return telegram_state.rate_check(session, user_id, self.limit, self.window, now=self.clock())
 
 
-class RecentMessages:
-    """The last ``size`` message keys seen (chat id and message id, or a button press id):
-    ``first_time`` is False for a key seen before (Telegram delivering an update twice)."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._seen: OrderedDict[tuple, None] = OrderedDict()
+class SeenUpdates:
+    """Updates already taken, by key (chat id and message id, or a button press id):
+    ``first_time`` is False for a key any bridge saw before (Telegram delivering an update
+    twice, or again to a restarted bridge)."""
 
     def first_time(self, key: tuple) -> bool:
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = None
-        while len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
+        from bot.store import session_scope, telegram_state
+
+        with session_scope() as session:
+            return telegram_state.first_time(session, ":".join(str(part) for part in key))
+
+
+class StoredPayloads:
+    """Where CallbackPayloads keeps long button payloads: the database, so a button still
+    works after the bridge restarts, or when another bridge gets the tap."""
+
+    def save(self, key: str, payload: str) -> None:
+        from bot.store import session_scope, telegram_state
+
+        with session_scope() as session:
+            telegram_state.save_payload(session, key, payload)
+
+    def load(self, key: str) -> str | None:
+        from bot.store import session_scope, telegram_state
+
+        with session_scope() as session:
+            return telegram_state.payload_for(session, key)
+
+
+def prune_state() -> None:
+    from bot.store import session_scope, telegram_state
+
+    with session_scope() as session:
+        telegram_state.prune(session)
 
 
 # --- Rasa ---------------------------------------------------------------------------------------
@@ -335,8 +351,10 @@ class TelegramBridge:
         self.config = config
         self.rasa = AsyncRasa(config.rasa_url, config.rasa_timeout)
         self.limiter = RateLimiter(config.rate_limit)
-        self.payloads = CallbackPayloads()
-        self.recent = RecentMessages()
+        self.payloads = CallbackPayloads(store=StoredPayloads())
+        self.recent = SeenUpdates()
+        # names this bridge's claims on notices (bot/store/notifications.py, alerts.py)
+        self.bridge_id = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.app = None
 
@@ -380,7 +398,9 @@ class TelegramBridge:
         """Send a message (split if long; buttons on the last part), retrying API errors."""
         parts = split_message(text)
         for n, part in enumerate(parts):
-            markup = self._markup(buttons) if n == len(parts) - 1 else None
+            markup = None
+            if n == len(parts) - 1 and buttons:  # a long payload is saved in the database first
+                markup = await asyncio.to_thread(self._markup, buttons)
             await self._api(self.app.bot.send_message, chat_id=chat_id, text=part, reply_markup=markup)
 
     async def _keep_typing(self, chat_id: int) -> None:
@@ -439,7 +459,7 @@ class TelegramBridge:
 
     async def admit(self, chat_id: int, user_id: int, refusal: str = NOT_SIGNED_IN) -> int | None:
         """Flood control, then sign-in. Returns the staff id, or None after answering."""
-        verdict = self.limiter.check(user_id)
+        verdict = await asyncio.to_thread(self.limiter.check, user_id)
         if verdict != "ok":
             if verdict == "warn":
                 logger.info("telegram: rate limit reached for a user")
@@ -455,7 +475,8 @@ class TelegramBridge:
 
     async def drop_duplicates(self, update, context) -> None:
         """Runs first for every update: an update for a message (or button press) already
-        handled stops here. No await before the check, so concurrent updates can't both pass."""
+        handled, by this bridge or another, before or since a restart, stops here. The check is
+        one INSERT that the database refuses the second time, so two deliveries can't both pass."""
         from telegram.ext import ApplicationHandlerStop
 
         message, query = update.effective_message, update.callback_query
@@ -465,7 +486,7 @@ class TelegramBridge:
             key = (update.effective_chat.id, message.message_id)
         else:
             key = None
-        if key is not None and not self.recent.first_time(key):
+        if key is not None and not await asyncio.to_thread(self.recent.first_time, key):
             logger.info("telegram: dropped a repeated update")
             raise ApplicationHandlerStop
 
@@ -478,7 +499,7 @@ class TelegramBridge:
             if await self.admit(chat_id, user.id, refusal=SIGN_IN_HELP) is not None:
                 await self.relay(chat_id, user.id, "/greet")
             return
-        verdict = self.limiter.check(user.id)  # also slows down anyone guessing codes
+        verdict = await asyncio.to_thread(self.limiter.check, user.id)  # also slows down anyone guessing codes
         if verdict != "ok":
             if verdict == "warn":
                 await self.say(chat_id, SLOW_DOWN)
@@ -591,7 +612,7 @@ class TelegramBridge:
             await self._api(query.edit_message_reply_markup, reply_markup=None)
         except BadRequest:
             pass  # already removed (a double tap)
-        payload = self.payloads.decode(query.data or "")
+        payload = await asyncio.to_thread(self.payloads.decode, query.data or "")
         if not payload:
             return await self.say(chat_id, EXPIRED_BUTTON)
         await self.relay(chat_id, user_id, payload)
@@ -646,7 +667,7 @@ class TelegramBridge:
         from telegram import BotCommand
         from telegram.error import TelegramError
 
-        from bot.channels.telegram_notify import watch_alerts, watch_outcomes
+        from bot.channels.telegram_notify import release_claims, watch_alerts, watch_outcomes
 
         stop = stop or asyncio.Event()
         # load the risk check (spaCy, the note model, the encoder) before the first message,
@@ -677,16 +698,27 @@ class TelegramBridge:
                     error_callback=lambda exc: logger.warning("telegram: polling error (%s)", type(exc).__name__),
                 )
                 mode = "polling"
-            watchers.append(asyncio.create_task(watch_alerts(app.bot, self.config)))
+            stopping = asyncio.Event()  # the watchers finish the notice under way, then stop
+            watchers.append(asyncio.create_task(watch_alerts(app.bot, self.config, stopping, self.bridge_id)))
             if self.config.notify_interval > 0:
-                watchers.append(asyncio.create_task(watch_outcomes(app.bot, self.config)))
+                watchers.append(asyncio.create_task(watch_outcomes(app.bot, self.config, stopping,
+                                                                   self.bridge_id)))
             logger.info("telegram: bridge running (%s) as @%s, relaying to %s",
                         mode, app.bot.username, self.config.rasa_url)
             await stop.wait()
         finally:
             logger.info("telegram: stopping")
-            for watcher in watchers:
-                watcher.cancel()
+            if watchers:
+                stopping.set()
+                _, late = await asyncio.wait(watchers, timeout=20)
+                for watcher in late:
+                    watcher.cancel()
+                try:  # what this bridge claimed and did not send goes to the next bridge now
+                    given_back = await asyncio.to_thread(release_claims, self.bridge_id)
+                    if any(given_back):
+                        logger.info("telegram: gave back %d notification(s), %d alert notice(s)", *given_back)
+                except Exception as exc:
+                    logger.warning("telegram: could not give back claimed notices (%s)", type(exc).__name__)
             if app.updater and app.updater.running:
                 await app.updater.stop()
             if runner:

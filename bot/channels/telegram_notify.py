@@ -10,7 +10,10 @@ notes waiting in a supervisor's queue) and sends the notification outbox
 (bot/store/notifications.py), where the services also queue note outcomes and plan
 sign-offs when they happen. Every message is a row in the database, keyed so it is queued
 once, so a note decided while the bridge was down still gets its notice, and a restart
-sends nothing twice; no other process needs the bot token. A notice whose news is stale
+sends nothing twice; no other process needs the bot token. A row is claimed by one bridge
+(compare-and-set) before it is sent and marked sent after; a claim left by a bridge that
+died runs out after a couple of minutes and the row is sent then, and a bridge that is
+stopped gives its claims back first (``release_claims``). A notice whose news is stale
 when it is sent (the author already read the outcome, the plan was done) is closed unsent.
 Rows for staff without a Telegram account are closed unsent (``attempts`` 0); a failed
 send is retried next round, up to notifications.MAX_ATTEMPTS times.
@@ -20,7 +23,8 @@ default 2) it sends each open risk alert that is due (bot/store/alerts.py due_fo
 to the person's supervisor, again every ``alert_repeat`` seconds until a supervisor
 acknowledges it, and to every admin with Telegram as well once it is open longer than
 ``alert_escalate_after`` or when the supervisor can't be reached. Each notice is claimed
-in the database first (compare-and-set), so two bridges never send the same one. A notice
+in the database first (compare-and-set), so two bridges never send the same one; a claim
+left by a bridge that died runs out after a minute. A notice
 says who and when, never what was written. An alert nobody can be reached for is checked
 again every round (logged once), so it goes out as soon as someone links an account.
 """
@@ -105,10 +109,23 @@ def reminders_pass() -> int:
         return reminders.run_pass(session).total
 
 
-async def watch_outcomes(bot: Any, config: TelegramConfig) -> None:
-    """Every ``notify_interval`` seconds: queue due reminders, then send the outbox. All the
-    state is in the database, so a restart neither loses nor repeats a message."""
-    while True:
+async def _pause(stop: asyncio.Event | None, seconds: float) -> None:
+    """Sleep ``seconds``, or less if ``stop`` is set meanwhile."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except asyncio.TimeoutError:
+        pass
+
+
+async def watch_outcomes(bot: Any, config: TelegramConfig, stop: asyncio.Event | None = None,
+                         by: str = "") -> None:
+    """Every ``notify_interval`` seconds: queue due reminders, then send the outbox, until
+    ``stop`` is set (a round under way is finished first). All the state is in the
+    database, so a restart neither loses nor repeats a message."""
+    while stop is None or not stop.is_set():
         try:
             await asyncio.to_thread(reminders_pass)
         except asyncio.CancelledError:
@@ -116,17 +133,18 @@ async def watch_outcomes(bot: Any, config: TelegramConfig) -> None:
         except Exception as exc:  # the database may be briefly unavailable; try next time
             logger.warning("telegram: queueing reminders failed (%s)", type(exc).__name__)
         try:
-            await deliver_notifications(bot, config)
+            await deliver_notifications(bot, config, by=by, stop=stop)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             logger.warning("telegram: sending notifications failed (%s)", type(exc).__name__)
-        await asyncio.sleep(config.notify_interval)
+        await _pause(stop, config.notify_interval)
 
 
 # --- the notification outbox -------------------------------------------------------------------
 
-def claim_notifications(now: datetime | None = None) -> list[tuple[int, int, str, list[str]]]:
+def claim_notifications(now: datetime | None = None, by: str = "",
+                        limit: int = 50) -> list[tuple[int, int, str, list[str]]]:
     """(row id, staff id, text, Telegram accounts) for the unsent rows this bridge claimed;
     rows with nobody to send to are closed unsent. Committed before anything is sent."""
     from bot.store import notifications, session_scope
@@ -134,7 +152,7 @@ def claim_notifications(now: datetime | None = None) -> list[tuple[int, int, str
 
     out = []
     with session_scope() as session:
-        for row in notifications.pending(session):
+        for row in notifications.pending(session, limit=limit, now=now):
             accounts = list(session.scalars(
                 select(ChatIdentity.external_id).join(Staff)
                 .where(ChatIdentity.staff_id == row.staff_id, ChatIdentity.channel == CHANNEL,
@@ -142,25 +160,49 @@ def claim_notifications(now: datetime | None = None) -> list[tuple[int, int, str
             text = notifications.text_of(session, row)
             if not accounts or text is None:
                 notifications.close_undeliverable(session, row.id, now)
-            elif notifications.claim(session, row.id, now):
+            elif notifications.claim(session, row.id, now, by=by):
                 out.append((row.id, row.staff_id, text, accounts))
     return out
 
 
-def release_notification(notification_id: int) -> bool:
+def release_notification(notification_id: int, by: str = "") -> bool:
     from bot.store import notifications, session_scope
 
     with session_scope() as session:
-        return notifications.release(session, notification_id)
+        return notifications.release(session, notification_id, by=by)
 
 
-async def deliver_notifications(bot: Any, config: TelegramConfig) -> int:
-    """Send the outbox once; returns how many messages went out."""
+def mark_notification_sent(notification_id: int, by: str = "") -> bool:
+    from bot.store import notifications, session_scope
+
+    with session_scope() as session:
+        return notifications.mark_sent(session, notification_id, by=by)
+
+
+def release_claims(by: str) -> tuple[int, int]:
+    """A bridge stopping gives back the notices it claimed and has not sent:
+    (notifications, risk alert notices)."""
+    from bot.store import notifications, session_scope
+
+    with session_scope() as session:
+        return notifications.release_claims(session, by), alert_repo.release_claims(session, by)
+
+
+async def deliver_notifications(bot: Any, config: TelegramConfig, by: str = "",
+                                stop: asyncio.Event | None = None) -> int:
+    """Send the outbox once; returns how many messages went out. With ``stop`` set, the rows
+    claimed and not started are given back instead of sent."""
     sent = 0
-    for row_id, staff_id, text, accounts in await asyncio.to_thread(claim_notifications):
+    claimed = await asyncio.to_thread(claim_notifications, None, by)
+    for n, (row_id, staff_id, text, accounts) in enumerate(claimed):
+        if stop is not None and stop.is_set():
+            for later_id, *_ in claimed[n:]:  # not sent: give them back (not an attempt)
+                await asyncio.to_thread(release_notification, later_id, by)
+            break
         if await send_to_accounts(bot, config, staff_id, accounts, text):
             sent += 1
-        elif await asyncio.to_thread(release_notification, row_id):
+            await asyncio.to_thread(mark_notification_sent, row_id, by)
+        elif await asyncio.to_thread(release_notification, row_id, by):
             logger.warning("telegram: notification #%d not delivered; will try again", row_id)
         else:
             logger.warning("telegram: notification #%d not delivered; giving up", row_id)
@@ -219,11 +261,11 @@ def alerts_due(now: datetime, config: TelegramConfig) -> list[alert_repo.Due]:
                                          escalate_after=config.alert_escalate_after, channel=CHANNEL)
 
 
-def claim_alert(due: alert_repo.Due, now: datetime, config: TelegramConfig) -> bool:
+def claim_alert(due: alert_repo.Due, now: datetime, config: TelegramConfig, by: str = "") -> bool:
     from bot.store import session_scope
 
     with session_scope() as session:
-        return alert_repo.claim(session, due, now, repeat=config.alert_repeat)
+        return alert_repo.claim(session, due, now, repeat=config.alert_repeat, by=by)
 
 
 def finish_alert(due: alert_repo.Due, now: datetime, delivered_to: list[int]) -> None:
@@ -239,7 +281,7 @@ def finish_alert(due: alert_repo.Due, now: datetime, delivered_to: list[int]) ->
 _UNREACHABLE_LOGGED: set[int] = set()
 
 
-async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None = None) -> int:
+async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None = None, by: str = "") -> int:
     """One round: send every due alert notice this bridge can claim. Returns how many went out."""
     now = now or datetime.now(timezone.utc)
     sent = 0
@@ -250,7 +292,7 @@ async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None 
                 logger.warning("telegram: risk alert #%d: nobody to tell on Telegram (no linked supervisor "
                                "or admin); it waits in `peerscope alerts list`", due.alert.id)
             continue
-        if not await asyncio.to_thread(claim_alert, due, now, config):
+        if not await asyncio.to_thread(claim_alert, due, now, config, by):
             continue  # another bridge has it, or it was acknowledged meanwhile
         markup = _ack_markup(due.alert.id)
         results = await asyncio.gather(*(
@@ -267,13 +309,28 @@ async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None 
     return sent
 
 
-async def watch_alerts(bot: Any, config: TelegramConfig) -> None:
-    """Check for due risk alerts now and every ``alert_interval`` seconds, for ever."""
-    while True:
+PRUNE_EVERY = 3600.0  # seconds between clean-ups of the bridge's old updates and button payloads
+
+
+async def watch_alerts(bot: Any, config: TelegramConfig, stop: asyncio.Event | None = None, by: str = "") -> None:
+    """Check for due risk alerts now and every ``alert_interval`` seconds until ``stop`` is
+    set (a round under way is finished first); once an hour, forget old updates and button
+    payloads (bot/store/telegram_state.py)."""
+    from bot.channels.telegram import prune_state
+
+    pruned = float("-inf")
+    loop = asyncio.get_running_loop()
+    while stop is None or not stop.is_set():
         try:
-            await deliver_alerts(bot, config)
+            await deliver_alerts(bot, config, by=by)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the database may be briefly unavailable; try next round
             logger.warning("telegram: checking for risk alerts failed (%s)", type(exc).__name__)
-        await asyncio.sleep(config.alert_interval)
+        if loop.time() - pruned >= PRUNE_EVERY:
+            try:
+                await asyncio.to_thread(prune_state)
+                pruned = loop.time()
+            except Exception as exc:
+                logger.warning("telegram: pruning old updates failed (%s)", type(exc).__name__)
+        await _pause(stop, config.alert_interval)

@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from bot.channels.rest import Reply
 
@@ -147,20 +147,31 @@ def render_replies(replies: list[Reply], limit: int = TELEGRAM_MAX_CHARS) -> lis
     return out
 
 
+class PayloadStore(Protocol):
+    def save(self, key: str, payload: str) -> None: ...
+    def load(self, key: str) -> str | None: ...
+
+
 class CallbackPayloads:
     """Rasa payloads as Telegram callback data. A payload that fits in 64 bytes is used as
-    it is; a longer one is kept here (the newest ``size``) under a short key."""
+    it is; a longer one goes under a short key (a hash of it), kept in ``store`` when one is
+    given (the bridge's is the database, so the button still works after a restart or on
+    another bridge) and otherwise here, the newest ``size`` of them."""
 
     PREFIX = "~"
 
-    def __init__(self, size: int = 2000) -> None:
+    def __init__(self, size: int = 2000, store: PayloadStore | None = None) -> None:
         self.size = size
+        self.store = store
         self._long: OrderedDict[str, str] = OrderedDict()
 
     def encode(self, payload: str) -> str:
         if len(payload.encode()) <= CALLBACK_MAX_BYTES and not payload.startswith(self.PREFIX):
             return payload
         key = self.PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:20]
+        if self.store is not None:
+            self.store.save(key, payload)
+            return key
         self._long[key] = payload
         self._long.move_to_end(key)
         while len(self._long) > self.size:
@@ -169,5 +180,5 @@ class CallbackPayloads:
 
     def decode(self, data: str) -> str | None:
         if data.startswith(self.PREFIX):
-            return self._long.get(data)
+            return self.store.load(data) if self.store is not None else self._long.get(data)
         return data

@@ -16,8 +16,11 @@ push a message could):
 - :func:`claim` takes one alert for one notice with a compare-and-set UPDATE, so two
   bridges never send the same notice; :func:`mark_notified` counts a delivered notice
   and :func:`release` gives back a claim whose notice reached nobody (retried at once).
-  A bridge that dies between its claim and the send leaves that notice to the next
-  repeat (``repeat`` later), never to nobody.
+  A claim records which bridge took it and when (``notice_claimed_*``), cleared by
+  :func:`mark_notified`: a bridge that dies between its claim and the send leaves a claim
+  that runs out after ``CLAIM_LEASE``, and the notice is due again then (not a whole
+  ``repeat`` later); a bridge stopped normally gives its claims back at once
+  (:func:`release_claims`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bot.store.access import AccessDenied, NotFound, may_read, team
 from bot.store.models import ChatIdentity, RiskAlert, Role, Staff, utcnow
 
 ABOUT = ("self", "client", "unknown")
+CLAIM_LEASE = timedelta(seconds=60)  # longer than a notice with all its retries takes
 SOURCES = ("chat", "note")
 ABOUT_WORDS = {"self": "about themselves", "client": "about someone they support",
                "unknown": "unclear about whom"}
@@ -194,7 +198,8 @@ def due_for_notice(session: Session, now: datetime | None = None, repeat: float 
         select(RiskAlert)
         .where(RiskAlert.acknowledged_at.is_(None),
                or_(RiskAlert.last_notified_at.is_(None), RiskAlert.last_notified_at < cutoff,
-                   and_(RiskAlert.escalated_at.is_(None), RiskAlert.created_at < escalate_before)))
+                   and_(RiskAlert.escalated_at.is_(None), RiskAlert.created_at < escalate_before),
+                   RiskAlert.notice_claimed_at < now - CLAIM_LEASE))
         .order_by(RiskAlert.created_at, RiskAlert.id)
     ))
     if not alerts:
@@ -233,14 +238,15 @@ def due_for_notice(session: Session, now: datetime | None = None, repeat: float 
     return out
 
 
-def claim(session: Session, due: Due, now: datetime, repeat: float | timedelta = 900) -> bool:
+def claim(session: Session, due: Due, now: datetime, repeat: float | timedelta = 900, by: str = "") -> bool:
     """Take ``due`` for one notice: a compare-and-set on ``last_notified_at`` (and
     ``escalated_at`` for an escalation), so of two bridges only one gets True. Commit (or
     let the caller's session_scope commit) before sending. A first escalation is audited."""
     now = _aware(now)
     alert = due.alert
-    fresh = or_(RiskAlert.last_notified_at.is_(None), RiskAlert.last_notified_at < now - _delta(repeat))
-    values: dict = {"last_notified_at": now}
+    fresh = or_(RiskAlert.last_notified_at.is_(None), RiskAlert.last_notified_at < now - _delta(repeat),
+                RiskAlert.notice_claimed_at < now - CLAIM_LEASE)  # a claim left by a bridge that died
+    values: dict = {"last_notified_at": now, "notice_claimed_at": now, "notice_claimed_by": by[:64]}
     first_escalation = due.escalate is not None and alert.escalated_at is None
     if first_escalation:
         audit.lock_chain(session)  # it will be audited: the chain lock before the row lock
@@ -267,7 +273,7 @@ def mark_notified(session: Session, alert_id: int, delivered_to: list[int] | tup
     audit.lock_chain(session)  # the chain lock before the row lock (see bot.store.audit)
     session.execute(
         update(RiskAlert).where(RiskAlert.id == alert_id)
-        .values(notify_count=RiskAlert.notify_count + 1)
+        .values(notify_count=RiskAlert.notify_count + 1, notice_claimed_at=None, notice_claimed_by=None)
         .execution_options(synchronize_session=False)
     )
     audit.record(session, "risk_alert.notify", actor_id=None, object_type="risk_alert", object_id=alert_id,
@@ -280,6 +286,17 @@ def release(session: Session, due: Due, claimed_at: datetime) -> None:
     session.execute(
         update(RiskAlert)
         .where(RiskAlert.id == due.alert.id, RiskAlert.last_notified_at == _aware(claimed_at))
-        .values(last_notified_at=due.alert.last_notified_at)
+        .values(last_notified_at=due.alert.last_notified_at, notice_claimed_at=None, notice_claimed_by=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def release_claims(session: Session, by: str) -> int:
+    """A bridge stopping: the notices it claimed and has not sent are due at the next round
+    of any bridge (their claims are marked run out). How many."""
+    result = session.execute(
+        update(RiskAlert)
+        .where(RiskAlert.notice_claimed_by == by[:64], RiskAlert.notice_claimed_at.isnot(None))
+        .values(notice_claimed_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        .execution_options(synchronize_session=False))
+    return result.rowcount

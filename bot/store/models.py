@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -318,6 +319,10 @@ class RiskAlert(Base):
     notify_count = Column(Integer, nullable=False, default=0, server_default="0")
     last_notified_at = Column(DateTime(timezone=True), nullable=True)
     escalated_at = Column(DateTime(timezone=True), nullable=True)
+    # a notice being sent: which bridge took it and when (bot/store/alerts.py claim); cleared
+    # when it went out, so a claim left behind by a bridge that died is taken again
+    notice_claimed_at = Column(DateTime(timezone=True), nullable=True)
+    notice_claimed_by = Column(String(64), nullable=True)
 
     def __repr__(self) -> str:
         return f"<RiskAlert id={self.id} about={self.about}>"
@@ -339,6 +344,10 @@ class Notification(Base):
     # what the message is about, once: a reminder or notice with the same key is never queued
     # twice (e.g. "wrsp_due_soon:12:2026-03-22"), so a restart or a second pass sends nothing new
     dedupe_key = Column(String(120), nullable=True, unique=True)
+    # being sent: which bridge took it and when (bot/store/notifications.py claim); ``sent_at``
+    # is set only once it went out, so a claim left by a bridge that died is taken again
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    claimed_by = Column(String(64), nullable=True)
 
 
 class WebCode(Base):
@@ -373,3 +382,54 @@ class WebSession(Base):
 
     def __repr__(self) -> str:
         return f"<WebSession id={self.id} staff_id={self.staff_id}>"
+
+
+# --- the Telegram bridge's own state (bot/store/telegram_state.py) ----------------------------
+# Kept here rather than in the bridge's memory, so a restarted bridge, or a second one, sees it.
+
+
+class TelegramRate(Base):
+    """Flood control per Telegram account: the times of its accepted messages in the last
+    window (at most the limit), and when it was last told to slow down."""
+
+    __tablename__ = "telegram_rate"
+
+    user_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    hits = Column(JSON, nullable=False, default=list)  # epoch seconds, oldest first
+    warned_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class TelegramUpdate(Base):
+    """An update the bridge has taken (a message by chat and message id, or a button press
+    by its id), so one Telegram delivers again is dropped. Pruned after two days."""
+
+    __tablename__ = "telegram_update"
+
+    key = Column(String(80), primary_key=True)
+    seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class TelegramButton(Base):
+    """A button payload longer than Telegram's 64-byte callback data, under the short key the
+    button carries. Payloads are the assistant's own commands, never what a person wrote."""
+
+    __tablename__ = "telegram_button"
+
+    key = Column(String(32), primary_key=True)
+    payload = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class PendingQuestion(Base):
+    """The question a clarifying choice ("Do you mean ...?") refers to, per chat sender,
+    for a few minutes. The tracker store keeps questions redacted (they may name a client),
+    so it is kept here, where any action server that gets the user's pick can read it."""
+
+    __tablename__ = "pending_question"
+
+    sender = Column(String(128), primary_key=True)
+    question = Column(Text, nullable=False)
+    asked_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the question
+        return f"<PendingQuestion sender={self.sender!r}>"

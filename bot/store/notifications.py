@@ -7,10 +7,15 @@ the signer's name).
 
 Delivery (bot/channels/telegram_notify.py):
 
-- :func:`pending` lists unsent rows, oldest first.
-- :func:`claim` takes one with a compare-and-set on ``sent_at`` (and counts the attempt),
-  so two bridges never send the same message; a crash between the claim and the send
-  loses that one notice (the information itself is still in the chat and the CLI).
+- :func:`pending` lists unsent rows nobody holds, oldest first.
+- :func:`claim` takes one for one bridge with a compare-and-set (``sent_at`` unset, no claim
+  younger than ``CLAIM_LEASE``), recording which bridge and when, and counts the attempt,
+  so two bridges never send the same message. :func:`mark_sent` sets ``sent_at`` once it
+  went out. A bridge that dies between its claim and the send leaves a claim that runs out
+  after ``CLAIM_LEASE``: the next bridge (or the same one restarted) sends it then, so no
+  notice is lost; one stopped normally gives its claims back at once
+  (:func:`release_claims`). Only a bridge killed in the instant between Telegram's answer
+  and the ``mark_sent`` commit can cause a message to be sent twice.
 - :func:`release` gives a failed send back for another try, up to ``MAX_ATTEMPTS``;
   after that the row stays closed (``sent_at`` set, ``attempts`` = MAX_ATTEMPTS).
 - :func:`close_undeliverable`: the staff member has no linked account on the channel.
@@ -20,9 +25,9 @@ Delivery (bot/channels/telegram_notify.py):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,6 +41,7 @@ WRSP_OVERDUE = "wrsp_overdue"        # to the peer
 WRSP_OVERDUE_TEAM = "wrsp_overdue_team"  # to the peer's supervisor
 KINDS = (PLAN_SIGNED_OFF, NOTE_DECIDED, NOTE_WAITING, WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM)
 MAX_ATTEMPTS = 5
+CLAIM_LEASE = timedelta(minutes=2)  # longer than a send with all its retries takes
 
 
 def queue(session: Session, staff_id: int, kind: str, object_id: int | None = None) -> Notification:
@@ -76,9 +82,15 @@ def plan_signed_off(session: Session, plan: WrspPlan) -> Notification:
     return queue(session, plan.owner_id, PLAN_SIGNED_OFF, plan.id)
 
 
-def pending(session: Session, limit: int = 50) -> list[Notification]:
+def _free(now: datetime):
+    """Unsent, and not held by a bridge (never claimed, given back, or a claim run out)."""
+    return (Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS,
+            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_LEASE))
+
+
+def pending(session: Session, limit: int = 50, now: datetime | None = None) -> list[Notification]:
     return list(session.scalars(
-        select(Notification).where(Notification.sent_at.is_(None))
+        select(Notification).where(*_free(now or utcnow()))
         .order_by(Notification.created_at, Notification.id).limit(limit)))
 
 
@@ -121,25 +133,53 @@ def text_of(session: Session, row: Notification) -> str | None:
     return None
 
 
-def claim(session: Session, notification_id: int, now: datetime | None = None) -> bool:
-    """Take an unsent row for sending (compare-and-set on ``sent_at``); counts the attempt."""
+def claim(session: Session, notification_id: int, now: datetime | None = None, by: str = "") -> bool:
+    """Take an unsent row for sending (compare-and-set); counts the attempt. Commit before
+    sending, then :func:`mark_sent` (or :func:`release`)."""
+    now = now or utcnow()
     result = session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.sent_at.is_(None))
-        .values(sent_at=now or utcnow(), attempts=Notification.attempts + 1)
+        .where(Notification.id == notification_id, *_free(now))
+        .values(claimed_at=now, claimed_by=by[:64], attempts=Notification.attempts + 1)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
 
-def release(session: Session, notification_id: int) -> bool:
-    """A claimed row could not be sent: unsent again, unless it has used its attempts.
-    Returns True when it will be retried."""
+def mark_sent(session: Session, notification_id: int, by: str = "", now: datetime | None = None) -> bool:
+    """The claimed row went out."""
     result = session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.attempts < MAX_ATTEMPTS)
-        .values(sent_at=None)
+        .where(Notification.id == notification_id, Notification.sent_at.is_(None),
+               Notification.claimed_by == by[:64])
+        .values(sent_at=now or utcnow())
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def release(session: Session, notification_id: int, by: str = "", now: datetime | None = None) -> bool:
+    """A claimed row could not be sent: free again, unless it has used its attempts (then
+    closed). Returns True when it will be retried."""
+    mine = (Notification.id == notification_id, Notification.sent_at.is_(None), Notification.claimed_by == by[:64])
+    result = session.execute(
+        update(Notification).where(*mine, Notification.attempts < MAX_ATTEMPTS)
+        .values(claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return True
+    session.execute(update(Notification).where(*mine).values(sent_at=now or utcnow())
+                    .execution_options(synchronize_session=False))
+    return False
+
+
+def release_claims(session: Session, by: str) -> int:
+    """A bridge stopping: give back every claim it holds on rows not yet sent (not counted
+    as an attempt), so the next bridge sends them at once. How many."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.claimed_by == by[:64], Notification.sent_at.is_(None), Notification.claimed_at.isnot(None))
+        .values(claimed_at=None, claimed_by=None, attempts=Notification.attempts - 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def close_undeliverable(session: Session, notification_id: int, now: datetime | None = None) -> bool:

@@ -1,5 +1,9 @@
 """Start the real action server and Rasa server once per test session, on free loopback
-ports, with a database and tracker store of their own; tests talk to them over HTTP."""
+ports, with a database and tracker store of their own; tests talk to them over HTTP.
+
+``--e2e-topology cluster`` starts production's topology instead: a real PostgreSQL (both
+databases) and redis-server in temp directories, and two Rasa instances and two action
+servers behind HAProxy (bot.channels.servers.Cluster); the tests talk to HAProxy."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from bot.channels.servers import ServerSet, free_port, model_path
+from bot.channels.servers import Cluster, RedisServer, ServerSet, free_port, model_path
 
 pytestmark = pytest.mark.e2e
 
@@ -28,16 +32,22 @@ STAFF = {
 }
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if "/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+    if config.getoption("--e2e-topology") != "cluster":  # crash tests of the cluster need the cluster
+        cluster = [item for item in items if item.get_closest_marker("cluster")]
+        if cluster:
+            config.hook.pytest_deselected(items=cluster)
+            items[:] = [item for item in items if not item.get_closest_marker("cluster")]
 
 
 @dataclass
 class Live:
-    servers: ServerSet
+    servers: ServerSet | Cluster
     staff_ids: dict[str, int]
+    topology: str = "single"
 
     def say(self, sender: str, text: str, timeout: float = 60) -> list[dict]:
         """Send a message as the Telegram bridge or the terminal chat would: signed."""
@@ -72,18 +82,36 @@ class Live:
 
 
 @pytest.fixture(scope="session")
-def live(tmp_path_factory):
+def topology(request) -> str:
+    return request.config.getoption("--e2e-topology")
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, topology):
     if not model_path().exists():
         pytest.fail("no trained model at models/peerscope.tar.gz: run `make train` (make test does it)")
     from bot.store import session_scope, upgrade
     from bot.store import staff as repo
 
     work = tmp_path_factory.mktemp("live")
-    env = {
-        "PEERSCOPE_DATABASE_URL": f"sqlite:///{work / 'peerscope.db'}",
-        "PEERSCOPE_TRACKER_URL": f"sqlite:///{work / 'tracker.db'}",
-        "PEERSCOPE_VAR_DIR": str(work / "var"),
-    }
+    postgres = redis = None
+    if topology == "cluster":
+        from tests.pg import PostgresServer
+
+        postgres = PostgresServer().start()
+        redis = RedisServer(work / "redis").start(log=work / "redis.log")
+        env = {
+            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
+            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
+            "PEERSCOPE_REDIS_URL": redis.url,
+            "PEERSCOPE_VAR_DIR": str(work / "var"),
+        }
+    else:
+        env = {
+            "PEERSCOPE_DATABASE_URL": f"sqlite:///{work / 'peerscope.db'}",
+            "PEERSCOPE_TRACKER_URL": f"sqlite:///{work / 'tracker.db'}",
+            "PEERSCOPE_VAR_DIR": str(work / "var"),
+        }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the test process reads the same database as the servers
     upgrade()
@@ -96,14 +124,21 @@ def live(tmp_path_factory):
             repo.link_identity(session, member.id, channel, external)
             ids[sender] = member.id
     # a bot token in the caller's environment, as under `make run` with Telegram: the servers must not get it
-    servers = ServerSet(rasa_port=free_port(), action_port=free_port(),
-                        env={**env, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN}, log_dir=work / "logs")
-    servers.start()
+    server_env = {**env, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN}
+    if topology == "cluster":
+        servers = Cluster(instances=2, env=server_env, log_dir=work / "logs")
+    else:
+        servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=server_env, log_dir=work / "logs")
     try:
-        servers.wait_ready(timeout=300)
-        yield Live(servers=servers, staff_ids=ids)
+        servers.start()
+        servers.wait_ready(timeout=400 if topology == "cluster" else 300)
+        yield Live(servers=servers, staff_ids=ids, topology=topology)
     finally:
         servers.stop()
+        if redis is not None:
+            redis.stop()
+        if postgres is not None:
+            postgres.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

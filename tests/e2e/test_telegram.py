@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram import (CRISIS_LINE, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
+from bot.channels.telegram import (CRISIS_LINE, EXPIRED_BUTTON, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
                                    stop_bridge_process)
 from bot.settings import local_today
 from bot.store import invites, session_scope
@@ -39,10 +39,10 @@ def tg(live):
     try:
         api.wait_for(lambda: api.calls_of("getUpdates") or bridge.poll() is not None, 60, "the bridge to poll")
         assert bridge.poll() is None, (live.servers.log_dir / "telegram.log").read_text()[-3000:]
-        api.bridge = bridge
+        api.bridge, api.bridge_env = bridge, env
         yield api
     finally:
-        stop_bridge_process(bridge)
+        stop_bridge_process(api.bridge if hasattr(api, "bridge") else bridge)
         api.stop()
 
 
@@ -314,10 +314,14 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     assert "signed off and locked" in live.texts(live.say("rest:sam", confirm["payload"]))
     notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
     assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
-    with session_scope() as s:
-        [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
-                                                   Notification.kind == "plan_signed_off")).all()
-        assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1) and row.sent_at
+    def marked_sent():  # marked sent just after Telegram took it
+        with session_scope() as s:
+            [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
+                                                       Notification.kind == "plan_signed_off")).all()
+            return row if row.sent_at else None
+
+    row = tg.wait_for(marked_sent, 10, "the notice marked sent")
+    assert (row.staff_id, row.kind, row.attempts) == (tess, "plan_signed_off", 1)
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == before + 1  # once
 
@@ -408,6 +412,91 @@ def test_a_repeated_update_is_not_taken_as_the_next_answer(live, tg):
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == answered
     assert len(user_events(live, f"telegram:{TESS}")) == before + 1
+
+
+def _restart_bridge(live, tg, hard: bool) -> None:
+    """Stop the bridge (kill -9 when ``hard``, else SIGTERM) and start a new process, on the
+    same fake Telegram and database; returns once the new one polls."""
+    import signal
+
+    old = tg.bridge
+    if hard:
+        old.send_signal(signal.SIGKILL)
+        old.wait(timeout=30)
+    else:
+        stop_bridge_process(old)
+    polls = len(tg.calls_of("getUpdates"))
+    tg.bridge = start_bridge_process(live.servers.rasa_url, log_dir=live.servers.log_dir, env=tg.bridge_env)
+    tg.wait_for(lambda: len(tg.calls_of("getUpdates")) > polls or tg.bridge.poll() is not None, 90,
+                "the new bridge to poll")
+    assert tg.bridge.poll() is None, (live.servers.log_dir / "telegram.log").read_text()[-3000:]
+
+
+def test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing(live, tg, sam_tg):
+    """kill -9 of the bridge in the middle of a quiz, a flood and a supervisor's decision:
+    the quiz's long buttons (over Telegram's 64 bytes) still work from the new process, the
+    flood limit still holds, a note decided while no bridge ran is told once, and an update
+    Telegram delivers again (the dead bridge never confirmed it) is not answered twice."""
+    from bot.onboarding.content import load_onboarding
+    from bot.store import notes as note_repo
+    from bot.store import staff as staff_repo
+    from bot.store.models import QuizAttempt, Staff
+
+    fay_tg, gil_tg, flooder = 7040, 7041, 7012
+    with session_scope() as s:
+        fay = staff_repo.add(s, "Fay Ortiz", role="peer", program="family", supervisor_id=live.staff_ids["rest:sam"])
+        staff_repo.link_identity(s, fay.id, "telegram", str(fay_tg))
+        fay_id = fay.id
+    old_menu = {"message_id": 1, "date": int(time.time()), "chat": {"id": fay_tg, "type": "private"}, "text": "menu"}
+    tg.press(fay_tg, old_menu, "/onboarding_quiz")
+    question = converse(tg, fay_tg)[-1]
+    first = load_onboarding().quiz.questions[0]
+    long_buttons = [b for b in buttons(question) if b["callback_data"].startswith("~")]
+    assert long_buttons and all(len(b["callback_data"].encode()) <= 64 for b in long_buttons)
+    wanted = next(b for b in long_buttons if b["text"].startswith(f"{first.options[0].id})"))
+
+    for n in range(20):  # up to the limit, before the kill
+        tg.send_text(flooder, f"message {n}")
+    assert [m["text"] for m in converse(tg, flooder, quiet=2)].count(NOT_SIGNED_IN) == 20
+    with session_scope() as s:  # a note waiting for the supervisor
+        note = note_repo.save_draft(s, s.get(Staff, fay_id), "Met the family at the library.", [])
+        note_repo.submit(s, s.get(Staff, fay_id), note.id)
+        note_id = note.id
+    with session_scope() as s:  # someone to say "thanks" (answered by Rasa) before the kill
+        gil = staff_repo.add(s, "Gil Park", role="peer", program="adult", supervisor_id=live.staff_ids["rest:sam"])
+        staff_repo.link_identity(s, gil.id, "telegram", str(gil_tg))
+    said = tg.send_text(gil_tg, "thanks", first_name="Gil")
+    assert texts(converse(tg, gil_tg)) not in ("", NOT_SIGNED_IN, TRY_AGAIN)
+    gil_count = len(tg.messages_to(gil_tg))
+
+    _restart_bridge(live, tg, hard=True)  # kill -9: nothing is given back, nothing confirmed
+    with session_scope() as s:  # decided while no bridge runs
+        note_repo.decide_note(s, s.get(Staff, live.staff_ids["rest:sam"]), note_id, approve=True)
+    notice = f"Your note #{note_id} was approved by your supervisor."
+    before = len(tg.messages_to(fay_tg))
+    tg.resend(said)  # Telegram delivers Gil's last message again
+
+    tg.press(fay_tg, question, wanted["callback_data"])  # a button from before the restart
+    tg.wait_for(lambda: [m for m in tg.messages_to(fay_tg)[before:] if m["text"] != notice] or None, 90,
+                "the next quiz question")
+    time.sleep(2)
+    after = [m for m in tg.messages_to(fay_tg)[before:] if m["text"] != notice]
+    assert EXPIRED_BUTTON not in texts(after)
+    assert load_onboarding().quiz.questions[1].question.split()[0] in texts(after)
+    with session_scope() as s:
+        attempt = s.scalars(select(QuizAttempt).where(QuizAttempt.staff_id == fay_id)).one()
+        assert attempt.answers == {first.id: first.options[0].id}
+
+    assert texts(converse(tg, flooder, "one more")) == SLOW_DOWN  # the limit survived the restart
+    tg.wait_for(lambda: notice in [m["text"] for m in tg.messages_to(fay_tg)], 30, "the decided note's notice")
+    time.sleep(3)  # a few more rounds of the notifier
+    assert [m["text"] for m in tg.messages_to(fay_tg)[before:]].count(notice) == 1
+    assert len(tg.messages_to(gil_tg)) == gil_count, "the repeated update was answered again"
+    assert len(user_events(live, f"telegram:{gil_tg}")) == 1
+    assert len(user_events(live, f"telegram:{fay_tg}")) == 2  # /onboarding_quiz and the answer
+
+    _restart_bridge(live, tg, hard=False)  # and a normal restart leaves a working bridge
+    assert "Hi Gil" in texts(converse(tg, gil_tg, "hi"))
 
 
 def test_webhook_mode_accepts_only_telegram_posts(live, tmp_path):

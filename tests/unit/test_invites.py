@@ -203,12 +203,13 @@ def test_long_button_payloads_fit_telegram_callback_data():
 
 # --- flood control, Rasa outages, Telegram retries ------------------------------------------------
 
-def test_rate_limit_warns_once_then_drops_until_the_window_frees():
-    now = [0.0]
+def test_rate_limit_warns_once_then_drops_until_the_window_frees(db_url):
+    now = [1_700_000_000.0]
     limiter = RateLimiter(limit=3, window=60, clock=lambda: now[0])
     assert [limiter.check(1) for _ in range(6)] == ["ok", "ok", "ok", "warn", "drop", "drop"]
     assert limiter.check(2) == "ok"  # per user
-    now[0] = 61
+    assert RateLimiter(limit=3, window=60, clock=lambda: now[0]).check(1) == "drop"  # a restarted bridge too
+    now[0] += 61
     assert limiter.check(1) == "ok"
 
 

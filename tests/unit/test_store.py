@@ -15,7 +15,7 @@ from bot.store.models import AuditLog, Base
 EXPECTED_TABLES = {
     "staff", "chat_identity", "note", "note_flag", "review", "wrsp_plan", "wrsp_answer",
     "onboarding_progress", "quiz_attempt", "unanswered_question", "audit_log", "wrsp_answer_history",
-    "notification",
+    "notification", "pending_question",
 }
 
 

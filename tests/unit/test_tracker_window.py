@@ -145,3 +145,46 @@ def test_the_window_setting(domain, tmp_path, monkeypatch):
     monkeypatch.setenv("PEERSCOPE_TRACKER_WINDOW", "ten")
     with pytest.raises(SettingError, match="PEERSCOPE_TRACKER_WINDOW must be a whole number"):
         _store(domain, tmp_path, 4)
+
+
+def _delete_events(where, first_id: int, last_id: int) -> None:
+    url = where if isinstance(where, str) else f"sqlite:///{where / 'tracker.db'}"
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from events where id >= :a and id <= :b"), {"a": first_id, "b": last_id})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_two_instances_serving_one_conversation_in_turn_agree_with_the_database(domain, tmp_path, backend,
+                                                                                      request):
+    """Two Rasa instances behind HAProxy (each with its own store and kept state) serve the
+    conversation's messages alternately; each window is what a process with nothing kept
+    loads, and what it keeps is dropped when events it rests on are deleted behind its back."""
+    if backend == "sqlite":
+        where, whole_where = tmp_path / "w", tmp_path / "f"
+        for path in (where, whole_where):
+            path.mkdir()
+    else:
+        postgres = request.getfixturevalue("postgres")
+        where, whole_where = postgres.create_database(), postgres.create_database()
+    turns = _turns()
+    one, two = _store(domain, where, 2), _store(domain, where, 2)
+    whole = _store(domain, whole_where, 0)
+    for n, events in enumerate(turns):
+        await _converse(one if n % 2 else two, domain, [events])
+        await _converse(whole, domain, [events])
+        for store in (one, two):
+            assert _state(await store.retrieve(SENDER)) == _state(await whole.retrieve(SENDER)), n
+    # retention (or an operator) deletes the greetings, which set note_id, while both keep state
+    first_greeting = len(turns[0]) + 1
+    _delete_events(where, first_greeting, first_greeting + sum(len(t) for t in turns[1:7]) - 1)
+    fresh = await _store(domain, where, 2).retrieve(SENDER)
+    assert fresh.current_slot_values()["note_id"] is None
+    for store in (one, two):
+        assert _state(await store.retrieve(SENDER)) == _state(fresh)
+    await _converse(one, domain, [_said("hi", "greet") + [ActionExecuted("action_greet"), BotUttered("Hello"),
+                                                          ActionExecuted("action_listen")]])
+    assert _state(await two.retrieve(SENDER)) == _state(await _store(domain, where, 2).retrieve(SENDER))
