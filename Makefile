@@ -44,9 +44,13 @@ rasa-test: train
 	$(PY) -m rasa test core --model models/peerscope.tar.gz --stories tests/conversations \
 		--fail-on-prediction-errors --out var/results --endpoints endpoints.yml
 
+## e2e: the whole suite once on the production topology (PostgreSQL, Redis, two Rasa instances and two
+## action servers behind HAProxy), then a small run on one instance of each with SQLite
 e2e: train
-	@echo "== end-to-end tests against the live servers"
-	$(PY) -m pytest -m e2e -q
+	@echo "== end-to-end tests on the cluster: PostgreSQL, Redis, 2 Rasa + 2 action servers behind HAProxy"
+	$(PY) -m pytest -m e2e -q --e2e-topology cluster
+	@echo "== end-to-end tests on one Rasa and one action server with SQLite"
+	$(PY) -m pytest -m e2e -q tests/e2e/test_base_conversation.py
 
 ## eval: cross-validation on the banks and the figures on the development files
 eval: models
