@@ -69,6 +69,18 @@ class Live:
                           timeout=30)
 
     @staticmethod
+    def tracker_rows(sql: str) -> list[tuple]:
+        """Rows of a query on Rasa's tracker store (SQLite or PostgreSQL, whichever this run uses)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(os.environ["PEERSCOPE_TRACKER_URL"])
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text(sql))]
+        finally:
+            engine.dispose()
+
+    @staticmethod
     def texts(replies: list[dict]) -> str:
         return "\n".join(r.get("text", "") for r in replies if r.get("text"))
 
