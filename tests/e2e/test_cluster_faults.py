@@ -99,7 +99,7 @@ def test_killing_a_rasa_instance_and_an_action_server_mid_interview_loses_and_du
         # the killed ones come back and take their share again
         cluster.restart("rasa-1")
         cluster.restart("actions-1")
-        cluster.wait_ready(timeout=400)
+        cluster.wait_ready(timeout=900)
         for _ in range(3):
             assert "Saved" in _answer_next(live, plan_id, sent)
     finally:
