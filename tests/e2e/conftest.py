@@ -29,6 +29,9 @@ STAFF = {
     "rest:fay": ("Fay Moss", "peer", "family", "rest:sam"),
     "rest:gus": ("Gus Hale", "peer", "family", "rest:sam"),
     "rest:ned": ("Ned Ames", "peer", "adult", "rest:sam"),
+    # the cluster crash test's two users (tests/e2e/test_cluster_faults.py)
+    "rest:kim": ("Kim Rowe", "peer", "adult", None),
+    "rest:lou": ("Lou Diaz", "peer", "adult", None),
 }
 
 
