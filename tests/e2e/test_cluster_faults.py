@@ -49,10 +49,11 @@ def say(live, sender: str, text: str, sent: list) -> list[dict]:
 
 
 def _answer_next(live, plan_id: int, sent: list) -> str:
+    """Answer the plan's next question; the reply to the answer itself (a list's first items)."""
     step = _next_field(plan_id)
     text = " ".join(r.get("text") or "" for r in say(live, PEER, _reply_for(step), sent))
     if step.type == "list":
-        text = " ".join(r.get("text") or "" for r in say(live, PEER, "done", sent))
+        say(live, PEER, "done", sent)
     return text
 
 
