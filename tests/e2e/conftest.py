@@ -146,7 +146,7 @@ def live(tmp_path_factory, topology):
         servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=server_env, log_dir=work / "logs")
     try:
         servers.start()
-        servers.wait_ready(timeout=900 if topology == "cluster" else 300)
+        servers.wait_ready(timeout=900 if topology == "cluster" else 600)
         yield Live(servers=servers, staff_ids=ids, topology=topology)
     finally:
         servers.stop()
