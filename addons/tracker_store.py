@@ -43,6 +43,7 @@ from __future__ import annotations
 import copy
 import json
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -136,6 +137,31 @@ def state_events(tracker: DialogueStateTracker, timestamp: float) -> list[dict[s
     return [event.as_dict() for event in events + fixes]
 
 
+# any fixed number: the PostgreSQL advisory lock taken while a tracker store creates its tables
+TABLES_LOCK = 0x7065657273636F70  # "peerscop"
+
+
+@contextmanager
+def _one_at_a_time(url: str):
+    """On PostgreSQL, hold an advisory lock while the tables are created, so that several Rasa
+    instances starting at once (a cluster) do not race on CREATE TABLE; elsewhere nothing."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": TABLES_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": TABLES_LOCK})
+    finally:
+        engine.dispose()
+
+
 class PeerScopeTrackerStore(SQLTrackerStore):
     def __init__(self, domain=None, host: str | None = None, event_broker=None,
                  redact_loops: list[str] | None = None, window_turns: int | None = None,
@@ -153,7 +179,8 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]], int]] = OrderedDict()
         url = settings.tracker_url or host
         if url:
-            super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
+            with _one_at_a_time(url):  # instances starting together must not both create the tables
+                super().__init__(domain, host=url, event_broker=event_broker, **kwargs)
         else:
             db = str(var_dir() / "tracker.db")
             super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)

@@ -528,7 +528,7 @@ class Cluster:
             if process is None or process.poll() is not None:
                 member.start_actions()
 
-    def wait_ready(self, timeout: float = 400, progress: Callable[[str], None] | None = None) -> None:
+    def wait_ready(self, timeout: float = 600, progress: Callable[[str], None] | None = None) -> None:
         """Every instance answers its own health check, and HAProxy answers on both fronts."""
         deadline = time.monotonic() + timeout
         for member in self.members:

@@ -29,6 +29,9 @@ STAFF = {
     "rest:fay": ("Fay Moss", "peer", "family", "rest:sam"),
     "rest:gus": ("Gus Hale", "peer", "family", "rest:sam"),
     "rest:ned": ("Ned Ames", "peer", "adult", "rest:sam"),
+    # the cluster crash test's two users (tests/e2e/test_cluster_faults.py)
+    "rest:kim": ("Kim Rowe", "peer", "adult", None),
+    "rest:lou": ("Lou Diaz", "peer", "adult", None),
 }
 
 
@@ -67,6 +70,18 @@ class Live:
             headers[SIGNATURE_HEADER] = sign(body)
         return httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", content=body, headers=headers,
                           timeout=30)
+
+    @staticmethod
+    def tracker_rows(sql: str) -> list[tuple]:
+        """Rows of a query on Rasa's tracker store (SQLite or PostgreSQL, whichever this run uses)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(os.environ["PEERSCOPE_TRACKER_URL"])
+        try:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(sa.text(sql))]
+        finally:
+            engine.dispose()
 
     @staticmethod
     def texts(replies: list[dict]) -> str:
@@ -131,7 +146,7 @@ def live(tmp_path_factory, topology):
         servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=server_env, log_dir=work / "logs")
     try:
         servers.start()
-        servers.wait_ready(timeout=400 if topology == "cluster" else 300)
+        servers.wait_ready(timeout=900 if topology == "cluster" else 600)
         yield Live(servers=servers, staff_ids=ids, topology=topology)
     finally:
         servers.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import httpx
 
@@ -68,9 +67,5 @@ def test_http_api_needs_the_token_and_the_tracker_is_stored_in_sql(live):
     assert httpx.get(url, timeout=10).status_code == 401
     ok = httpx.get(url, params={"token": live.servers.auth_token}, timeout=10)
     assert ok.status_code == 200 and ok.json()["sender_id"] == "rest:ola"
-    import os
-
-    db = os.environ["PEERSCOPE_TRACKER_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(db) as conn:
-        count = conn.execute("select count(*) from events where sender_id = 'rest:ola'").fetchone()[0]
+    count = live.tracker_rows("select count(*) from events where sender_id = 'rest:ola'")[0][0]
     assert count > 0

@@ -16,7 +16,7 @@ from bot.store import session_scope
 from bot.store.models import AuditLog, WrspAnswer, WrspAnswerHistory, WrspPlan
 from tests.e2e.test_wrsp_chat import _answers, _next_field, _reply_for
 
-PEER, OTHER = "rest:ned", "rest:ola"
+PEER, OTHER = "rest:kim", "rest:lou"
 FAILED = ("Sorry, I couldn't answer", "Sorry, something went wrong", "Sorry, that took too long")
 
 
@@ -49,10 +49,11 @@ def say(live, sender: str, text: str, sent: list) -> list[dict]:
 
 
 def _answer_next(live, plan_id: int, sent: list) -> str:
+    """Answer the plan's next question; the reply to the answer itself (a list's first items)."""
     step = _next_field(plan_id)
     text = " ".join(r.get("text") or "" for r in say(live, PEER, _reply_for(step), sent))
     if step.type == "list":
-        text = " ".join(r.get("text") or "" for r in say(live, PEER, "done", sent))
+        say(live, PEER, "done", sent)
     return text
 
 
@@ -99,7 +100,7 @@ def test_killing_a_rasa_instance_and_an_action_server_mid_interview_loses_and_du
         # the killed ones come back and take their share again
         cluster.restart("rasa-1")
         cluster.restart("actions-1")
-        cluster.wait_ready(timeout=400)
+        cluster.wait_ready(timeout=900)
         for _ in range(3):
             assert "Saved" in _answer_next(live, plan_id, sent)
     finally:
@@ -120,10 +121,10 @@ def test_killing_a_rasa_instance_and_an_action_server_mid_interview_loses_and_du
                               .where(WrspAnswerHistory.plan_id == plan_id)) == 0
         saved = session.scalars(select(AuditLog.detail).where(AuditLog.action == "wrsp.answer",
                                                               AuditLog.object_id == plan_id)).all()
-        assert {d["field"] for d in saved} == set(answers)
+        assert {d["field"] for d in saved} == set(answers) - {"client_ref"}  # that one is the plan's creation
     # no reply went to the wrong user, and the other user's talk was never answered with the interview
     for sender, log in ((PEER, sent), (OTHER, other)):
         assert all(r.get("recipient_id") == sender for _, status, replies in log if status == 200 for r in replies)
-    assert not any("plan" in (r.get("text") or "").lower() for _, status, replies in other if status == 200
-                   for r in replies)
+    assert not any(marker in (r.get("text") or "") for _, status, replies in other if status == 200
+                   for r in replies for marker in ("N.K.", "Saved", "text for"))
     assert any("Not allowed" in (r.get("text") or "") for _, _, replies in other for r in replies)

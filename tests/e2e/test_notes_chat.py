@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
 
 from bot.store import session_scope
 from bot.store.models import Note
@@ -53,9 +51,7 @@ def test_note_flags_submit_review_return_and_outcome(live):
     with session_scope() as session:
         note = session.get(Note, note_id)
         assert note.text == NOTE and note.review_comment.startswith("Please remove the medication advice")
-    tracker_db = os.environ["PEERSCOPE_TRACKER_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(tracker_db) as conn:
-        stored = "\n".join(row[0] for row in conn.execute("select data from events"))
+    stored = "\n".join(row[0] for row in live.tracker_rows("select data from events"))
     assert "[redacted" in stored
     logs = "\n".join(p.read_text(errors="replace") for p in live.servers.log_dir.glob("*.log"))
     for fragment in ("Seroquel", "food bank", "resume toward", "remove the medication advice"):

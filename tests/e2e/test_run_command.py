@@ -85,3 +85,62 @@ def test_a_service_managers_signal_stops_both_servers(tmp_path, sig):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_run_with_two_instances_serves_through_haproxy_and_starts_a_crashed_instance_again(tmp_path):
+    """`peerscope run --instances 2`: HAProxy on --port in front of two Rasa instances (and two
+    action servers on --action-port), a private redis-server; a SIGKILLed Rasa instance is
+    routed around and started again; SIGTERM stops everything."""
+    import re
+
+    import httpx
+
+    from bot.channels.rest import signed_message
+    from bot.channels.servers import port_busy, port_holder
+
+    ports = [free_port(), free_port()]
+    env = _run_env(tmp_path)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-chat", "--no-web", "--instances", "2",
+                                "--port", str(ports[0]), "--action-port", str(ports[1])],
+                               env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    logs = tmp_path / "var" / "logs"
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if "running; Ctrl-C stops" in line:
+                break
+        assert any("HAProxy on http://127.0.0.1:" in line for line in seen), "".join(seen)[-2000:]
+        os.environ["PEERSCOPE_VAR_DIR"], saved = env["PEERSCOPE_VAR_DIR"], os.environ.get("PEERSCOPE_VAR_DIR")
+        try:  # sign with this installation's key
+            def hello():
+                reply = httpx.post(f"http://127.0.0.1:{ports[0]}/webhooks/rest/webhook",
+                                   **signed_message("local:tester", "hi"), timeout=120)
+                assert reply.status_code == 200 and reply.json(), reply.text
+            hello()
+            rasa_1 = int(re.search(r"Starting Rasa server on http://127\.0\.0\.1:(\d+)",
+                                   (logs / "rasa-1.log").read_text()).group(1))
+            holder = port_holder(rasa_1)
+            os.kill(int(holder.split()[1]), signal.SIGKILL)
+            hello()  # rasa-2 answers (HAProxy retries a refused connection on another instance)
+            hello()
+        finally:
+            if saved is None:
+                os.environ.pop("PEERSCOPE_VAR_DIR")
+            else:
+                os.environ["PEERSCOPE_VAR_DIR"] = saved
+        for line in process.stdout:
+            seen.append(line)
+            if "rasa-1 had stopped; started it again" in line:
+                break
+        assert {"rasa-1.log", "rasa-2.log", "actions-1.log", "actions-2.log", "haproxy.log", "redis.log"} <= {
+            p.name for p in logs.glob("*.log")}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+        deadline = time.monotonic() + 30
+        while any(port_busy(p) for p in ports) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(port_busy(p) for p in ports), "a server outlived peerscope run"
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
 
 from sqlalchemy import select
 
@@ -125,9 +123,7 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     assert json.loads(exported)["signoff"]["name"] == "Sam Reyes"
 
     # plan answers are in PeerScope's tables, and none of their text is in Rasa's tracker store
-    tracker_db = os.environ["PEERSCOPE_TRACKER_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(tracker_db) as conn:
-        stored = "\n".join(row[0] for row in conn.execute("select data from events"))
+    stored = "\n".join(row[0] for row in live.tracker_rows("select data from events"))
     typed = [item for value in answers.values() for item in (value if isinstance(value, list) else [value])
              if isinstance(item, str) and ("text for" in item or item.startswith(("first ", "second ", "third ")))]
     assert len(typed) > 20
