@@ -41,7 +41,7 @@ def test_every_phrase_compiles(data):
     from bot.notes.checker import get_checker
 
     nlp = get_checker().nlp
-    from bot.notes.components import phrase_tokenizer
+    from bot.notes.pipeline.shared import phrase_tokenizer
 
     tokenize = phrase_tokenizer(nlp, "")
     phrases = [p for ps in data.all_cues().values() for p in ps]
