@@ -56,11 +56,12 @@ GRAMMAR_KEYS = (                                                        # lexico
 )
 CHAT_KEYS = ("capitals_only", "first_person", "third_person")           # lexicon.yml `chat`
 
-# Names of the schema, not words of notes: tests/unit/test_notes_data.py allows
+# Names of the schema, not words of notes: tests/unit/test_notes_words_in_data.py allows
 # literal lists of these in bot/notes (and no other word lists).
-SCHEMA_NAMES = frozenset(CATEGORIES + FLAG_CATEGORIES + ACTOR_MODES + SCOPES + DERIVED_CUES + CONTEXT_DIRECTIONS
-                         + RULE_FIELDS + CATEGORY_FIELDS + CITATION_FIELDS + LEXICON_SECTIONS + ACTOR_ROLES + SENTENCE_KEYS
-                         + GRAMMAR_KEYS + CHAT_KEYS)
+SCHEMA_NAMES = frozenset(
+    CATEGORIES + FLAG_CATEGORIES + ACTOR_MODES + SCOPES + DERIVED_CUES + CONTEXT_DIRECTIONS + RULE_FIELDS
+    + CATEGORY_FIELDS + CITATION_FIELDS + LEXICON_SECTIONS + ACTOR_ROLES + SENTENCE_KEYS + GRAMMAR_KEYS + CHAT_KEYS
+)
 
 
 class NoteCheckDataError(ValueError):

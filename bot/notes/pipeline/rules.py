@@ -48,6 +48,8 @@ def word_before(lemmas, start: int, floor: int, words) -> bool:
 
 
 class RuleEngine:
+    """Every category's rules, in file order; see the module docstring."""
+
     def __init__(self, nlp: Language, data_dir: str):
         data = data_for(data_dir)
         g = grammar(data_dir)
@@ -59,6 +61,9 @@ class RuleEngine:
         self.deferral = g.deferral
 
     def _scope(self, index: ActorIndex, scope: str, anchor: int, target_end: int, doc: Doc):
+        """The token range [start, end) a ``requires_scope`` / ``unless_scope`` names around a hit:
+        clause (reaching to the hit's end), sentence, context (with the sentence before),
+        overlap (the hit itself) or note."""
         s, c, cstart, cend = index.clause_of(anchor)
         sent = index.sents[s]
         if scope == "clause":
