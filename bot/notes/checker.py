@@ -75,17 +75,11 @@ def build_pipeline(data_dir: str = ""):
 
     _loguru.disable("PyRuSH")
     _loguru.disable("medspacy")
-    from . import components  # noqa: F401  (registers the factories)
+    from .pipeline import COMPONENTS  # registers the factories
 
     nlp = spacy.blank("en")
-    cfg = {"data_dir": data_dir}
-    nlp.add_pipe("peerscope_normalizer", config=cfg)
-    nlp.add_pipe("peerscope_sentences")
-    nlp.add_pipe("peerscope_cues", config=cfg)
-    nlp.add_pipe("peerscope_actors", config=cfg)
-    nlp.add_pipe("peerscope_rules", config=cfg)
-    nlp.add_pipe("peerscope_context", config=cfg)
-    nlp.add_pipe("peerscope_decide", config=cfg)
+    for name in COMPONENTS:
+        nlp.add_pipe(name, config={"data_dir": data_dir})
     return nlp
 
 

@@ -39,6 +39,30 @@ DERIVED_CUES = (
 
 CONTEXT_DIRECTIONS = ("forward", "backward", "bidirectional", "terminate")
 
+# The keys of the YAML files (see knowledge/note_checks/README.md).
+RULE_FIELDS = ("id", "match", "gap", "actor", "requires", "requires_scope", "unless",
+               "unless_scope", "force", "helped_counts", "anchor", "passive")
+CATEGORY_FIELDS = ("category", "title", "reason", "suggestion", "citations", "cues", "rules")
+CITATION_FIELDS = ("source", "section", "quote")
+LEXICON_SECTIONS = ("normalizer", "lists", "actors", "clause_breaks", "cues", "drugs",
+                    "sentences", "grammar", "chat")
+ACTOR_ROLES = ("staff", "ambiguous_peer", "client", "child", "other")   # lexicon.yml `actors`
+SENTENCE_KEYS = ("end_punctuation", "cell_marks", "abbreviations")      # lexicon.yml `sentences`
+GRAMMAR_KEYS = (                                                        # lexicon.yml `grammar`
+    "staff_possessive", "client_possessive", "staff_object", "staff_and_client", "possessive_or_object",
+    "relative", "staff_pronouns", "object_followers", "determiners", "coordinators", "subject_joiners",
+    "be", "agent", "possessive", "negation", "deferral", "with_person", "for_person", "clause_openers",
+    "name_particles", "name_joiners",
+)
+CHAT_KEYS = ("capitals_only", "first_person", "third_person")           # lexicon.yml `chat`
+
+# Names of the schema, not words of notes: tests/unit/test_notes_words_in_data.py allows
+# literal lists of these in bot/notes (and no other word lists).
+SCHEMA_NAMES = frozenset(
+    CATEGORIES + FLAG_CATEGORIES + ACTOR_MODES + SCOPES + DERIVED_CUES + CONTEXT_DIRECTIONS + RULE_FIELDS
+    + CATEGORY_FIELDS + CITATION_FIELDS + LEXICON_SECTIONS + ACTOR_ROLES + SENTENCE_KEYS + GRAMMAR_KEYS + CHAT_KEYS
+)
+
 
 class NoteCheckDataError(ValueError):
     """The YAML in knowledge/note_checks does not have the expected shape."""
@@ -112,9 +136,7 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
 
 def _parse_rule(raw: Any, category: str, where: str, known: set[str]) -> Rule:
     _require(isinstance(raw, dict), where, "a rule must be a mapping")
-    allowed = {"id", "match", "gap", "actor", "requires", "requires_scope", "unless",
-               "unless_scope", "force", "helped_counts", "anchor", "passive"}
-    extra = set(raw) - allowed
+    extra = set(raw) - set(RULE_FIELDS)
     _require(not extra, where, f"unknown rule fields {sorted(extra)}")
     _require(isinstance(raw.get("id"), str) and raw["id"], where, "rule needs an id")
     where = f"{where} ({raw['id']})"
@@ -157,7 +179,7 @@ def _parse_rule(raw: Any, category: str, where: str, known: set[str]) -> Rule:
 def _parse_category(raw: Any, path: Path, shared: set[str]) -> Category:
     where = path.name
     _require(isinstance(raw, dict), where, "expected a mapping")
-    for key in ("category", "title", "reason", "suggestion", "citations", "cues", "rules"):
+    for key in CATEGORY_FIELDS:
         _require(key in raw, where, f"missing {key!r}")
     name = raw["category"]
     _require(name in CATEGORIES, where, f"category must be one of {CATEGORIES}")
@@ -167,7 +189,7 @@ def _parse_category(raw: Any, path: Path, shared: set[str]) -> Category:
     cits = raw["citations"]
     _require(isinstance(cits, list) and cits, where, "citations must be a non-empty list")
     for c in cits:
-        _require(isinstance(c, dict) and set(c) == {"source", "section", "quote"}
+        _require(isinstance(c, dict) and set(c) == set(CITATION_FIELDS)
                  and all(isinstance(v, str) and v.strip() for v in c.values()),
                  where, "each citation needs exactly source, section and quote")
     cues = raw["cues"]
@@ -186,13 +208,21 @@ def _parse_category(raw: Any, path: Path, shared: set[str]) -> Category:
 def _check_lexicon(lex: Any) -> None:
     where = "lexicon.yml"
     _require(isinstance(lex, dict), where, "expected a mapping")
-    for key in ("normalizer", "lists", "actors", "clause_breaks", "cues", "drugs"):
+    for key in LEXICON_SECTIONS:
         _require(key in lex, where, f"missing {key!r}")
     for name, words in lex["lists"].items():
         _str_list(words, f"{where} list {name}")
         _require(all(" " not in w for w in words), where, f"list {name} must hold single words")
-    for role in ("staff", "ambiguous_peer", "client", "child", "other"):
+    for role in ACTOR_ROLES:
         _str_list(lex["actors"].get(role), f"{where} actors.{role}")
+    for section, keys in (("sentences", SENTENCE_KEYS), ("grammar", GRAMMAR_KEYS), ("chat", CHAT_KEYS)):
+        _require(isinstance(lex[section], dict), where, f"{section} must be a mapping")
+        extra = set(lex[section]) - set(keys)
+        _require(not extra, where, f"unknown {section} keys {sorted(extra)}")
+        for key in keys:
+            words = _str_list(lex[section].get(key), f"{where} {section}.{key}")
+            _require(all(w.isspace() or " " not in w for w in words), where,
+                     f"{section}.{key} must hold single words")
     for label, phrases in lex["cues"].items():
         _str_list(phrases, f"{where} cue {label}")
 

@@ -103,20 +103,42 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     tier = "risk" if any(f.category == "risk" for f in flags) else "risk_possible"
     flags = [f for f in flags if f.category == tier]
     citations = tuple(flags[0].to_dict()["citations"])
-    return RiskFinding(about=_about(doc, flags), rules=tuple(sorted({f.rule for f in flags})),
+    return RiskFinding(about=_about(doc, flags, chat_words(checker)), rules=tuple(sorted({f.rule for f in flags})),
                        citations=citations, reason=flags[0].reason, tier=tier)
 
 
 TIERS = ("risk", "risk_possible")
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|me|my|myself|i've|ive|i'll)\b", re.I)
-_THIRD_PERSON = re.compile(r"\b(she|he|her|his|him|they|them|their|member|mbr|client|peer|consumer|pt|"
-                           r"patient|son|daughter|kid|child|mom|dad|mother|father|youth|wife|husband)\b", re.I)
 
 
-# Clinical abbreviations that are everyday words in chat ("hi", Spanish "si"): in a chat
-# message they count only when written in capitals ("HI", "SI"). Notes keep the checker's
-# own reading. (Candidate for a `case_sensitive` field in knowledge/note_checks/risk.yml.)
-CHAT_CAPITALS_ONLY = frozenset({"hi", "si"})
+@dataclass(frozen=True)
+class ChatWords:
+    """``chat`` in knowledge/note_checks/lexicon.yml."""
+
+    capitals_only: frozenset    # everyday words in chat that are risk cues only in capitals ("hi", "si")
+    first_person: re.Pattern    # whole words: the writer
+    third_person: re.Pattern    # whole words: someone the writer supports
+
+
+def _whole_words(words) -> re.Pattern:
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
+
+
+@lru_cache(maxsize=4)
+def _chat_words_of(data_id: int, capitals: tuple, first: tuple, third: tuple) -> ChatWords:
+    return ChatWords(frozenset(w.lower() for w in capitals), _whole_words(first), _whole_words(third))
+
+
+def chat_words(checker=None) -> ChatWords:
+    """The chat words of ``checker``'s data (default: knowledge/note_checks)."""
+    if checker is None:
+        from .config import cached_data
+
+        data = cached_data()
+    else:
+        data = checker.data
+    chat = data.lexicon["chat"]
+    return _chat_words_of(id(data), tuple(chat["capitals_only"]), tuple(chat["first_person"]),
+                          tuple(chat["third_person"]))
 
 
 def _chat_flags(doc, flags, checker=None) -> list:
@@ -124,25 +146,26 @@ def _chat_flags(doc, flags, checker=None) -> list:
     abbreviation above written in lower or title case, or a word that is not among the
     risk cues' own words at all (a lemma-table artefact: "hello" matching "hi")."""
     try:
-        from .components import TARGETS
+        from .pipeline import TARGETS
 
         targets = list(zip(doc.spans.get(TARGETS, []), doc._.ps_meta or []))
         words = _risk_words(checker)
+        capitals_only = chat_words(checker).capitals_only
     except Exception:
         return flags
     keep = []
     for flag in flags:
         spans = [span for span, rule in targets
                  if span.label_ == "risk" and rule == flag.rule and flag.start <= span.start_char < flag.end]
-        if spans and all(len(span) == 1 and _not_a_cue(span[0], words) for span in spans):
+        if spans and all(len(span) == 1 and _not_a_cue(span[0], words, capitals_only) for span in spans):
             continue
         keep.append(flag)
     return keep
 
 
-def _not_a_cue(token, words: frozenset) -> bool:
+def _not_a_cue(token, words: frozenset, capitals_only: frozenset) -> bool:
     low = token.text.lower()
-    if low in CHAT_CAPITALS_ONLY and not token.text.isupper():
+    if low in capitals_only and not token.text.isupper():
         return True
     return bool(words) and low not in words and token.lemma_.lower() not in words
 
@@ -163,11 +186,11 @@ def _risk_words(checker) -> frozenset:
     return _risk_words_of(id(checker.data), phrases)
 
 
-def _about(doc, flags) -> str:
+def _about(doc, flags, words: ChatWords) -> str:
     """Whose risk: the doer of each risk passage, as the note checker's actor index sees it."""
     try:
-        from .actors import CHILD, CLIENT as CLIENT_ROLE, OTHER, STAFF
-        from .components import TARGETS
+        from .pipeline import TARGETS
+        from .pipeline.actor_index import CHILD, CLIENT as CLIENT_ROLE, OTHER, STAFF
 
         index = doc._.ps_actors
         flagged = [(f.start, f.end) for f in flags]
@@ -182,8 +205,9 @@ def _about(doc, flags) -> str:
             found.add(_whose(index, span, sent, others, STAFF))
         found.discard(UNKNOWN)
         if not found:   # a classifier flag with no cue: whom the flagged words are about
-            words = " ".join(f.text for f in flags)
-            found = {CLIENT} if _THIRD_PERSON.search(words) else {SELF} if _FIRST_PERSON.search(words) else set()
+            text = " ".join(f.text for f in flags)
+            found = {CLIENT} if words.third_person.search(text) else {SELF} if words.first_person.search(text) \
+                else set()
         if CLIENT in found:   # a client at risk needs the supervisor even if "I" appear too
             return CLIENT
         if SELF in found:

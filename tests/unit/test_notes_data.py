@@ -41,7 +41,7 @@ def test_every_phrase_compiles(data):
     from bot.notes.checker import get_checker
 
     nlp = get_checker().nlp
-    from bot.notes.components import phrase_tokenizer
+    from bot.notes.pipeline.shared import phrase_tokenizer
 
     tokenize = phrase_tokenizer(nlp, "")
     phrases = [p for ps in data.all_cues().values() for p in ps]
@@ -89,3 +89,45 @@ def test_schema_rejects_bad_actor_mode(tmp_path):
     path.write_text(path.read_text().replace("    actor: any\n", "    actor: somebody\n", 1))
     with pytest.raises(NoteCheckDataError, match="actor"):
         load_data(root)
+
+
+def test_lexicon_has_every_word_list_the_components_read(data):
+    from bot.notes.config import CHAT_KEYS, GRAMMAR_KEYS, SENTENCE_KEYS
+
+    lex = data.lexicon
+    for section, keys in (("sentences", SENTENCE_KEYS), ("grammar", GRAMMAR_KEYS), ("chat", CHAT_KEYS)):
+        assert set(lex[section]) == set(keys), section
+        for key in keys:
+            assert lex[section][key] and all(isinstance(w, str) and w for w in lex[section][key]), (section, key)
+    assert "not" in lex["grammar"]["negation"] and "until" in lex["grammar"]["deferral"]
+    assert "dr." in lex["sentences"]["abbreviations"]
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("  negation: [not, never, without, \"no\", nor]\n", "", "grammar.negation"),
+    ("  deferral: [until, till, til]\n", "  deferral: [until, till, til]\n  typo_key: [x]\n", "unknown grammar keys"),
+    ("  capitals_only: [hi, si]\n", "  capitals_only: [hi, \"s i\"]\n", "single words"),
+    ("  cell_marks: [\"|\", \"•\"]\n", "  cell_marks: \"|\"\n", "sentences.cell_marks"),
+])
+def test_schema_rejects_broken_word_lists(tmp_path, old, new, message):
+    root = _copy_data(tmp_path)
+    path = root / "lexicon.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(NoteCheckDataError, match=message):
+        load_data(root)
+
+
+def test_the_pipeline_reads_its_words_from_the_data(tmp_path):
+    """A word list edited in knowledge/note_checks changes what the checker does."""
+    from bot.notes.checker import NoteChecker
+
+    text = "Member asked about rides. Writer met Dr. Lin and member at the clinic."
+    root = _copy_data(tmp_path)
+    path = root / "lexicon.yml"
+    lex = path.read_text(encoding="utf-8")
+    path.write_text(lex.replace('"dr.", ', ""), encoding="utf-8")   # "Dr." now ends a sentence
+    default = NoteChecker(model=False).nlp(text)
+    edited = NoteChecker(root, model=False).nlp(text)
+    assert len(list(edited.sents)) == len(list(default.sents)) + 1

@@ -21,20 +21,12 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from .shared import Grammar
+
 STAFF, CLIENT, CHILD, OTHER = "staff", "client", "child", "other"
-STAFF_PRONOUNS = frozenset({"i", "we", "me", "myself", "ourselves", "my", "our"})
 MAX_LOOKBACK = 40   # tokens; keeps the checker linear on run-on text
 SUBJECT_WINDOW = 3  # a clause's subject starts within its first tokens
-
-# After "her", these words show that "her" is an object ("drove her home"),
-# not a possessive ("her keys").
-OBJECT_FOLLOWERS = frozenset(
-    "up home to at from off back there and , . ; : for in a an the this that over around out "
-    "after before early later today tomorrow tonight ) ' \" ! ? with about into on by as "
-    "since until while because so again once twice".split()
-)
-DETERMINERS_SKIP = frozenset("the a an his her their my our its this that these those both two all some "
-                             "your another younger older oldest youngest little".split())
+MENTION_KINDS = ("noun", "subj_pron", "obj_pron", "rel", "poss_det")
 
 
 @dataclass
@@ -42,7 +34,7 @@ class Mention:
     start: int
     end: int
     roles: frozenset
-    kind: str = "noun"          # noun | subj_pron | obj_pron | rel | poss_det
+    kind: str = "noun"          # one of MENTION_KINDS
     possessive: bool = False
 
 
@@ -57,19 +49,20 @@ class SentenceInfo:
 class ActorIndex:
     """Per-document index of people mentioned and clause structure."""
 
-    def __init__(self, doc, mentions: list[Mention], lex_lists: dict, breaks: dict):
+    def __init__(self, doc, mentions: list[Mention], grammar: Grammar):
         self.doc = doc
+        self.grammar = g = grammar
         self.lemmas = [t.lemma_ for t in doc]
         self.mentions = sorted(mentions, key=lambda m: m.start)
         self._mention_starts = [m.start for m in self.mentions]
         self.by_end = {m.end: m for m in self.mentions}
-        self.prep = set(lex_lists.get("PREP", ()))
-        self.help_verbs = set(lex_lists.get("HELP_VERB", ()))
-        self.object_verbs = set(lex_lists.get("OBJECT_VERB", ()))
-        self.speech_verbs = set(lex_lists.get("SPEECH_VERB", ()))
-        self.be = set(lex_lists.get("BE", ())) | {"be", "was", "were", "is", "are"}
-        self.break_punct = set(breaks.get("punctuation", ()))
-        self.break_words = set(breaks.get("words", ()))
+        self.prep = g.prep
+        self.help_verbs = g.help_verbs
+        self.object_verbs = g.object_verbs
+        self.speech_verbs = g.speech_verbs
+        self.be = g.be_actors
+        self.break_punct = g.break_punct
+        self.break_words = g.break_words
         self.sents: list[SentenceInfo] = []
         self._sent_starts: list[int] = []
         self._build_clauses()
@@ -82,7 +75,7 @@ class ActorIndex:
             return True
         low = self.lemmas[i]
         if low in self.break_words or tok.lower_ in self.break_words:
-            if low in ("and", "or", "plus", "also"):
+            if low in self.grammar.coordinators:
                 # "Peer and member ..." is one doer, not two clauses.
                 prev = self.by_end.get(i)
                 nxt = self._mention_at(i + 1)
@@ -96,7 +89,7 @@ class ActorIndex:
         if k >= 0 and self.mentions[k].start == i:
             return self.mentions[k]
         # skip a determiner: "and her son"
-        if 0 <= i < len(self.doc) and self.lemmas[i] in DETERMINERS_SKIP:
+        if 0 <= i < len(self.doc) and self.lemmas[i] in self.grammar.determiners:
             k = bisect_right(self._mention_starts, i + 1) - 1
             if k >= 0 and self.mentions[k].start == i + 1:
                 return self.mentions[k]
@@ -141,7 +134,7 @@ class ActorIndex:
     # -- doer resolution ----------------------------------------------------
     def _prev_index(self, i: int, floor: int) -> int:
         j = i - 1
-        while j >= floor and (self.lemmas[j] in DETERMINERS_SKIP or self.doc[j].is_space):
+        while j >= floor and (self.lemmas[j] in self.grammar.determiners or self.doc[j].is_space):
             j -= 1
         return j
 
@@ -171,7 +164,7 @@ class ActorIndex:
                 k -= 1
                 if x.kind not in ("noun", "obj_pron", "poss_det") or not x.roles:
                     continue
-                if self.lemmas[x.start] in STAFF_PRONOUNS:
+                if self.lemmas[x.start] in self.grammar.staff_pronouns:
                     continue   # "she/he" never refers back to "I" or "we"
                 j = self._prev_index(x.start, floor)
                 if j >= floor and self.lemmas[j] in self.speech_verbs:
@@ -183,7 +176,7 @@ class ActorIndex:
             return fallback
         roles = m.roles
         # coordination: "peer and member", "member and writer"
-        if prev in ("and", "&", ",") and j >= clause_start:
+        if prev in self.grammar.subject_joiners and j >= clause_start:
             other = self.by_end.get(j)
             if other is not None and not other.possessive:
                 roles = roles | other.roles
@@ -209,7 +202,7 @@ class ActorIndex:
         if not any(self.lemmas[k] in self.be for k in range(max(sent.start, i - 2), i)):
             return None
         for k in range(i + 1, min(sent.end, i + 12)):
-            if self.lemmas[k] == "by":
+            if self.lemmas[k] in self.grammar.agent:
                 return self._agent_at(k + 1)
         return None
 
@@ -231,7 +224,7 @@ class ActorIndex:
         # passive with an agent: "was driven home by peer"
         if any(self.lemmas[k] in self.be for k in range(max(cstart, i - 2), i)):
             for k in range(i + 1, min(cend, i + 10)):
-                if self.lemmas[k] == "by":
+                if self.lemmas[k] in self.grammar.agent:
                     roles = self._agent_at(k + 1)
                     if roles is not None:
                         return roles, None
