@@ -8,9 +8,11 @@ compared, not learned: a rule's ``thresholds`` are checked against the number th
 question states, for the programs and documents that apply. The verdict, the answer
 text and every citation come from the rules (knowledge/rules), never from the model.
 
-Every answer carries a calibrated ``confidence``. When the two most likely rules are
-close and give different verdicts, the answer also carries ``clarify`` options and
-the chat asks which one the user means (the verdict stays the best guess).
+Every answer carries a calibrated ``confidence``: the probability that its verdict is
+right, learned on blind questions the classifiers never saw (bot/knowledge/reliability.py).
+When it is low, the answer also carries ``clarify`` options and the chat asks which one
+the user means (the verdict stays the best guess): the rule's other verdict when the
+variant is in doubt, a runner-up rule, or "something else" (the policies may not cover it).
 
 Outcomes (``Answer.kind``): ``rule``, ``threshold``, ``not_covered``, ``passage`` and
 ``help`` (empty or unreadable input: verdict ``not_covered`` with a how-to-ask answer).

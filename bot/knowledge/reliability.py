@@ -24,7 +24,9 @@ rate at most MAX_ASK_RATE. Everything is stored as plain arrays (reliability.npz
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -128,10 +130,15 @@ class Reliability:
 
     # -- persistence ---------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            self._write(fh)
+        os.chmod(path, 0o600)
+
+    def _write(self, fh) -> None:
         s = self.stats
         rule_keys = sorted(s.rules)
         pair_keys = sorted(s.pairs)
-        np.savez(path, coef=self.coef.astype(np.float64), intercept=np.array([self.intercept]),
+        np.savez(fh, coef=self.coef.astype(np.float64), intercept=np.array([self.intercept]),
                  ask_below=np.array([self.ask_below]), overall=np.array([s.overall]),
                  rule_keys=np.array(rule_keys, dtype=str), rule_counts=np.array([s.rules[k] for k in rule_keys],
                                                                                 dtype=np.int64).reshape(-1, 2),
@@ -139,7 +146,7 @@ class Reliability:
                                                                                 dtype=np.int64).reshape(-1, 2),
                  vectors=s.vectors.astype(np.float32), right=s.right.astype(np.float32),
                  expected=np.array(s.expected, dtype=str),
-                 features=np.array(FEATURE_NAMES, dtype=str))
+                 features=np.array(FEATURE_NAMES, dtype=str), report=np.array(json.dumps(self.report)))
 
     @classmethod
     def load(cls, path: Path) -> "Reliability":
@@ -151,7 +158,8 @@ class Reliability:
                           {k: (int(a), int(b)) for k, (a, b) in zip(d["pair_keys"].tolist(), d["pair_counts"])},
                           d["vectors"].astype(np.float32), d["right"].astype(np.float32),
                           d["expected"].astype(str))
-            return cls(stats, d["coef"].astype(np.float64), float(d["intercept"][0]), float(d["ask_below"][0]))
+            return cls(stats, d["coef"].astype(np.float64), float(d["intercept"][0]), float(d["ask_below"][0]),
+                       json.loads(str(d["report"])))
 
 
 def _held_out_features(outcomes: list[Outcome], vectors: np.ndarray, groups: list[str]) -> np.ndarray:

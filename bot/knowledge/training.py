@@ -179,7 +179,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
         stats.update({"verdict_accuracy": round(sum(o.right for o in outcomes) / len(outcomes), 4),
                       "ask_below": round(model.reliability.ask_below, 4), **model.reliability.report})
     model.meta = {"examples": len(examples),
-                  "calibration": stats}
+                  "calibration_set": stats}
     model.save(out_dir)
     echo(f"policy model trained in {time.monotonic() - started:.0f} s"
          + (f"; on the calibration set: verdict {stats['verdict_accuracy']:.1%}; on its rounds held out in turn: "
