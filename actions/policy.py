@@ -57,10 +57,10 @@ def question_before_pick(tracker: Tracker) -> str:
 
 
 def clarify_buttons(answer: Answer) -> list[dict]:
-    """One button per option; tapping it answers the same question under that rule."""
-    options = [(o.rule_id, o.question) for o in answer.clarify]
-    if NOT_COVERED not in (rid for rid, _ in options):
-        options.append((NOT_COVERED, SOMETHING_ELSE))
+    """One button per option; tapping it answers the same question under that rule (or
+    that verdict of the rule, when the options are two verdicts of one rule)."""
+    options = [(o.pick, o.question) for o in answer.clarify if o.rule_id != NOT_COVERED]
+    options.append((NOT_COVERED, SOMETHING_ELSE))   # always offered, always last
     return [{"title": title, "payload": "/pick_rule" + json.dumps({"rule_id": rid})} for rid, title in options]
 
 

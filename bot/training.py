@@ -1,7 +1,7 @@
 """`peerscope train`: everything learned, rebuilt only when its inputs changed.
 
 In order: the sentence encoder's files (fetched and verified once), the policy model
-(knowledge/banks/questions + knowledge/rules), the note model (knowledge/banks/notes,
+(knowledge/banks/questions + knowledge/rules, calibrated on knowledge/banks/calibration), the note model (knowledge/banks/notes,
 knowledge/banks/risk), then Rasa's model. Each step writes a fingerprint of its inputs
 next to its output and is skipped when the fingerprint still matches.
 """
@@ -52,8 +52,10 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
     code = PROJECT_ROOT / "bot"
     shared = [code / "nlp" / "textclf.py"]
     _step("policy", policy_model_dir(),
-          [root / "banks" / "questions", root / "banks" / "notes", root / "rules", root / "sources"] + shared
-          + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py")],
+          [root / "banks" / "questions", root / "banks" / "calibration", root / "banks" / "notes", root / "rules",
+           root / "sources"] + shared
+          + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py",
+                                              "reliability.py")],
           lambda: policy_training.train(root, policy_model_dir(), echo), force, echo)
     _step("note", note_model_dir(), [root / "banks" / "notes", root / "banks" / "risk", root / "banks" / "questions",
                                      PROJECT_ROOT / "nlu_data" / "nlu"] + shared

@@ -8,9 +8,11 @@ compared, not learned: a rule's ``thresholds`` are checked against the number th
 question states, for the programs and documents that apply. The verdict, the answer
 text and every citation come from the rules (knowledge/rules), never from the model.
 
-Every answer carries a calibrated ``confidence``. When the two most likely rules are
-close and give different verdicts, the answer also carries ``clarify`` options and
-the chat asks which one the user means (the verdict stays the best guess).
+Every answer carries a calibrated ``confidence``: the probability that its verdict is
+right, learned on blind questions the classifiers never saw (bot/knowledge/reliability.py).
+When it is low, the answer also carries ``clarify`` options and the chat asks which one
+the user means (the verdict stays the best guess): the rule's other verdict when the
+variant is in doubt, a runner-up rule, or "something else" (the policies may not cover it).
 
 Outcomes (``Answer.kind``): ``rule``, ``threshold``, ``not_covered``, ``passage`` and
 ``help`` (empty or unreadable input: verdict ``not_covered`` with a how-to-ask answer).
@@ -84,9 +86,15 @@ CLEAR_SIMILARITY = 0.5
 CLEAR_OVERLAP = 2
 CLEAR_SHARE = 0.6
 RELATED_SIMILARITY = 0.45
+# When an answer is not sure, a runner-up rule is offered as an option if its probability
+# is at least this share of the best rule's.
+RUNNER_UP = 0.05
 # A rule the trained model does not know answers a question whose cosine similarity to
 # its question or one of its examples is at least this (the encoder's, not calibrated).
 UNTRAINED_MATCH = 0.75
+
+
+PICK_VERDICT = "@"   # "rule-id@verdict": an option that picks one verdict of a rule
 
 
 @dataclass
@@ -94,6 +102,10 @@ class Option:
     rule_id: str
     question: str
     verdict: str
+    pick: str = ""      # what tapping the option sends back to answer_rule (default: the rule id)
+
+    def __post_init__(self):
+        self.pick = self.pick or self.rule_id
 
     def to_dict(self) -> dict:
         return {"rule_id": self.rule_id, "question": self.question, "verdict": self.verdict}
@@ -239,8 +251,12 @@ class Engine:
                probs: np.ndarray | None = None, embedding: np.ndarray | None = None) -> Decision:
         """The rule, verdict and confidence for a (normalised) question."""
         model = model or self.model
+        if embedding is None and (probs is None or model.reliability is not None):
+            from bot.nlp.encoder import get_encoder
+
+            embedding = get_encoder().encode([text])[0]   # once, for every classifier and the reliability
         if probs is None:
-            probs = model.rule_probs([text], None if embedding is None else embedding[None, :])[0]
+            probs = model.rule_probs([text], embedding[None, :])[0]
         probs = self._available(model, probs)
         order = np.argsort(-probs)
         ranked = [(model.labels[i], float(probs[i])) for i in order
@@ -248,11 +264,41 @@ class Engine:
         outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked[:3]]
         best = outcomes[0]
         raw = best[1]
-        confidence = model.calibration(raw)
         candidates = [(rid, p, o[0]) for (rid, p), o in zip(ranked, outcomes)]
-        clarify = clarify_options(candidates, confidence, model.clarify_below, model.clarify_ratio)
-        return Decision(ranked[0][0], best[0], raw, confidence, ranked, best[2], best[3], best[4], clarify,
-                        candidates)
+        d = Decision(ranked[0][0], best[0], raw, model.calibration(raw), ranked, best[2], best[3], best[4], [],
+                     candidates)
+        if model.reliability is None:   # a model trained before the reliability model: the old rule
+            d.clarify = clarify_options(candidates, d.confidence, model.clarify_below, model.clarify_ratio)
+            return d
+        d.confidence = model.reliability.probability(d, embedding)
+        if model.reliability.should_ask(d.confidence):
+            d.clarify = self.unsure_options(d, text, model, embedding)
+        return d
+
+    def unsure_options(self, d: Decision, text: str, model: PolicyModel,
+                       embedding: np.ndarray | None) -> list[tuple[str, str]]:
+        """What to ask about when the answer is not sure (2-3 (rule id, verdict) pairs with at
+        least two verdicts): the best guess; the best rule's next most likely verdict (most
+        wrong answers on blind questions were the right rule with the wrong variant); a
+        runner-up rule with another verdict, if the model gives it some weight; and "the
+        policies don't cover it" when that is all that differs."""
+        options = [(d.rule_id, d.verdict)]
+        rule = self.rule_by_id.get(d.rule_id)
+        if rule is not None and d.quantity is None and len(rule.verdicts) > 1:
+            variants = model.variant_probs(d.rule_id, text, embedding) or {}
+            others = [v for v in rule.verdicts if v != d.verdict]
+            others.sort(key=lambda v: -variants.get(v, 0.0))
+            options.append((d.rule_id, others[0]))
+        top = d.candidates[0][1] if d.candidates else 0.0
+        for rid, p, verdict in d.candidates[1:3]:
+            if len(options) < 3 and p >= RUNNER_UP * top and verdict not in {v for _, v in options}:
+                options.append((rid, verdict))
+        if len({v for _, v in options}) < 2:
+            if d.rule_id != NOT_COVERED:
+                options.append((NOT_COVERED, NOT_COVERED))
+            else:
+                options += [(rid, v) for rid, _, v in d.candidates[1:2] if v != NOT_COVERED]
+        return options[:3] if len({v for _, v in options[:3]}) > 1 else []
 
     def _available(self, model: PolicyModel, probs: np.ndarray) -> np.ndarray:
         """The model's rule probabilities with those of rules this deployment does not have
@@ -327,11 +373,16 @@ class Engine:
         return self.render(decision, text, program)
 
     def answer_rule(self, rule_id: str, question: str, program: str | None = None) -> Answer:
-        """The answer when the user picked ``rule_id`` from a clarifying question."""
+        """The answer when the user picked ``rule_id`` from a clarifying question (an
+        option's ``pick``: a rule id, or "rule-id@verdict" for one verdict of the rule)."""
         text = normalise_question(question)
         program = program if program in PROGRAMS else self.program_of(text)
+        rule_id, _, verdict = rule_id.partition(PICK_VERDICT)
         if rule_id not in self.rule_by_id:   # "something else" (or an unknown id)
             return self._not_covered(text, program, 1.0, [])
+        if verdict in self.rule_by_id[rule_id].verdicts:   # one of the rule's verdicts was picked
+            return self.render(Decision(rule_id, verdict, 1.0, self.model.calibration(1.0), [(rule_id, 1.0)]),
+                               text, program)
         return self.render(self._followup(text, program, rule_id), text, program)
 
     def _followup(self, text: str, program: str | None, rule_id: str) -> Decision:
@@ -339,9 +390,27 @@ class Engine:
         return Decision(rule_id, verdict, raw, self.model.calibration(raw), [(rule_id, 1.0)], quantity,
                         deciding, others)
 
+    def options(self, pairs: list[tuple[str, str]]) -> list[Option]:
+        """Options to show for (rule id, verdict) pairs. When one rule is offered with two of
+        its verdicts, each is labelled by when it applies, and picking it gives that verdict."""
+        ids = [rid for rid, _ in pairs]
+        out = []
+        for rid, verdict in pairs:
+            rule = self.rule_by_id.get(rid)
+            if rule is None:
+                out.append(Option(NOT_COVERED, SOMETHING_ELSE, NOT_COVERED))
+                continue
+            variant = rule.variant(verdict)
+            if ids.count(rid) > 1:
+                when = variant.when if variant is not None else None
+                label = (when[:1].upper() + when[1:]) if when else rule.label
+                out.append(Option(rid, label, verdict, pick=f"{rid}{PICK_VERDICT}{verdict}"))
+            else:
+                out.append(Option(rid, rule.label, verdict))
+        return out
+
     def render(self, d: Decision, text: str, program: str | None) -> Answer:
-        clarify = [Option(rid, self.rule_by_id[rid].label if rid in self.rule_by_id else SOMETHING_ELSE, v)
-                   for rid, v in d.clarify]
+        clarify = self.options(d.clarify)
         if d.rule_id == NOT_COVERED:
             return self._not_covered(text, program, d.confidence, clarify)
         rule = self.rule_by_id[d.rule_id]

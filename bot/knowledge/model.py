@@ -7,11 +7,11 @@ of the rule's verdicts it asks for. Trained from the example bank
   verdicts, trained on the bank questions of that rule. Numbers are compared, not
   learned (bot/knowledge/quantities.py); the variant classifier only settles what a
   number leaves open ("14 units this week" needs the CPO: did the CPO approve?).
-- Calibration: the engine's raw confidence (rule probability x verdict probability)
-  is mapped to the probability that the verdict is right by a logistic fit on
-  predictions for questions the model did not see: each writer's batch predicted by
-  a model trained on the other writers. The same predictions choose when to ask a
-  clarifying question instead of answering.
+- Reliability (bot/knowledge/reliability.py): the probability that an answer's verdict
+  is right (its ``confidence``) and the point below which PeerScope asks a clarifying
+  question instead, learned on the calibration set (questions the classifiers never
+  saw). ``calibration`` (a logistic fit of the raw rule x verdict probability on the
+  same set) still gives the confidence of an answer the user picked from the options.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
+from bot.knowledge.reliability import Reliability
 from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 
 NOT_COVERED = "not_covered"
@@ -80,6 +81,9 @@ class PolicyModel:
     clarify_ratio: float = 1.0          # ...and the runner-up has at least this share of the top rule's probability
     meta: dict = field(default_factory=dict)
     router: TextClassifier | None = None  # "question" or "note": a pasted note is offered the note check
+    # P(verdict right) and when to ask, learned on the calibration set (bot/knowledge/reliability.py);
+    # None for a model saved before it existed (then calibration and clarify_* decide)
+    reliability: Reliability | None = None
 
     def note_probability(self, text: str) -> float:
         if self.router is None:
@@ -111,6 +115,10 @@ class PolicyModel:
             clf.save(directory / f"variant-{rule_id}.npz")
         if self.router is not None:
             self.router.save(directory / "router.npz")
+        if (directory / "reliability.npz").exists():
+            (directory / "reliability.npz").unlink()
+        if self.reliability is not None:
+            self.reliability.save(directory / "reliability.npz")
         meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
                     clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
                     variants=sorted(self.variants))
@@ -122,9 +130,11 @@ class PolicyModel:
         meta = read_meta(directory, FORMAT, "policy")
         variants = {rid: TextClassifier.load(directory / f"variant-{rid}.npz") for rid in meta["variants"]}
         router = directory / "router.npz"
+        reliability = directory / "reliability.npz"
         return cls(TextClassifier.load(directory / "rules.npz"), variants,
                    Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta,
-                   TextClassifier.load(router) if router.is_file() else None)
+                   TextClassifier.load(router) if router.is_file() else None,
+                   Reliability.load(reliability) if reliability.is_file() else None)
 
 
 ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, char_weight=0.0, max_features=20000)

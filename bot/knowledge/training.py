@@ -25,7 +25,6 @@ from bot.knowledge.model import (NOT_COVERED, Calibration, Example, PolicyModel,
                                  fit_router, load_bank)
 
 FOLDS = 3
-MAX_CLARIFY_RATE = 0.25   # at most this share of the calibration questions get a clarifying question
 
 
 def bank_dir(root: Path) -> Path:
@@ -41,6 +40,8 @@ class Labelled:
     """A calibration question: only its verdict is known (as in the evaluation files)."""
     text: str
     verdict: str
+    group: str = ""                 # the file (blind round) it came from
+    program: str | None = None
 
 
 def load_calibration(root: Path) -> list[Labelled]:
@@ -51,7 +52,8 @@ def load_calibration(root: Path) -> list[Labelled]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                out.append(Labelled(row["question"], row["verdict"]))
+                program = row.get("program") if row.get("program") in ("adult", "family") else None
+                out.append(Labelled(row["question"], row["verdict"], path.stem, program))
     return out
 
 
@@ -130,18 +132,6 @@ def fit_calibration(pairs: list) -> Calibration:
     return Calibration(float(lr.coef_[0][0]), float(lr.intercept_[0]))
 
 
-def choose_clarify(pairs: list, engine, calibration: Calibration) -> tuple[float, float, dict]:
-    """The (clarify_below, clarify_ratio) with the fewest confident wrong answers whose
-    clarification rate stays under MAX_CLARIFY_RATE on the held-out folds."""
-    best = (0.0, 1.0, summarise(pairs, engine, calibration, 0.0, 1.0))
-    for below in (0.5, 0.6, 0.7, 0.8, 0.9):
-        for ratio in (0.1, 0.2, 0.3, 0.5):
-            s = summarise(pairs, engine, calibration, below, ratio)
-            if s["clarify_rate"] <= MAX_CLARIFY_RATE and s["confident_wrong"] < best[2]["confident_wrong"]:
-                best = (below, ratio, s)
-    return best
-
-
 def summarise(pairs: list, engine, calibration: Calibration, below: float, ratio: float) -> dict:
     n = len(pairs)
     right = asked = confident_wrong = rule_right = 0
@@ -158,7 +148,8 @@ def summarise(pairs: list, engine, calibration: Calibration, below: float, ratio
 
 
 def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
-    from bot.knowledge.engine import Engine, normalise_question
+    from bot.knowledge import reliability
+    from bot.knowledge.engine import Engine, focus, normalise_question
     from bot.nlp.encoder import encode_cached
 
     started = time.monotonic()
@@ -174,20 +165,26 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
     calibration = load_calibration(root)
     stats: dict = {"calibration_questions": len(calibration)}
     if calibration:
-        texts = [normalise_question(c.text) for c in calibration]
+        # read as `peerscope ask` reads them (the end of a long message, the program it names)
+        texts = [focus(normalise_question(c.text)) for c in calibration]
         C = encode_cached(texts)
         probs = model.rule_probs(texts, C)
-        pairs = [(c, engine.decide(t, engine.program_of(t), model=model, probs=probs[i], embedding=C[i]))
+        pairs = [(c, engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i],
+                                   embedding=C[i]))
                  for i, (c, t) in enumerate(zip(calibration, texts))]
         model.calibration = fit_calibration(pairs)
-        model.clarify_below, model.clarify_ratio, summary = choose_clarify(pairs, engine, model.calibration)
-        stats.update({k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()})
+        outcomes = [reliability.Outcome(d.rule_id, d.verdict, d.verdict == c.verdict, c.verdict, c.group,
+                                        reliability.engine_scores(d)) for c, d in pairs]
+        model.reliability = reliability.fit(outcomes, C)
+        stats.update({"verdict_accuracy": round(sum(o.right for o in outcomes) / len(outcomes), 4),
+                      "ask_below": round(model.reliability.ask_below, 4), **model.reliability.report})
     model.meta = {"examples": len(examples),
-                  "calibration": stats}
+                  "calibration_set": stats}
     model.save(out_dir)
     echo(f"policy model trained in {time.monotonic() - started:.0f} s"
-         + (f"; on the calibration set: verdict {stats['verdict_accuracy']:.1%}, clarification "
-            f"{stats['clarify_rate']:.1%}, confident wrong {stats['confident_wrong']:.1%}" if calibration else ""))
+         + (f"; on the calibration set: verdict {stats['verdict_accuracy']:.1%}; on its rounds held out in turn: "
+            f"clarification {stats.get('held_out_clarify_rate', 0):.1%}, confident wrong "
+            f"{stats.get('held_out_confident_wrong', 0):.1%}" if calibration else ""))
     return model.meta
 
 
