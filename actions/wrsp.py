@@ -21,30 +21,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import current_staff, latest_text, message_inside_loop, staff_row
 from bot.settings import local_today
 from bot.store import session_scope
-from bot.store import wrsp as store
 from bot.store.access import AccessDenied, NotFound
 from bot.store.models import Staff
 from bot.wrsp import flow
+from bot.wrsp import service as store
 from bot.wrsp import validators as v
 from bot.wrsp.interview import Interview
+from bot.wrsp.words import chat_words
 
 NOT_LINKED = "Plans are saved per staff member, so they need a linked account. Ask your admin for an invite code."
 FIRST_FIELD = "client_ref"
-COMMANDS = [
-    ("pause", re.compile(r"^(pause|save and (exit|stop|quit)|stop for now|let'?s stop( here)?|take a break)\b")),
-    ("skip", re.compile(r"^(skip( (this|it|for now|this one))*|come back to (this|it) later|pass)\W*$")),
-    ("back", re.compile(r"^(go back|back|previous( question)?)\W*$")),
-    ("help", re.compile(r"^(help|\?+|what does (this|that) mean\??|explain( this)?|i don'?t understand)\W*$")),
-    ("change", re.compile(r"^(change|edit|fix|update|correct)\b")),
-]
 LIST_MORE = "Add more, one per message, or say \"done\" to move on."
 
 
 def _command(text: str) -> str | None:
-    said = " ".join(text.lower().split())
-    if len(said) > 60:
-        return None
-    return next((name for name, pattern in COMMANDS if pattern.match(said)), None)
+    """pause / skip / back / help / change, or None (knowledge/wrsp/chat_words.yml)."""
+    return chat_words().command(text)
 
 
 def plan_id_of(tracker: Tracker) -> int | None:

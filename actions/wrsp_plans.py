@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import current_staff, latest_text, staff_row
 from actions.wrsp import NOT_LINKED, plan_id_of
 from bot.store import session_scope
-from bot.store import wrsp as store
+from bot.wrsp import service as store
 from bot.auth import check_confirm_code, confirm_code
 from bot.settings import local_today
 from bot.store.access import AccessDenied, NotFound
@@ -99,7 +99,7 @@ class ActionWrspSignoff(Action):
         return "action_wrsp_signoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        from bot.wrsp.export import plan_document, signoff_summary
+        from bot.wrsp.document import plan_document, signoff_summary
 
         staff = current_staff(tracker)
         plan_id = next(tracker.get_latest_entity_values("plan_id"), None)

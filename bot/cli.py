@@ -20,7 +20,7 @@ FEATURE_MODULES = (
     "bot.store.commands",
     "bot.store.invite_commands",
     "bot.store.safety_commands",
-    "bot.store.reminder_commands",
+    "bot.notices.commands",
     "bot.channels.telegram_commands",
     "bot.knowledge.commands",
     "bot.notes.commands",

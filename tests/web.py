@@ -51,7 +51,7 @@ def _note(session, author, text, flags, days_ago: int) -> int:
 
 
 def _plan(session, owner, answers: dict, complete: bool) -> int:
-    from bot.store import wrsp
+    from bot.wrsp import service as wrsp
 
     plan = wrsp.create_plan(session, owner, "J.D.", "adult")
     for field, value in answers.items():
@@ -64,8 +64,9 @@ def _plan(session, owner, answers: dict, complete: bool) -> int:
 def seed() -> dict:
     """Sam supervises Pat and Fran; Eve supervises Quinn; Ada is the admin. Returns ids."""
     from bot.settings import local_today
-    from bot.store import access, insights, notes, onboarding, session_scope, unanswered, wrsp
+    from bot.store import access, insights, notes, onboarding, session_scope, unanswered
     from bot.store import staff as repo
+    from bot.wrsp import service as wrsp
     from tests.unit.test_wrsp_interview import full_answers
 
     ids: dict = {}

@@ -5,7 +5,7 @@ member. Await it from async code (a Rasa SDK action can be ``async def run``); u
 ``notify_blocking`` from plain scripts.
 
 The bridge also runs ``watch_outcomes``: every ``notify_interval`` seconds it queues the
-reminders that are due (bot/store/reminders.py: WRSP plans due within a week or overdue,
+reminders that are due (bot/notices/service.py: WRSP plans due within a week or overdue,
 notes waiting in a supervisor's queue) and sends the notification outbox
 (bot/store/notifications.py), where the services also queue note outcomes and plan
 sign-offs when they happen. Every message is a row in the database, keyed so it is queued
@@ -102,8 +102,9 @@ def _aware(moment: datetime) -> datetime:
 
 
 def reminders_pass() -> int:
-    """Queue the reminders that are due (bot/store/reminders.py); how many were queued."""
-    from bot.store import reminders, session_scope
+    """Queue the reminders that are due (bot/notices/service.py); how many were queued."""
+    from bot.notices import service as reminders
+    from bot.store import session_scope
 
     with session_scope() as session:
         return reminders.run_pass(session).total
@@ -147,6 +148,7 @@ def claim_notifications(now: datetime | None = None, by: str = "",
                         limit: int = 50) -> list[tuple[int, int, str, list[str]]]:
     """(row id, staff id, text, Telegram accounts) for the unsent rows this bridge claimed;
     rows with nobody to send to are closed unsent. Committed before anything is sent."""
+    from bot.notices import service as notices
     from bot.store import notifications, session_scope
     from bot.store.models import ChatIdentity, Staff
 
@@ -157,7 +159,7 @@ def claim_notifications(now: datetime | None = None, by: str = "",
                 select(ChatIdentity.external_id).join(Staff)
                 .where(ChatIdentity.staff_id == row.staff_id, ChatIdentity.channel == CHANNEL,
                        Staff.active.is_(True))))
-            text = notifications.text_of(session, row)
+            text = notices.text_of(session, row)
             if not accounts or text is None:
                 notifications.close_undeliverable(session, row.id, now)
             elif notifications.claim(session, row.id, now, by=by):

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -152,11 +153,10 @@ def _unanswered(session: Session, out: Insights, actor: Staff) -> None:
                              if out.start <= _local_day(r.created_at) <= out.end), reverse=True)
 
 
-def _plans(session: Session, out: Insights, actor: Staff, team: list[int] | None, today: date) -> None:
-    from bot.store import wrsp
-
+def _plans(session: Session, out: Insights, actor: Staff, team: list[int] | None, today: date,
+           plans_due: PlansDue) -> None:
     names = {s.id: s.name for s in session.scalars(select(Staff))}
-    for plan, due in wrsp.plans_due(session, actor, today, include_ok=True):
+    for plan, due in plans_due(session, actor, today, include_ok=True):
         if team is not None and plan.owner_id not in team:
             continue  # a supervisor's own plans are not the team's
         signed_day = _local_day(plan.signed_at)
@@ -182,8 +182,15 @@ def _quiz(session: Session, out: Insights, actor: Staff) -> None:
                          "passed": any(a.passed for a in done)})
 
 
-def build(session: Session, actor: Staff, start: date, end: date, today: date | None = None) -> Insights:
-    """The insights for the actor's team (admins: everyone) between two local dates."""
+# (session, actor, today, include_ok=True) -> [(plan, due status)]: the WRSP deadline rule,
+# bot.wrsp.service.plans_due, passed in by the caller (the store imports no feature)
+PlansDue = Callable[..., list]
+
+
+def build(session: Session, actor: Staff, start: date, end: date, today: date | None = None, *,
+          plans_due: PlansDue) -> Insights:
+    """The insights for the actor's team (admins: everyone) between two local dates;
+    ``plans_due`` is bot.wrsp.service.plans_due."""
     from bot.settings import local_today
 
     if actor.role not in (Role.supervisor, Role.admin):
@@ -193,7 +200,7 @@ def build(session: Session, actor: Staff, start: date, end: date, today: date | 
     _flags(session, out, team)
     _topics(session, out, team)
     _unanswered(session, out, actor)
-    _plans(session, out, actor, team, today or local_today())
+    _plans(session, out, actor, team, today or local_today(), plans_due)
     _quiz(session, out, actor)
     audit.record(session, "insights.read", actor_id=actor.id,
                  detail={"start": start.isoformat(), "end": end.isoformat(), "scope": out.scope})

@@ -2,8 +2,8 @@
 sent by the Telegram bridge, the only process that holds the bot token.
 
 A row names the kind and the record id, never any note or plan text; the message is
-worded at sending time from records that hold no health information (the plan id and
-the signer's name).
+worded at sending time (bot/notices/service.py ``text_of``) from records that hold no
+health information (the plan id and the signer's name).
 
 Delivery (bot/channels/telegram_notify.py):
 
@@ -31,7 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import Note, NoteStatus, Notification, Staff, WrspPlan, utcnow
+from bot.store.models import Note, Notification, WrspPlan, utcnow
 
 PLAN_SIGNED_OFF = "plan_signed_off"
 NOTE_DECIDED = "note_decided"        # to the author: approved or returned
@@ -92,45 +92,6 @@ def pending(session: Session, limit: int = 50, now: datetime | None = None) -> l
     return list(session.scalars(
         select(Notification).where(*_free(now or utcnow()))
         .order_by(Notification.created_at, Notification.id).limit(limit)))
-
-
-def text_of(session: Session, row: Notification) -> str | None:
-    """The message for a row, or None when its record is gone (nothing to say)."""
-    if row.kind == PLAN_SIGNED_OFF:
-        plan = session.get(WrspPlan, row.object_id) if row.object_id is not None else None
-        if plan is None:
-            return None
-        signer = session.get(Staff, plan.signed_by_id) if plan.signed_by_id else None
-        by = signer.name if signer is not None else "your clinical consultant"
-        return f"Your WRSP plan #{plan.id} was signed off by {by}."
-    if row.kind == NOTE_DECIDED:
-        note = session.get(Note, row.object_id) if row.object_id is not None else None
-        if note is None or note.outcome_seen_at is not None:
-            return None  # gone, or the author has read the outcome in the chat already
-        if note.status == NoteStatus.approved:
-            return f"Your note #{note.id} was approved by your supervisor."
-        if note.status == NoteStatus.returned:
-            return f"Your note #{note.id} was returned by your supervisor. Say hi to see their comment."
-        return None
-    if row.kind == NOTE_WAITING:
-        note = session.get(Note, row.object_id) if row.object_id is not None else None
-        if note is None or note.status != NoteStatus.submitted:
-            return None  # decided (or withdrawn) before the message went out
-        author = session.get(Staff, note.author_id)
-        return (f"Note #{note.id} from {author.name if author else 'your team'} is waiting in your review queue. "
-                "Say \"review queue\" to see it.")
-    if row.kind in (WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM):
-        from bot.store.reminders import plan_due_now
-
-        found = plan_due_now(session, row.object_id)
-        if found is None:
-            return None  # done, replaced by a review, or gone
-        plan, due = found
-        if row.kind == WRSP_OVERDUE_TEAM:
-            owner = session.get(Staff, plan.owner_id)
-            return f"{owner.name if owner else 'A peer'}'s WRSP plan #{plan.id} is overdue: {due.message}"
-        return f"Reminder about your WRSP plan #{plan.id}: {due.message}"
-    return None
 
 
 def claim(session: Session, notification_id: int, now: datetime | None = None, by: str = "") -> bool:

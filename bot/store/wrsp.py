@@ -1,4 +1,10 @@
-"""Wellness and Recovery Service Plans: plans, answers, completion, sign-off and reviews.
+"""Wellness and Recovery Service Plans: the tables' queries and changes (plans, answers,
+completion, sign-off, reviews).
+
+The interview's own rules (which value a question takes, which questions are required,
+who signs, which sections a review asks again, deadlines) are the WRSP feature's
+(bot/wrsp/service.py, from knowledge/wrsp/schema.yml): the service passes them in, and
+callers use the service. This module imports nothing from bot.wrsp.
 
 Rules:
 - Only the plan's owner writes it (answers, completion, review versions); a supervisor
@@ -19,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from typing import Any
+from typing import Any, Callable, Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,12 +43,6 @@ class PlanError(ValueError):
 
 class PlanLocked(PlanError):
     """The plan was signed off and can no longer change."""
-
-
-def _schema():
-    from bot.wrsp.schema import load_schema
-
-    return load_schema()
 
 
 def _deny(session: Session, actor: Staff, action: str, plan_id: int | None, message: str) -> None:
@@ -91,14 +91,10 @@ def signoff_of(plan: WrspPlan) -> dict | None:
 # --- creating and reading ------------------------------------------------------------------
 
 
-def create_plan(session: Session, owner: Staff, client_ref: str, program: str | None = None) -> WrspPlan:
-    """A new plan (version 1) for initials or a record number, never a full name.
-    The client ref (and program, if given) are stored as the first answers."""
-    from bot.wrsp.validators import validate_client_ref
-
-    ref, error = validate_client_ref(client_ref)
-    if error:
-        raise PlanError(error)
+def create_plan(session: Session, owner: Staff, ref: str, program: str | None = None) -> WrspPlan:
+    """A new plan (version 1) for a client ref the service has checked (initials or a
+    record number, never a full name). The ref (and program, if given) are stored as
+    the first answers."""
     plan = WrspPlan(owner_id=owner.id, client_ref=ref, status=PlanStatus.in_progress, version=1)
     session.add(plan)
     session.flush()
@@ -150,18 +146,6 @@ def plans_in_progress(session: Session, peer: Staff) -> list[WrspPlan]:
     return [p for p in list_plans(session, peer, in_progress_only=True) if p.owner_id == peer.id]
 
 
-def find_by_client_ref(session: Session, peer: Staff, client_ref: str) -> list[WrspPlan]:
-    """The peer's own latest plans for a client ("resume plan for J.D."): "J. D.", "jd" and
-    "J.D." match each other. Plans in progress first, then newest."""
-    from bot.wrsp.validators import ref_key
-
-    key = ref_key(client_ref)
-    plans = [p for p in list_plans(session, peer) if p.owner_id == peer.id and key and ref_key(p.client_ref) == key]
-    plans.sort(key=lambda p: (p.status != PlanStatus.in_progress, -p.id))
-    audit.record(session, "wrsp.find", actor_id=peer.id, object_type="wrsp_plan", detail={"matches": len(plans)})
-    return plans
-
-
 # --- answering -----------------------------------------------------------------------------
 
 
@@ -170,38 +154,6 @@ def _program(value: str) -> Program:
         return Program(value)
     except ValueError:
         raise PlanError(f"program must be one of: {', '.join(p.value for p in Program)}") from None
-
-
-def _check_value(field: str, value: Any) -> Any:
-    """The value if it has the shape the field's type stores (validators produce these)."""
-    from bot.wrsp.validators import validate_client_ref
-
-    try:
-        question = _schema().question_for(field)
-    except KeyError:
-        raise PlanError(f"{field!r} is not a question in the WRSP") from None
-    kind = question.type
-    ok = {
-        "text": isinstance(value, str) and value.strip() != "",
-        "list": isinstance(value, list) and all(isinstance(i, str) for i in value)
-        and (bool(value) or question.allow_none),
-        "yes_no": isinstance(value, bool),
-        "choice": isinstance(value, str) and value in {c.value for c in question.choices},
-        "date": isinstance(value, str) and _is_iso(value),
-    }[kind]
-    if question.check == "client_ref":
-        ok = ok and validate_client_ref(value).ok
-    if not ok:
-        raise PlanError(f"that is not a valid {kind.replace('_', '/')} answer for {question.label}")
-    return value
-
-
-def _is_iso(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff | None = None) -> WrspAnswer:
@@ -229,29 +181,30 @@ def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff 
     return answer
 
 
-def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value: Any) -> WrspAnswer:
-    """Store one validated answer and commit at once. Raises PlanLocked for a signed plan,
-    PlanError for an unknown field, a malformed value or a plan a review has replaced."""
+Missing = Callable[[dict[str, Any]], Sequence[Any]]  # answers -> the required questions (with .label) unanswered
+
+
+def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value: Any, *,
+                check: Callable[[str, Any], Any], missing: Missing) -> WrspAnswer:
+    """Store one answer and commit at once. ``check(field, value)`` returns the value to
+    store or raises PlanError (an unknown field, a malformed value); ``missing(answers)``
+    the required questions still unanswered (a complete plan goes back in progress when a
+    new one appears). Raises PlanLocked for a signed plan, PlanError for a plan a review
+    has replaced."""
     plan = _own(session, actor, plan_id, "wrsp.answer")
     if plan.status == PlanStatus.signed:
         raise PlanLocked(f"plan #{plan_id} is signed off and locked; start a review to change it")
     newer = _newer(session, plan)
     if newer is not None:
         raise PlanError(f"plan #{plan_id} was replaced by its review, plan #{newer.id}")
-    value = _check_value(field, value)
+    value = check(field, value)
     answer = _put(session, plan, field, value, actor)
-    if plan.status == PlanStatus.complete and _missing(plan):
+    if plan.status == PlanStatus.complete and missing(answers_of(plan)):
         plan.status, plan.completed_at = PlanStatus.in_progress, None  # a new required question appeared
     audit.record(session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
                  detail={"field": field})
     session.commit()
     return answer
-
-
-def _missing(plan: WrspPlan) -> list:
-    from bot.wrsp.interview import Interview
-
-    return Interview(_schema(), answers_of(plan)).missing_required()
 
 
 def answer_history(session: Session, actor: Staff, plan_id: int) -> list[WrspAnswerHistory]:
@@ -273,16 +226,16 @@ def history_of(session: Session, plan_id: int) -> list[WrspAnswerHistory]:
 # --- completing, signing, reviewing --------------------------------------------------------
 
 
-def complete_plan(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
-    """Mark the plan complete; refused while a required question is unanswered."""
+def complete_plan(session: Session, actor: Staff, plan_id: int, *, missing: Missing) -> WrspPlan:
+    """Mark the plan complete; refused while ``missing(answers)`` names a required question."""
     plan = _own(session, actor, plan_id, "wrsp.complete")
     if plan.status == PlanStatus.signed:
         raise PlanLocked(f"plan #{plan_id} is already signed off")
     if plan.status == PlanStatus.complete:
         return plan
-    missing = _missing(plan)
-    if missing:
-        raise PlanError("the plan still needs: " + ", ".join(s.label for s in missing))
+    needed = missing(answers_of(plan))
+    if needed:
+        raise PlanError("the plan still needs: " + ", ".join(s.label for s in needed))
     plan.status, plan.completed_at = PlanStatus.complete, utcnow()
     audit.record(session, "wrsp.complete", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id)
     session.commit()
@@ -302,14 +255,9 @@ def content_hash(plan: WrspPlan) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def attestation() -> str:
-    """The sentence a consultant confirms to sign off (knowledge/wrsp/schema.yml)."""
-    return _schema().signoff.attestation
-
-
-def _signable(session: Session, actor: Staff, plan_id: int, action: str) -> WrspPlan:
+def _signable(session: Session, actor: Staff, plan_id: int, action: str, roles: Collection[str]) -> WrspPlan:
     plan = _get(session, actor, plan_id, action, lock=True)
-    if actor.role.value not in _schema().signoff.roles or actor.id == plan.owner_id:
+    if actor.role.value not in roles or actor.id == plan.owner_id:
         _deny(session, actor, action, plan_id, "only the peer's supervisor or an admin can sign off a plan")
     access.check(session, actor, owner_of(session, plan), action, "wrsp_plan", plan_id)
     if plan.status == PlanStatus.signed:
@@ -321,28 +269,31 @@ def _signable(session: Session, actor: Staff, plan_id: int, action: str) -> Wrsp
     return plan
 
 
-def review_for_signoff(session: Session, actor: Staff, plan_id: int) -> tuple[WrspPlan, str]:
+def review_for_signoff(session: Session, actor: Staff, plan_id: int, *,
+                       roles: Collection[str]) -> tuple[WrspPlan, str]:
     """Step one of a sign-off: the plan the consultant is to review, and the hash of its
-    content, which step two (:func:`sign_off`) must name. Nothing is signed."""
-    plan = _signable(session, actor, plan_id, "wrsp.signoff_review")
+    content, which step two (:func:`sign_off`) must name. Nothing is signed. ``roles``:
+    the roles that may sign (the schema's)."""
+    plan = _signable(session, actor, plan_id, "wrsp.signoff_review", roles)
     return plan, content_hash(plan)
 
 
 MIN_HASH_PREFIX = 8
 
 
-def sign_off(session: Session, actor: Staff, plan_id: int, *, attested: bool = False,
-             reviewed_hash: str | None = None) -> WrspPlan:
+def sign_off(session: Session, actor: Staff, plan_id: int, *, roles: Collection[str], attestation: str,
+             attested: bool = False, reviewed_hash: str | None = None) -> WrspPlan:
     """Step two: the clinical consultant's sign-off, by the owner's supervisor or an admin,
     who has confirmed the attestation sentence (``attested``). ``reviewed_hash`` (the hash
     from :func:`review_for_signoff`, or its first 8+ characters) must match the plan as it is
     now, so what is signed is what was reviewed. Records who (name and role as they were),
     when, the attestation and the SHA-256 of the signed content; the plan is locked
-    afterwards: a later change needs a new version (:func:`new_version`)."""
-    plan = _signable(session, actor, plan_id, "wrsp.signoff")
+    afterwards: a later change needs a new version (:func:`new_version`). ``roles`` and
+    ``attestation`` (the sentence confirmed) are the schema's."""
+    plan = _signable(session, actor, plan_id, "wrsp.signoff", roles)
     digest = content_hash(plan)
     if not attested:
-        raise AttestationRequired(f"plan #{plan_id} is not signed: confirm \"{attestation()}\" to sign it off")
+        raise AttestationRequired(f"plan #{plan_id} is not signed: confirm \"{attestation}\" to sign it off")
     wanted = (reviewed_hash or "").strip().lower()
     if reviewed_hash is not None and (len(wanted) < MIN_HASH_PREFIX or not digest.startswith(wanted)):
         raise PlanError(f"plan #{plan_id} changed since it was reviewed (or the hash is wrong); "
@@ -351,7 +302,7 @@ def sign_off(session: Session, actor: Staff, plan_id: int, *, attested: bool = F
     plan.status, plan.signed_by_id, plan.signed_at = PlanStatus.signed, actor.id, now
     plan.answers.append(WrspAnswer(field=SIGNOFF_FIELD, value={
         "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat(),
-        "attestation": attestation(), "content_sha256": digest}))
+        "attestation": attestation, "content_sha256": digest}))
     audit.record(session, "wrsp.signed", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
                  detail={"sha256": digest})
     # the owner is told by the Telegram bridge (an outbox row, committed with the sign-off)
@@ -367,23 +318,23 @@ def signature_matches(plan: WrspPlan) -> bool:
     return bool(signed and signed.get("content_sha256") == content_hash(plan))
 
 
-def new_version(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
-    """Start a review: version+1 in progress with the answers copied (except sections the
-    schema asks again, such as signatures); the old version stays as it was."""
+def new_version(session: Session, actor: Staff, plan_id: int, *, renewed: Callable[[str], bool]) -> WrspPlan:
+    """Start a review: version+1 in progress with the answers copied, except the fields
+    ``renewed(field)`` says a review asks again (such as signatures); the old version
+    stays as it was."""
     plan = _own(session, actor, plan_id, "wrsp.review")
     if plan.status == PlanStatus.in_progress:
         raise PlanError(f"plan #{plan_id} is still in progress; finish it before starting a review")
     newer = _newer(session, plan)
     if newer is not None:
         raise PlanError(f"plan #{plan_id} already has a review, plan #{newer.id}")
-    schema = _schema()
     review = WrspPlan(owner_id=plan.owner_id, client_ref=plan.client_ref, program=plan.program,
                       admission_date=plan.admission_date, status=PlanStatus.in_progress,
                       version=plan.version + 1, previous_id=plan.id)
     session.add(review)
     session.flush()
     for field, value in answers_of(plan).items():
-        if not schema.renewed_on_review(field):
+        if not renewed(field):
             review.answers.append(WrspAnswer(field=field, value=value))
     audit.record(session, "wrsp.review", actor_id=actor.id, object_type="wrsp_plan", object_id=review.id,
                  detail={"previous": plan.id, "version": review.version})
@@ -391,23 +342,7 @@ def new_version(session: Session, actor: Staff, plan_id: int) -> WrspPlan:
     return review
 
 
-# --- deadlines -----------------------------------------------------------------------------
-
-
-def plans_due(session: Session, actor: Staff, today: date, include_ok: bool = False) -> list[tuple[WrspPlan, Any]]:
-    """(plan, DueStatus) for plans due or overdue, soonest first: a peer's own; a
-    supervisor's supervisees' (and own); every plan for an admin."""
-    from bot.wrsp.due import OK, due_status
-
-    out = []
-    for plan in list_plans(session, actor):
-        previous = session.get(WrspPlan, plan.previous_id) if plan.previous_id else None
-        status = due_status(plan, today, previous=previous)
-        if include_ok or status.status != OK:
-            out.append((plan, status))
-    out.sort(key=lambda ps: (ps[1].due_date is None, ps[1].due_date or today, ps[0].id))
-    audit.record(session, "wrsp.due", actor_id=actor.id, object_type="wrsp_plan", detail={"count": len(out)})
-    return out
+# --- reading around a plan ---------------------------------------------------------------
 
 
 def previous_of(session: Session, plan: WrspPlan) -> WrspPlan | None:

@@ -113,7 +113,7 @@ def checked_form(session, request: Request, staff: Staff) -> dict:
 
 def create_app(name: str = "peerscope_web") -> Sanic:
     from bot.store.notes import NoteError
-    from bot.store.wrsp import PlanError
+    from bot.wrsp.service import PlanError
     from bot.store.insights import RangeError
 
     app = Sanic(name)

@@ -85,12 +85,13 @@ def cmd_report_weekly(args: argparse.Namespace) -> int:
     from bot.settings import local_today
     from bot.store import insights as ins
     from bot.web.report import render
+    from bot.wrsp.service import plans_due
 
     out: dict = {}
 
     def work(session, actor):
         start, end = ins.parse_range(args.start, args.end, local_today())
-        out["data"] = render(ins.build(session, actor, start, end), args.format)
+        out["data"] = render(ins.build(session, actor, start, end, plans_due=plans_due), args.format)
 
     status = run_as(args, work, invalid=(ins.RangeError,))
     if status:

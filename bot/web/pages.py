@@ -1,5 +1,5 @@
 """The console's pages: review queue, plans, insights. Each one calls the service the
-chat and the command line call (bot.store.notes, bot.store.wrsp, bot.store.insights)."""
+chat and the command line call (bot.store.notes, bot.wrsp.service, bot.store.insights)."""
 
 from __future__ import annotations
 
@@ -87,19 +87,19 @@ async def decide_note(request: Request, note_id: int):
 
 async def plans(request: Request):
     from bot.settings import local_today
-    from bot.store import wrsp
+    from bot.wrsp import service as wrsp
 
     with session_scope() as session:
         staff = staff_of(session, request)
         supervisors_only(session, staff, "plans")
-        rows = [(plan, due, session.get(wrsp.Staff, plan.owner_id))
+        rows = [(plan, due, wrsp.owner_of(session, plan))
                 for plan, due in wrsp.plans_due(session, staff, local_today(), include_ok=True)]
         return page("plans.html", request, staff, rows=rows, signed=_number(request.args.get("signed")))
 
 
 async def signoff_form(request: Request, plan_id: int):
-    from bot.store import wrsp
-    from bot.wrsp.export import plan_document
+    from bot.wrsp import service as wrsp
+    from bot.wrsp.document import plan_document
 
     with session_scope() as session:
         staff = staff_of(session, request)
@@ -111,7 +111,7 @@ async def signoff_form(request: Request, plan_id: int):
 
 
 async def signoff(request: Request, plan_id: int):
-    from bot.store import wrsp
+    from bot.wrsp import service as wrsp
 
     with session_scope() as session:
         staff = staff_of(session, request)
@@ -138,11 +138,12 @@ async def plan_pdf(request: Request, plan_id: int):
 async def insights(request: Request):
     from bot.settings import local_today
     from bot.store import insights as ins
+    from bot.wrsp.service import plans_due
 
     with session_scope() as session:
         staff = staff_of(session, request)
         supervisors_only(session, staff, "insights")
         start, end = ins.parse_range(request.args.get("start"), request.args.get("end"), local_today())
-        data = ins.build(session, staff, start, end)
+        data = ins.build(session, staff, start, end, plans_due=plans_due)
         return views.html_response(views.insights_page(
             data, standalone=False, me=staff, csrf=csrf_token(request.cookies.get(SESSION_COOKIE)), supervisor=True))

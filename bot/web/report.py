@@ -23,7 +23,7 @@ def to_html(data: ins.Insights, today: date | None = None) -> bytes:
 
 def to_pdf(data: ins.Insights) -> bytes:
     from bot.web import charts
-    from bot.wrsp.export import pdf_document
+    from bot.wrsp.pdf import pdf_document
 
     pdf, family, clean = pdf_document("PeerScope supervision insights", 15)
     width = pdf.w - pdf.l_margin - pdf.r_margin

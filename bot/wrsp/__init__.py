@@ -4,7 +4,8 @@
 - :mod:`bot.wrsp.validators`  pure validators: text -> (value, error_message)
 - :mod:`bot.wrsp.interview`   where an interview stands: next question, back, change, progress
 - :mod:`bot.wrsp.due`         plan and review deadlines
-- :mod:`bot.wrsp.flow`        one call per chat message, over the store (bot.store.wrsp)
+- :mod:`bot.wrsp.service`     the feature's API: plans, answers, sign-off, reviews, deadlines (over bot.store.wrsp)
+- :mod:`bot.wrsp.flow`        one call per chat message, over the service (bot.wrsp.service)
 - :mod:`bot.wrsp.export`      Markdown, JSON and PDF
 - :mod:`bot.wrsp.commands`    `peerscope wrsp ...`
 """

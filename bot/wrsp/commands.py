@@ -57,13 +57,13 @@ def register(sub, eval_sub) -> None:
 
 
 def _run(args: argparse.Namespace, work) -> int:
-    from bot.store.wrsp import PlanError
+    from bot.wrsp.service import PlanError
 
     return run_as(args, work, (PlanError,))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bot.store import wrsp as store
+    from bot.wrsp import service as store
 
     def work(session, actor):
         from bot.settings import local_today
@@ -97,9 +97,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     import json
 
-    from bot.store import wrsp as store
     from bot.store.models import Staff
-    from bot.wrsp.export import _change_line, history_items
+    from bot.wrsp import service as store
+    from bot.wrsp.document import change_line, history_items
 
     def work(session, actor):
         rows = store.answer_history(session, actor, args.plan_id)
@@ -112,7 +112,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         elif not items:
             print(f"no answer of plan #{args.plan_id} has been changed")
         for item in ([] if args.json else items):
-            print(_change_line(item))
+            print(change_line(item))
 
     return _run(args, work)
 
@@ -151,7 +151,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_signoff(args: argparse.Namespace) -> int:
     from bot.settings import show_time
-    from bot.store import wrsp as store
+    from bot.wrsp import service as store
     from bot.wrsp.export import plan_document, to_markdown
 
     if args.attest and not args.reviewed_hash:
@@ -187,7 +187,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    from bot.store import wrsp as store
+    from bot.wrsp import service as store
 
     def work(session, actor):
         plan = store.new_version(session, actor, args.plan_id)

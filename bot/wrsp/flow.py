@@ -20,8 +20,8 @@ from typing import Iterable
 
 from sqlalchemy.orm import Session
 
-from bot.store import wrsp as store
 from bot.store.models import Staff, WrspPlan
+from bot.wrsp import service as store
 from bot.wrsp import validators as v
 from bot.wrsp.interview import Interview, Step
 from bot.wrsp.schema import load_schema

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from bot.wrsp import validators as v
 from bot.wrsp.schema import Question, Schema, goal_field, load_schema
+from bot.wrsp.words import chat_words
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ class Interview:
         target date when there are two goals and no goal number was given)."""
         said = _words(text)
         goal_no = _goal_number(said)
-        said = " ".join(_GOAL_NO.sub(" goal ", said).split())
+        said = " ".join(chat_words().goal_number.sub(" goal ", said).split())
         best: list[tuple[float, Question]] = []
         for q in _unique(s.question for s in self._steps):
             score = _name_score(said, q)
@@ -227,13 +228,7 @@ def validate_answer(question: Question, text: Any, today: date) -> v.Validated:
 
 # --- field lookup helpers -------------------------------------------------------------------
 
-_FILLER = {"change", "edit", "update", "fix", "correct", "redo", "replace", "amend", "revise", "the", "my", "our",
-           "a", "an", "answer", "answers", "response", "for", "of", "to", "please", "i", "want", "would", "like",
-           "need", "question", "field", "about", "go", "back", "let", "me", "can", "we", "you", "on", "in", "it",
-           "that", "part", "section", "entry", "again", "re", "do", "modify", "what", "said", "wrote"}
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-             "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
-_GOAL_NO = re.compile(r"\bgoals? (?:number |no |# ?)?(\d{1,2})\b|\b(" + "|".join(_ORDINALS) + r") goals?\b")
+# the filler and ordinal words are data: knowledge/wrsp/chat_words.yml (bot/wrsp/words.py)
 
 
 def _words(text: str) -> str:
@@ -241,10 +236,11 @@ def _words(text: str) -> str:
 
 
 def _goal_number(said: str) -> int | None:
-    match = _GOAL_NO.search(said)
+    words = chat_words()
+    match = words.goal_number.search(said)
     if not match:
         return None
-    return int(match.group(1)) if match.group(1) else _ORDINALS[match.group(2)]
+    return int(match.group(1)) if match.group(1) else words.ordinals[match.group(2)]
 
 
 def _unique(items: Iterable[Question]) -> list[Question]:
@@ -266,7 +262,8 @@ def _name_score(said: str, q: Question) -> float:
     hits = [len(n) for n in names if f" {n} " in padded]
     if hits:
         return 100.0 + max(hits)
-    rest = " ".join(w for w in said.split() if w not in _FILLER and not w.isdigit())
+    filler = chat_words().filler_set
+    rest = " ".join(w for w in said.split() if w not in filler and not w.isdigit())
     if not rest:
         return 0.0
     score = max(fuzz.ratio(rest, n) for n in names)

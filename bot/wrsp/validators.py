@@ -4,6 +4,8 @@ Each returns a :class:`Validated`, which unpacks as ``value, error = ...`` and a
 carries a ``confirmation`` to echo back ("Target date: Monday, March 15, 2027").
 ``value`` is what gets stored (JSON: str, list of str, bool, ISO date string).
 No validator raises on any input; a failure is an ``error`` message safe to show.
+The words they read as none, done, yes, no or a record label are data:
+knowledge/wrsp/chat_words.yml (bot/wrsp/words.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
+
+from bot.wrsp.words import chat_words
 
 MAX_TEXT = 2000
 MAX_ITEMS = 30
@@ -67,15 +72,14 @@ def validate_text(text: Any, *, max_len: int = MAX_TEXT) -> Validated:
 
 # --- client reference ---------------------------------------------------------------------
 
-_REF_LABELS = {"record", "rec", "mrn", "id", "no", "nr", "num", "number", "client", "case", "file", "chart",
-               "member", "ref", "reference", "initials", "pt", "patient"}
 _VOWELS = set("aeiouy")
 
 
 def looks_like_full_name(text: str) -> bool:
     """True for text that reads like a person's name ("John Doe", "mary", "Ann Lee"),
     False for initials ("J.D.", "jmd") and record numbers ("MRN 12345", "A-1042")."""
-    words = [w for w in re.findall(r"[^\W\d_]+", text or "") if w.lower() not in _REF_LABELS]
+    labels = chat_words().ref_label_set  # "MRN", "client", ... (knowledge/wrsp/chat_words.yml)
+    words = [w for w in re.findall(r"[^\W\d_]+", text or "") if w.lower() not in labels]
     name_like = []
     for w in words:
         if len(w) == 1:
@@ -108,11 +112,6 @@ def ref_key(text: str) -> str:
 
 # --- lists --------------------------------------------------------------------------------
 
-_NONE_WORDS = {"none", "no", "nothing", "n a", "na", "not applicable", "none yet", "no other plans", "nope",
-               "there are none", "there aren't any", "none at this time", "no plans"}
-_DONE_WORDS = {"done", "that's all", "thats all", "that is all", "no", "nope", "nothing else", "no more",
-               "finished", "that's it", "thats it", "that is it", "nothing", "no thanks", "all done", "none",
-               "next", "move on", "no that's all", "no that's it"}
 _BULLET = re.compile(r"^\s*(?:[-*\u2022\u2023\u25e6]|\d{1,2}[.)])\s+")
 
 
@@ -134,11 +133,11 @@ def split_items(text: Any) -> list[str]:
 
 def is_done(text: Any) -> bool:
     """Whether a follow-up message to a list question means "no more items"."""
-    return _plain(text) in _DONE_WORDS
+    return _plain(text) in chat_words().done_set
 
 
 def validate_list(text: Any, *, allow_none: bool = False) -> Validated:
-    if allow_none and _plain(text) in _NONE_WORDS:
+    if allow_none and _plain(text) in chat_words().none_set:
         return Validated([], None, "None")
     items = split_items(text)
     if not items:
@@ -166,31 +165,22 @@ def _list_confirmation(items: Sequence[str]) -> str:
 
 # --- yes / no -----------------------------------------------------------------------------
 
-YES = {"yes", "y", "yeah", "yea", "yep", "yup", "sure", "correct", "right", "true", "ok", "okay", "affirmative",
-       "of course", "definitely", "absolutely", "it is", "they did", "we did", "i did", "yes please", "please do",
-       "that's right", "thats right", "uh huh", "yes it is", "yes they did", "on file", "have it"}
-NO = {"no", "n", "nope", "nah", "false", "negative", "not yet", "no thanks", "not really", "they didn't",
-      "they did not", "we didn't", "i didn't", "it isn't", "it is not", "don't", "do not", "never", "no it isn't",
-      "no they didn't", "not", "haven't", "have not", "hasn't", "has not", "isn't", "is not", "didn't",
-      "did not", "no way", "not on file", "missing", "don't have it"}
-_NEGATORS = {"no", "not", "nope", "nah", "never", "don't", "didn't", "isn't", "haven't", "hasn't", "wasn't",
-             "won't", "wouldn't", "doesn't", "can't", "cannot", "refused", "declined"}
-_AFFIRMERS = {"yes", "yeah", "yep", "yup", "sure", "correct", "definitely", "absolutely", "ok", "okay"}
 
 
 def validate_yes_no(text: Any, *, yes_words: Iterable[str] = (), no_words: Iterable[str] = ()) -> Validated:
     """True/False from yes/no and their variants ("yep", "not yet", "they refused");
     ``yes_words``/``no_words`` add a question's own phrases."""
     said = _plain(text)
-    yes = YES | {_plain(w) for w in yes_words}
-    no = NO | {_plain(w) for w in no_words}
+    words = chat_words()  # knowledge/wrsp/chat_words.yml
+    yes = words.yes_set | {_plain(w) for w in yes_words}
+    no = words.no_set | {_plain(w) for w in no_words}
     if said in no:
         return Validated(False, None, "No")
     if said in yes:
         return Validated(True, None, "Yes")
-    padded, words = f" {said} ", set(said.split())
-    negative = bool(words & _NEGATORS) or any(f" {p} " in padded for p in no)
-    affirmed = bool(words & _AFFIRMERS)
+    padded, said_words = f" {said} ", set(said.split())
+    negative = bool(said_words & words.negator_set) or any(f" {p} " in padded for p in no)
+    affirmed = bool(said_words & words.affirmer_set)
     positive = affirmed or any(f" {p} " in padded for p in yes)
     if negative and not affirmed:
         return Validated(False, None, "No")  # "he has not signed": the negation wins over "signed"
@@ -232,20 +222,25 @@ def validate_choice(text: Any, choices: Sequence[Any]) -> Validated:
 # --- dates --------------------------------------------------------------------------------
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_PHRASE = re.compile(
-    r"^(?:on\s+)?(?:(next|this|coming|this coming|last|past)\s+)?"
-    r"(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*$"
-)
+
+
+@lru_cache(maxsize=4)
+def _weekday_phrase(ahead: tuple[str, ...], back: tuple[str, ...]) -> re.Pattern:
+    """ "next friday", "last mon": group 1 the word before the day (chat_words.yml date_next,
+    date_last), group 2 the day's stem."""
+    which = "|".join(re.escape(w) for w in ahead + back)
+    return re.compile(r"^(?:on\s+)?(?:(" + which + r")\s+)?(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*$")
 
 
 def _weekday(said: str, today: date, prefer_future: bool) -> date | None:
     """"next friday", "this friday", "last monday", "friday" (dateparser misses some of these)."""
-    match = _WEEKDAY_PHRASE.match(said)
+    words = chat_words()
+    match = _weekday_phrase(tuple(words.date_next), tuple(words.date_last)).match(said)
     if not match:
         return None
     which, stem = match.groups()
     target = next(i for i, name in enumerate(_WEEKDAYS) if name.startswith(stem[:3]))
-    if which in ("last", "past") or (which is None and not prefer_future):
+    if which in words.date_last or (which is None and not prefer_future):
         back = (today.weekday() - target) % 7 or 7
         return today - timedelta(days=back)
     ahead = (target - today.weekday()) % 7 or 7
@@ -261,7 +256,7 @@ def parse_date(text: Any, *, today: date, prefer_future: bool = True) -> date | 
     weekday = _weekday(said, today, prefer_future)
     if weekday:
         return weekday
-    if said in ("today", "now", "this morning", "this afternoon"):
+    if said in chat_words().date_today:
         return today
     try:
         import dateparser

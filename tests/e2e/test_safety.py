@@ -11,8 +11,8 @@ import json
 from sqlalchemy import select
 
 from bot.store import session_scope
-from bot.store import wrsp as store
 from bot.store.models import RiskAlert, WrspPlan
+from bot.wrsp import service as store
 from bot.wrsp.interview import Interview
 
 DUTY = "report the risk of imminent harm to self or others to the proper authorities and their supervisor."

@@ -297,7 +297,7 @@ def tg_staff_id() -> int:
 
 def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     from bot.store import access
-    from bot.store import wrsp as plans
+    from bot.wrsp import service as plans
     from bot.store.models import Notification
     from tests.unit.test_wrsp_interview import full_answers
 
@@ -334,7 +334,7 @@ def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg
     from bot.channels.telegram import EXPORT_REFUSED
     from bot.store import access
     from bot.store import staff as staff_repo
-    from bot.store import wrsp as plans
+    from bot.wrsp import service as plans
     from bot.store.models import AuditLog
     from tests.unit.test_wrsp_interview import full_answers
 

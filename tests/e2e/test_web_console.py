@@ -108,6 +108,7 @@ def _admin_prints_code(web, staff_key: str, capsys) -> str:
 
 def test_supervisor_reviews_a_note_in_the_browser_and_the_author_sees_it_in_chat(web, capsys):
     from actions.review import outcome_messages
+    from bot.notices import service as notices
     from bot.store import notifications, session_scope
     from bot.store.models import Notification
 
@@ -160,8 +161,8 @@ def test_supervisor_reviews_a_note_in_the_browser_and_the_author_sees_it_in_chat
         row = s.scalar(select(Notification).where(Notification.object_id == note,
                                                   Notification.kind == notifications.NOTE_DECIDED))
         assert row.staff_id == web.ids["pat"]
-        assert notifications.text_of(s, row) == (f"Your note #{note} was returned by your supervisor. "
-                                                 "Say hi to see their comment.")
+        assert notices.text_of(s, row) == (f"Your note #{note} was returned by your supervisor. "
+                                           "Say hi to see their comment.")
     [message] = outcome_messages(web.ids["pat"])
     assert message.startswith(f"Your note #{note} from ") and message.endswith(f"was returned: {COMMENT}")
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.store import session_scope
-from bot.store import wrsp as store
 from bot.store.models import AuditLog, WrspPlan
+from bot.wrsp import service as store
 from bot.wrsp.interview import Interview
 from tests.acting import as_argv
 from tests.e2e.conftest import TELEGRAM_TOKEN

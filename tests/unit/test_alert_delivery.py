@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from bot.channels import telegram_notify
 from bot.channels.telegram import CRISIS_LINE, TRY_AGAIN, SeenUpdates, TelegramBridge, TelegramConfig
+from bot.notices import service as notices
 from bot.store import access, alerts, notifications, session_scope
 from bot.store import notes as note_repo
 from bot.store import staff as repo
-from bot.store import wrsp as plans
 from bot.store.alerts import Recipient
 from bot.store.models import AuditLog, Notification, RiskAlert, Staff
+from bot.wrsp import service as plans
 from tests.unit.test_wrsp_interview import full_answers
 
 T0 = datetime(2026, 3, 4, 14, 5, tzinfo=timezone.utc)
@@ -337,7 +338,7 @@ def test_a_notification_is_claimed_once_and_given_up_after_its_attempts(team):
         assert notifications.claim(s, row_id)
     with session_scope() as s:
         assert not notifications.claim(s, row_id)  # the other bridge
-        assert notifications.text_of(s, s.get(Notification, row_id)) is None  # no such plan: nothing to say
+        assert notices.text_of(s, s.get(Notification, row_id)) is None  # no such plan: nothing to say
     for _ in range(notifications.MAX_ATTEMPTS - 1):
         with session_scope() as s:
             assert notifications.release(s, row_id)

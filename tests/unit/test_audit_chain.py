@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.store import access, audit, get_engine, session_scope
 from bot.store import staff as repo
-from bot.store import wrsp as plans
 from bot.store.models import AuditLog
+from bot.wrsp import service as plans
 
 
 def _entries() -> list[AuditLog]:

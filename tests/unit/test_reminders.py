@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramConfig
 from bot.channels.telegram_notify import watch_outcomes
+from bot.notices import service as reminders
 from bot.settings import local_today
-from bot.store import access, reminders, session_scope, staff
+from bot.store import access, session_scope, staff
 from bot.store import notes as note_repo
-from bot.store import wrsp as plans
 from bot.store.models import Notification
+from bot.wrsp import service as plans
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 PAT_TG, SAM_TG = 7101, 7102

@@ -11,8 +11,8 @@ from bot.cli import main
 from bot.cli_support import os_login
 from bot.store import access, invites, session_scope
 from bot.store import staff as repo
-from bot.store import wrsp as plans
 from bot.store.models import AuditLog, ChatIdentity, Role, Staff
+from bot.wrsp import service as plans
 from tests.acting import act_as
 
 LOGIN = os_login()

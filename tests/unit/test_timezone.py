@@ -9,8 +9,9 @@ import pytest
 
 from bot import settings
 from bot.store import access, session_scope, staff
-from bot.store import wrsp as store
+from bot.store import wrsp as plan_rows
 from bot.wrsp import flow
+from bot.wrsp import service as store
 from bot.wrsp.export import export_plan
 from tests.unit.test_wrsp_interview import full_answers
 
@@ -21,7 +22,7 @@ LATE_ON_THE_1ST = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)  # 23:30 MST 
 def denver(monkeypatch):
     monkeypatch.setenv("PEERSCOPE_TIMEZONE", "America/Denver")
     monkeypatch.setattr(settings, "now", lambda: LATE_ON_THE_1ST)
-    monkeypatch.setattr(store, "utcnow", lambda: LATE_ON_THE_1ST)  # what the store records as "now"
+    monkeypatch.setattr(plan_rows, "utcnow", lambda: LATE_ON_THE_1ST)  # what the store records as "now"
 
 
 def test_local_dates_and_times(denver):

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.store import access, session_scope, staff
-from bot.store import wrsp as store
 from bot.store.models import AuditLog
 from bot.wrsp import commands
+from bot.wrsp import service as store
 from bot.wrsp.export import document, export_plan, md_escape, pdf_text, render, to_markdown, to_pdf
 from tests.acting import as_argv
 from tests.unit.test_wrsp_interview import full_answers

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import access, audit, session_scope, staff
-from bot.store import wrsp as store
 from bot.store.models import AuditLog, WrspAnswerHistory
+from bot.wrsp import service as store
 from bot.wrsp.export import export_plan
 from tests.unit.test_wrsp_export import _cli
 

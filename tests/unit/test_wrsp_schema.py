@@ -85,3 +85,57 @@ def test_malformed_schema_is_refused(mutate, message):
     mutate(data)
     with pytest.raises(SchemaError, match=message):
         parse_schema(data)
+
+
+# --- the interview's chat words (knowledge/wrsp/chat_words.yml) -----------------------------
+
+def _raw_words() -> dict:
+    return yaml.safe_load((knowledge_dir() / "wrsp" / "chat_words.yml").read_text(encoding="utf-8"))
+
+
+def test_chat_words_load_and_every_example_is_read_as_its_command():
+    from bot.wrsp.words import chat_words
+
+    words = chat_words()
+    assert [c.name for c in words.commands] == ["pause", "skip", "back", "help", "change"]
+    for command in words.commands:
+        for example in command.examples:
+            assert words.command(example) == command.name, example
+    assert words.command("my triggers are loud noises and crowds") is None
+    assert words.command("pause " + "x" * 60) is None  # too long to be a command
+
+
+def test_chat_word_lists_are_written_the_way_messages_are_matched():
+    """Entries are compared with the message's words only (bot.wrsp.validators._plain), so an
+    entry with other characters would never match."""
+    from bot.wrsp.validators import _plain
+    from bot.wrsp.words import chat_words
+
+    words = chat_words()
+    for name in ("list_none", "list_done", "yes_words", "no_words", "negators", "affirmers", "client_ref_labels",
+                 "change_filler", "date_today", "date_next", "date_last"):
+        entries = getattr(words, name)
+        assert len(entries) == len(set(entries)), f"{name} repeats an entry"
+        assert [e for e in entries if _plain(e) != e] == [], name
+    assert not set(words.negators) & set(words.affirmers)
+    assert all(_plain(o) == o and n > 0 for o, n in words.ordinals.items())
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["yes_words"].append(True), "str type expected"),       # an unquoted yes
+    (lambda d: d["commands"][0]["phrases"].append("stop ("), "not a valid pattern"),
+    (lambda d: d["commands"][0].update(match="middle"), "unexpected value"),
+    (lambda d: d["commands"].append(copy.deepcopy(d["commands"][0])), "distinct"),
+    (lambda d: d.update(list_done=[]), "at least one entry"),
+    (lambda d: d.update(colour="red"), "extra fields not permitted"),
+    (lambda d: d.pop("no_words"), "field required"),
+])
+def test_malformed_chat_words_are_refused(mutate, message):
+    from pydantic import ValidationError
+
+    from bot.wrsp.words import parse_chat_words
+
+    data = _raw_words()
+    mutate(data)
+    with pytest.raises(ValidationError, match=message):
+        parse_chat_words(data)

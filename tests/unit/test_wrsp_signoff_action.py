@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.wrsp_plans import SIGNOFF_CONFIRM, ActionWrspSignoff
 from bot.auth import confirm_code
 from bot.store import access, session_scope, staff
-from bot.store import wrsp as store
 from bot.store.models import PlanStatus, WrspPlan
+from bot.wrsp import service as store
 from tests.unit.test_wrsp_interview import full_answers
 
 

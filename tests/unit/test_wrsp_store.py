@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import access, session_scope, staff
-from bot.store import wrsp as store
 from bot.store.models import AuditLog, PlanStatus, WrspAnswer, WrspPlan
 from bot.wrsp import flow
+from bot.wrsp import service as store
 from tests.unit.test_wrsp_interview import full_answers
 
 TODAY = date(2026, 3, 4)

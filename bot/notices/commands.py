@@ -20,10 +20,11 @@ def register(sub, eval_sub) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.store import reminders, session_scope
+    from bot.notices import service
+    from bot.store import session_scope
 
     with session_scope() as session:
-        result = reminders.run_pass(session)
+        result = service.run_pass(session)
     print(f"queued {result.total} reminder(s): {result.due_soon} plan(s) due soon, {result.overdue} overdue, "
           f"{result.notes_waiting} note(s) waiting for review")
     return 0
