@@ -29,7 +29,7 @@ run: bootstrap
 	$(PEERSCOPE) run
 
 ## test: everything CI runs: lint, Rasa data check, models, unit tests, Rasa training, stories, end-to-end
-test: bootstrap validate models unit train rasa-test e2e
+test: bootstrap lint validate models unit train rasa-test e2e
 	@echo "make test: all stages passed"
 
 ## bootstrap: create .venv (Python 3.10) and install the pinned packages and model weights

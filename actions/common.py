@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from bot.store import session_scope
 from bot.store import staff as staff_repo
 
+
 @dataclass(frozen=True)
 class CurrentStaff:
     id: int

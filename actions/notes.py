@@ -20,22 +20,29 @@ from bot.store.access import AccessDenied, NotFound
 from bot.textlimits import MAX_MESSAGE_CHARS
 
 CATEGORY_LABELS = {
-    "diagnosis": "Diagnosis", "medication": "Medication advice", "errands": "Errands / tasks for them",
-    "transport": "Transportation", "legal": "Legal advice", "possessions": "Holding belongings",
-    "gifts": "Gifts and money", "relationship": "Dual relationship", "risk": "Risk of harm",
+    "diagnosis": "Diagnosis",
+    "medication": "Medication advice",
+    "errands": "Errands / tasks for them",
+    "transport": "Transportation",
+    "legal": "Legal advice",
+    "possessions": "Holding belongings",
+    "gifts": "Gifts and money",
+    "relationship": "Dual relationship",
+    "risk": "Risk of harm",
 }
-NOT_LINKED = ("I can only check and save notes for staff with a linked account. "
-              "Ask your admin for an invite code.")
+NOT_LINKED = "I can only check and save notes for staff with a linked account. " "Ask your admin for an invite code."
 PROMPTS = {
-    "new": "Paste your progress-note draft. I'll check it for anything out of scope (type \"cancel\" to stop).",
+    "new": 'Paste your progress-note draft. I\'ll check it for anything out of scope (type "cancel" to stop).',
     "append": "Paste the next part of the note; I'll add it to what you sent and check the whole note again.",
     "replace": "Paste the revised note; it replaces the earlier draft.",
 }
 
 
 def note_buttons(flag_count: int) -> list[dict[str, str]]:
-    buttons = [{"title": f"Details on flag {n}", "payload": f'/note_details{{"flag_number": "{n}"}}'}
-               for n in range(1, min(flag_count, 5) + 1)]
+    buttons = [
+        {"title": f"Details on flag {n}", "payload": f'/note_details{{"flag_number": "{n}"}}'}
+        for n in range(1, min(flag_count, 5) + 1)
+    ]
     buttons += [
         {"title": "Submit for review", "payload": "/note_submit"},
         {"title": "Add more text", "payload": "/note_add"},
@@ -46,10 +53,10 @@ def note_buttons(flag_count: int) -> list[dict[str, str]]:
 
 
 def flag_summary(number: int, flag: Any, text: str) -> str:
-    excerpt = text[flag.start:flag.end].strip()
+    excerpt = text[flag.start : flag.end].strip()
     if len(excerpt) > 160:
         excerpt = excerpt[:157] + "..."
-    return f"{number}. {CATEGORY_LABELS.get(flag.category, flag.category)}: \"{excerpt}\""
+    return f'{number}. {CATEGORY_LABELS.get(flag.category, flag.category)}: "{excerpt}"'
 
 
 def risk_about(text: str) -> str:
@@ -99,8 +106,9 @@ class ValidateNoteForm(FormValidationAction):
             return events
         return events + [SlotSet("note_mode", note_mode(tracker)), SlotSet("note_received", None)]
 
-    async def extract_note_received(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict[str, Any]) -> dict[str, Any]:
+    async def extract_note_received(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if not message_inside_loop(tracker, "note_form"):
             return {}  # the message that opened the form is not the note
         text = latest_text(tracker)
@@ -122,8 +130,10 @@ class ValidateNoteForm(FormValidationAction):
                 full_text = f"{existing.text}\n{text}" if mode == "append" else text
                 target = existing.id
             if len(full_text) > MAX_MESSAGE_CHARS:
-                dispatcher.utter_message(text=f"That note is too long to check ({len(full_text):,} characters; "
-                                              f"the limit is {MAX_MESSAGE_CHARS:,}). Please split it.")
+                dispatcher.utter_message(
+                    text=f"That note is too long to check ({len(full_text):,} characters; "
+                    f"the limit is {MAX_MESSAGE_CHARS:,}). Please split it."
+                )
                 return {"note_received": None}
             from bot.notes import get_checker  # loads spaCy on first use, not at import
 
@@ -157,15 +167,20 @@ class ActionNoteChecked(Action):
                 lines = [f"Note #{note.id}: {len(flags)} passage(s) may be out of scope:"]
                 lines += [flag_summary(n, f, note.text) for n, f in enumerate(flags, 1)]
                 if any(f.category == "risk" for f in flags):
-                    lines.append("⚠️ This note describes a risk of harm: tell your supervisor now. "
-                                 "988 Suicide & Crisis Lifeline: call or text 988. I've recorded a risk "
-                                 "alert for your supervisor (only that it happened and when, not the note's words).")
+                    lines.append(
+                        "⚠️ This note describes a risk of harm: tell your supervisor now. "
+                        "988 Suicide & Crisis Lifeline: call or text 988. I've recorded a risk "
+                        "alert for your supervisor (only that it happened and when, not the note's words)."
+                    )
                 lines.append("Tap a flag for the policy and a way to rewrite it.")
                 dispatcher.utter_message(text="\n".join(lines), buttons=note_buttons(len(flags)), phi=True)
-            dispatcher.utter_message(json_message=payload(
-                "note_flags", note_id=note.id,
-                flags=[{"category": f.category, "start": f.start, "end": f.end} for f in flags],
-            ))
+            dispatcher.utter_message(
+                json_message=payload(
+                    "note_flags",
+                    note_id=note.id,
+                    flags=[{"category": f.category, "start": f.start, "end": f.end} for f in flags],
+                )
+            )
         return [SlotSet("note_received", None)]
 
 
@@ -213,7 +228,7 @@ def _finish(dispatcher: CollectingDispatcher, tracker: Tracker, submit: bool) ->
     staff = current_staff(tracker)
     note_id = tracker.get_slot("note_id")
     if staff is None or note_id is None:
-        dispatcher.utter_message(text="There is no note draft open. Type \"check my note\" to start one.")
+        dispatcher.utter_message(text='There is no note draft open. Type "check my note" to start one.')
         return []
     try:
         with session_scope() as session:

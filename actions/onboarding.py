@@ -29,23 +29,32 @@ def show_step(dispatcher: CollectingDispatcher, step: flow.Step) -> None:
         if step.citations:
             text += "\n\n" + "\n".join(f"— {render.citation(c)}" for c in step.citations)
         at = f"{step.module.id}|{step.index}"
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": "Next", "payload": f'/onboarding_next{{"onb_at": "{at}"}}'}])
+        dispatcher.utter_message(
+            text=text, buttons=[{"title": "Next", "payload": f'/onboarding_next{{"onb_at": "{at}"}}'}]
+        )
     elif isinstance(step, flow.QuizIntro):
         lead = "Ready to try the quiz again?" if step.retake else "You've read every module."
         dispatcher.utter_message(
             text=f"{lead} The scenario quiz has {step.question_count} questions; the pass mark is "
-                 f"{step.pass_mark}%, as for the toolkit's training exam.",
-            buttons=[{"title": "Start the quiz", "payload": "/onboarding_quiz"}])
+            f"{step.pass_mark}%, as for the toolkit's training exam.",
+            buttons=[{"title": "Start the quiz", "payload": "/onboarding_quiz"}],
+        )
     elif isinstance(step, flow.QuestionStep):
         q = step.question
-        dispatcher.utter_message(text=render.question(step), buttons=[
-            {"title": f"{o.id}) {o.label}",
-             "payload": f'/onboarding_answer{{"quiz_question": "{q.id}", "quiz_option": "{o.id}"}}'}
-            for o in q.options])
+        dispatcher.utter_message(
+            text=render.question(step),
+            buttons=[
+                {
+                    "title": f"{o.id}) {o.label}",
+                    "payload": f'/onboarding_answer{{"quiz_question": "{q.id}", "quiz_option": "{o.id}"}}',
+                }
+                for o in q.options
+            ],
+        )
     else:  # Done
-        dispatcher.utter_message(text="You've finished onboarding and passed the quiz. "
-                                      "Type \"onboarding status\" to see your record.")
+        dispatcher.utter_message(
+            text="You've finished onboarding and passed the quiz. " 'Type "onboarding status" to see your record.'
+        )
 
 
 class _OnboardingMixin:
@@ -90,13 +99,16 @@ class ActionOnboardingAnswer(_OnboardingMixin, Action):
         return "action_onboarding_answer"
 
     def act(self, dispatcher, tracker, session, member):
-        outcome = service.answer(session, member, _entity(tracker, "quiz_option") or "",
-                                 question_id=_entity(tracker, "quiz_question"))
+        outcome = service.answer(
+            session, member, _entity(tracker, "quiz_option") or "", question_id=_entity(tracker, "quiz_question")
+        )
         if outcome.result is not None:
             dispatcher.utter_message(text=render.result(outcome.result))
             if not outcome.result.passed:
-                dispatcher.utter_message(text="You can retake it whenever you're ready.",
-                                         buttons=[{"title": "Retake the quiz", "payload": "/onboarding_quiz"}])
+                dispatcher.utter_message(
+                    text="You can retake it whenever you're ready.",
+                    buttons=[{"title": "Retake the quiz", "payload": "/onboarding_quiz"}],
+                )
             return
         if not outcome.recorded:
             dispatcher.utter_message(text="Please pick one of the options for this question.")

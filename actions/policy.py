@@ -34,12 +34,14 @@ def format_answer(answer: Answer) -> str:
     if answer.citations:
         parts.append(format_citation(answer.citations[0].to_dict()))
         if len(answer.citations) > 1:
-            parts.append(f"({len(answer.citations) - 1} more source(s): ask \"where does it say that?\")")
+            parts.append(f'({len(answer.citations) - 1} more source(s): ask "where does it say that?")')
     return "\n\n".join(parts)
 
 
-NOTE_OFFER = ("That looks like a progress-note draft rather than a question. Tap \"Check a note\" and "
-              "paste it there: I'll check it for scope and risk and you can save it for review.")
+NOTE_OFFER = (
+    'That looks like a progress-note draft rather than a question. Tap "Check a note" and '
+    "paste it there: I'll check it for scope and risk and you can save it for review."
+)
 CLARIFY_TEXT = "I'm not sure which of these you mean. Do you mean:"
 
 
@@ -60,12 +62,13 @@ def clarify_buttons(answer: Answer) -> list[dict]:
     """One button per option; tapping it answers the same question under that rule (or
     that verdict of the rule, when the options are two verdicts of one rule)."""
     options = [(o.pick, o.question) for o in answer.clarify if o.rule_id != NOT_COVERED]
-    options.append((NOT_COVERED, SOMETHING_ELSE))   # always offered, always last
+    options.append((NOT_COVERED, SOMETHING_ELSE))  # always offered, always last
     return [{"title": title, "payload": "/pick_rule" + json.dumps({"rule_id": rid})} for rid, title in options]
 
 
-def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_if_grounded: bool = False,
-                      rule_id: str | None = None) -> list:
+def reply_with_answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, only_if_grounded: bool = False, rule_id: str | None = None
+) -> list:
     """Answer the latest message from the policies (under ``rule_id`` when the user picked
     one from a clarifying question). Returns the events to apply, or an empty list when
     ``only_if_grounded`` is set and the policies had nothing to say."""
@@ -75,9 +78,13 @@ def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_i
     if rule_id is None:
         question = latest_text(tracker)
         if engine.looks_like_note(question):
-            dispatcher.utter_message(text=NOTE_OFFER, buttons=[
-                {"title": "Check a note", "payload": "/check_note"},
-                {"title": "It's a question", "payload": "/ask_policy_start"}])
+            dispatcher.utter_message(
+                text=NOTE_OFFER,
+                buttons=[
+                    {"title": "Check a note", "payload": "/check_note"},
+                    {"title": "It's a question", "payload": "/ask_policy_start"},
+                ],
+            )
             return [SlotSet("last_rule_id", None)]
         answer = engine.answer(question, program=program, previous_rule_id=tracker.get_slot("last_rule_id"))
     else:
@@ -100,8 +107,11 @@ def reply_with_answer(dispatcher: CollectingDispatcher, tracker: Tracker, only_i
     if staff is not None and staff.program is None and answer.citations:
         dispatcher.utter_message(
             text="Which program are you in? I'll put its documents first from now on.",
-            buttons=[{"title": "Adult peer support", "payload": '/set_program{"program": "adult"}'},
-                     {"title": "Family peer support", "payload": '/set_program{"program": "family"}'}])
+            buttons=[
+                {"title": "Adult peer support", "payload": '/set_program{"program": "adult"}'},
+                {"title": "Family peer support", "payload": '/set_program{"program": "family"}'},
+            ],
+        )
     return [
         SlotSet("last_rule_id", answer.rule_id),
         SlotSet("last_citations", [c.to_dict() for c in answer.citations]),
@@ -174,7 +184,7 @@ class ActionSetProgram(Action):
         staff = current_staff(tracker)
         program = next(tracker.get_latest_entity_values("program"), None)
         if staff is None or program not in ("adult", "family"):
-            dispatcher.utter_message(text="Say \"I work in adult peer support\" or \"family peer support\".")
+            dispatcher.utter_message(text='Say "I work in adult peer support" or "family peer support".')
             return []
         with session_scope() as session:
             staff_repo.set_program(session, staff.id, program)

@@ -60,10 +60,13 @@ class ActionReviewQueue(Action):
         lines = [f"{len(items)} note(s) waiting, oldest first:"]
         buttons = []
         for item in items:
-            lines.append(f"#{item.note_id} from {item.author_name}, submitted {_when(item.submitted_at)}: "
-                         f"{item.flags} flag(s), {item.open_flags} not yet reviewed")
-            buttons.append({"title": f"Open #{item.note_id}",
-                            "payload": f'/review_open{{"note_id": "{item.note_id}"}}'})
+            lines.append(
+                f"#{item.note_id} from {item.author_name}, submitted {_when(item.submitted_at)}: "
+                f"{item.flags} flag(s), {item.open_flags} not yet reviewed"
+            )
+            buttons.append(
+                {"title": f"Open #{item.note_id}", "payload": f'/review_open{{"note_id": "{item.note_id}"}}'}
+            )
         dispatcher.utter_message(text="\n".join(lines), buttons=buttons[:10])
         return [SlotSet("review_note_id", None)]
 
@@ -82,11 +85,17 @@ def _show_note(dispatcher: CollectingDispatcher, reader_id: int, note_id: int, c
     buttons = []
     if can_decide:
         for n in range(1, flag_count + 1):
-            buttons += [{"title": f"{word.capitalize()} {n}",
-                         "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "{word}"}}'}
-                        for word in ("confirm", "dismiss")]
-        buttons += [{"title": "Approve note", "payload": "/note_approve"},
-                    {"title": "Return with a comment", "payload": "/note_return"}]
+            buttons += [
+                {
+                    "title": f"{word.capitalize()} {n}",
+                    "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "{word}"}}',
+                }
+                for word in ("confirm", "dismiss")
+            ]
+        buttons += [
+            {"title": "Approve note", "payload": "/note_approve"},
+            {"title": "Return with a comment", "payload": "/note_return"},
+        ]
     dispatcher.utter_message(text="\n".join(lines), buttons=buttons, phi=True)
 
 
@@ -104,7 +113,7 @@ class ActionReviewOpen(Action):
             dispatcher.utter_message(text=NOT_A_SUPERVISOR)
             return []
         if note_id is None:
-            dispatcher.utter_message(text="Which note? Say \"review queue\" to see the list.")
+            dispatcher.utter_message(text='Which note? Say "review queue" to see the list.')
             return []
         try:
             _show_note(dispatcher, staff.id, int(note_id), can_decide=staff.is_supervisor)
@@ -165,8 +174,10 @@ class ActionAskReviewComment(Action):
         return "action_ask_review_comment_done"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        dispatcher.utter_message(text="What should the author change? Your comment goes to them with the "
-                                      "returned note (or type \"cancel\").")
+        dispatcher.utter_message(
+            text="What should the author change? Your comment goes to them with the "
+            'returned note (or type "cancel").'
+        )
         return []
 
 
@@ -176,8 +187,9 @@ class ValidateReviewCommentForm(FormValidationAction):
     def name(self) -> str:
         return "validate_review_comment_form"
 
-    async def extract_review_comment_done(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: dict[str, Any]) -> dict[str, Any]:
+    async def extract_review_comment_done(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         if not message_inside_loop(tracker, "review_comment_form"):
             return {}
         comment = latest_text(tracker).strip()
@@ -191,8 +203,7 @@ class ValidateReviewCommentForm(FormValidationAction):
             return {"review_comment_done": True}
         try:
             with session_scope() as session:
-                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=False,
-                                      comment=comment)
+                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=False, comment=comment)
         except (note_repo.NoteError, NotFound, AccessDenied) as exc:
             dispatcher.utter_message(text=str(exc))
             return {"review_comment_done": True}

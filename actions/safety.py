@@ -34,7 +34,7 @@ def _finding(text: str):
         finding = None
     about = finding.about if finding else "unknown"
     citations = finding.citations if finding and finding.citations else risk_citations()
-    tier = finding.tier if finding else "risk"   # unsure why we are here: treat it as risk
+    tier = finding.tier if finding else "risk"  # unsure why we are here: treat it as risk
     return about, tuple(citations), tier
 
 
@@ -46,9 +46,10 @@ def duty_lines(citations) -> list[str]:
 
 def check_text(citations) -> str:
     """``risk_possible``: the words may describe a risk of harm; the user is asked to check."""
-    lines = ["⚠️ Before we go on: what you wrote may describe a risk of harm to you or someone else. "
-             "If it does:",
-             f"📞 {EMERGENCY} {LIFELINE}"]
+    lines = [
+        "⚠️ Before we go on: what you wrote may describe a risk of harm to you or someone else. " "If it does:",
+        f"📞 {EMERGENCY} {LIFELINE}",
+    ]
     lines += [f"• {d}" for d in duty_lines(citations)]
     lines.append("If it doesn't, tap \"I'm OK\" and we'll carry on.")
     return "\n".join(lines)
@@ -74,8 +75,9 @@ def crisis_text(about: str, citations, alert_recorded: bool) -> str:
     if about != "self":
         lines.append("Tell your supervisor now, and follow your agency's crisis and reporting protocol.")
     if alert_recorded:
-        lines.append("I've recorded a risk alert for your supervisor (only that it happened and when, "
-                     "not your words).")
+        lines.append(
+            "I've recorded a risk alert for your supervisor (only that it happened and when, " "not your words)."
+        )
     lines.append("When you're ready, we can go back to what we were doing.")
     return "\n".join(lines)
 
@@ -91,13 +93,14 @@ def resume_buttons(active_loop: str | None, plan_id: Any = None) -> list[dict[st
 
 def fine_text(open_about: list[str]) -> str:
     if not open_about:
-        return "Good to hear. Type \"help\" for the menu."
+        return 'Good to hear. Type "help" for the menu.'
     if any(a != "self" for a in open_about):
-        return ("Thanks for telling me. The risk alert about the person you support stays open until your "
-                "supervisor acknowledges it, so please still talk with them today. "
-                f"{LIFELINE}")
-    return ("I'm glad to hear that. The alert stays open until your supervisor checks in with you. "
-            f"{LIFELINE}")
+        return (
+            "Thanks for telling me. The risk alert about the person you support stays open until your "
+            "supervisor acknowledges it, so please still talk with them today. "
+            f"{LIFELINE}"
+        )
+    return "I'm glad to hear that. The alert stays open until your supervisor checks in with you. " f"{LIFELINE}"
 
 
 class ActionRiskResponse(Action):
@@ -118,9 +121,16 @@ class ActionRiskResponse(Action):
         loop = (tracker.active_loop or {}).get("name")
         text = crisis_text(about, citations, recorded) if tier == "risk" else check_text(citations)
         dispatcher.utter_message(text=text, buttons=resume_buttons(loop, tracker.get_slot("wrsp_plan_id")))
-        dispatcher.utter_message(json_message=payload(
-            "risk_response", about=about, tier=tier, alert_recorded=recorded, lifeline="988",
-            citations=[dict(c) for c in citations]))
+        dispatcher.utter_message(
+            json_message=payload(
+                "risk_response",
+                about=about,
+                tier=tier,
+                alert_recorded=recorded,
+                lifeline="988",
+                citations=[dict(c) for c in citations],
+            )
+        )
         events: list = []
         if loop:  # stop the form; whatever it saved stays in the database
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -128,7 +138,7 @@ class ActionRiskResponse(Action):
 
 
 class ActionRiskFine(Action):
-    """"No, I'm fine": acknowledged, but an open alert is not discarded."""
+    """ "No, I'm fine": acknowledged, but an open alert is not discarded."""
 
     def name(self) -> str:
         return "action_risk_fine"
@@ -162,8 +172,7 @@ class ActionRiskAlerts(Action):
         try:
             with session_scope() as session:
                 rows = alert_repo.visible(session, staff_row(session, staff))
-                names = {s.id: s.name for s in session.query(Staff).filter(
-                    Staff.id.in_({r.staff_id for r in rows}))}
+                names = {s.id: s.name for s in session.query(Staff).filter(Staff.id.in_({r.staff_id for r in rows}))}
                 lines = [alert_repo.describe(r, names) for r in rows]
                 ids = [r.id for r in rows]
         except AccessDenied as exc:
@@ -173,10 +182,11 @@ class ActionRiskAlerts(Action):
             dispatcher.utter_message(text="No open risk alerts.")
             return []
         dispatcher.utter_message(
-            text=f"{len(ids)} open risk alert(s). Check in with each person, then acknowledge:\n"
-                 + "\n".join(lines),
-            buttons=[{"title": f"Acknowledge #{i}", "payload": f'/risk_alert_ack{{"alert_id": "{i}"}}'}
-                     for i in ids[:8]])
+            text=f"{len(ids)} open risk alert(s). Check in with each person, then acknowledge:\n" + "\n".join(lines),
+            buttons=[
+                {"title": f"Acknowledge #{i}", "payload": f'/risk_alert_ack{{"alert_id": "{i}"}}'} for i in ids[:8]
+            ],
+        )
         return []
 
 
@@ -192,8 +202,9 @@ class ActionRiskAlertAck(Action):
         try:
             alert_id = int(float(value))
         except (TypeError, ValueError):
-            dispatcher.utter_message(text="Which alert? Say e.g. \"acknowledge alert 3\", or \"risk alerts\" "
-                                          "for the list.")
+            dispatcher.utter_message(
+                text='Which alert? Say e.g. "acknowledge alert 3", or "risk alerts" ' "for the list."
+            )
             return [SlotSet("alert_id", None)]
         try:
             with session_scope() as session:

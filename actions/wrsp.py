@@ -31,7 +31,7 @@ from bot.wrsp.words import chat_words
 
 NOT_LINKED = "Plans are saved per staff member, so they need a linked account. Ask your admin for an invite code."
 FIRST_FIELD = "client_ref"
-LIST_MORE = "Add more, one per message, or say \"done\" to move on."
+LIST_MORE = 'Add more, one per message, or say "done" to move on.'
 
 
 def _command(text: str) -> str | None:
@@ -69,7 +69,6 @@ def _next_events(interview: Interview, skipped: list[str]) -> list:
     return _goto(step.field, skipped)
 
 
-
 class ActionWrspStart(Action):
     def name(self) -> str:
         return "action_wrsp_start"
@@ -83,11 +82,15 @@ class ActionWrspStart(Action):
             open_plans = store.plans_in_progress(session, staff_row(session, staff))
             refs = ", ".join(f"{p.client_ref} (#{p.id})" for p in open_plans[:5])
         if open_plans:
-            dispatcher.utter_message(text=f"You also have plans in progress: {refs}. "
-                                          "Say \"resume my plan\" to continue one instead.", phi=True)
-        dispatcher.utter_message(text="Let's build a new Wellness and Recovery Service Plan together with the person "
-                                      "you support. Every answer is saved as you go; say \"pause\" any time, "
-                                      "\"skip\" to come back to a question, or \"go back\".")
+            dispatcher.utter_message(
+                text=f"You also have plans in progress: {refs}. " 'Say "resume my plan" to continue one instead.',
+                phi=True,
+            )
+        dispatcher.utter_message(
+            text="Let's build a new Wellness and Recovery Service Plan together with the person "
+            'you support. Every answer is saved as you go; say "pause" any time, '
+            '"skip" to come back to a question, or "go back".'
+        )
         return [SlotSet("wrsp_plan_id", None), *_goto(FIRST_FIELD, [])]
 
 
@@ -122,23 +125,34 @@ class ActionWrspResume(Action):
                 store.read_plan(session, member, int(wanted_id))  # audited; AccessDenied for others' plans
                 plans = [p for p in plans if p.id == int(wanted_id)]
             if not plans:
-                dispatcher.utter_message(text="I found no plan in progress" + (f" for {ref}" if ref else "")
-                                         + ". Say \"start a WRSP\" to begin one.", phi=True)
+                dispatcher.utter_message(
+                    text="I found no plan in progress"
+                    + (f" for {ref}" if ref else "")
+                    + '. Say "start a WRSP" to begin one.',
+                    phi=True,
+                )
                 return [SlotSet("wrsp_answer", "idle")]
             if len(plans) > 1:
-                dispatcher.utter_message(text="Which plan?", buttons=[
-                    {"title": f"{p.client_ref} (#{p.id})", "payload": f'/wrsp_resume{{"plan_id": "{p.id}"}}'}
-                    for p in plans[:8]], phi=True)
+                dispatcher.utter_message(
+                    text="Which plan?",
+                    buttons=[
+                        {"title": f"{p.client_ref} (#{p.id})", "payload": f'/wrsp_resume{{"plan_id": "{p.id}"}}'}
+                        for p in plans[:8]
+                    ],
+                    phi=True,
+                )
                 return [SlotSet("wrsp_answer", "idle")]
             plan = plans[0]
             interview = flow.interview(session, member, plan.id)
-            dispatcher.utter_message(text=f"Resuming the plan for {plan.client_ref} (#{plan.id}): "
-                                          f"{interview.progress().summary()}.", phi=True)
+            dispatcher.utter_message(
+                text=f"Resuming the plan for {plan.client_ref} (#{plan.id}): " f"{interview.progress().summary()}.",
+                phi=True,
+            )
         return [SlotSet("wrsp_plan_id", float(plan.id)), *_next_events(interview, [])]
 
 
 class ActionWrspChange(Action):
-    """"change the triggers answer": go to that question in the current (or only open) plan."""
+    """ "change the triggers answer": go to that question in the current (or only open) plan."""
 
     def name(self) -> str:
         return "action_wrsp_change"
@@ -147,7 +161,7 @@ class ActionWrspChange(Action):
         staff = current_staff(tracker)
         plan_id = plan_id_of(tracker)
         if staff is None or plan_id is None:
-            dispatcher.utter_message(text="Open a plan first: say \"resume my plan\".")
+            dispatcher.utter_message(text='Open a plan first: say "resume my plan".')
             return [SlotSet("wrsp_answer", "idle")]
         with session_scope() as session:
             interview = flow.interview(session, staff_row(session, staff), plan_id)
@@ -158,10 +172,16 @@ def change_to(dispatcher: CollectingDispatcher, interview: Interview, text: str,
     found = interview.find_fields(text)
     if len(found) != 1:
         names = ", ".join(s.label for s in found[:6])
-        dispatcher.utter_message(text=f"Which one: {names}?" if found else
-                                 "I couldn't tell which answer to change. Name it, e.g. \"change the triggers answer\".")
-        return [SlotSet("wrsp_answer", "idle")] if not interview.next_step() else _goto(interview.next_step().field,
-                                                                                       skipped)
+        dispatcher.utter_message(
+            text=f"Which one: {names}?"
+            if found
+            else 'I couldn\'t tell which answer to change. Name it, e.g. "change the triggers answer".'
+        )
+        return (
+            [SlotSet("wrsp_answer", "idle")]
+            if not interview.next_step()
+            else _goto(interview.next_step().field, skipped)
+        )
     step = found[0]
     if step.value is not None:
         dispatcher.utter_message(text=f"The {step.label} answer is now: {_shown(step.value)}", phi=True)
@@ -193,7 +213,7 @@ class ActionAskWrspAnswer(Action):
         with session_scope() as session:
             step = _interview(session, staff_row(session, staff), plan_id_of(tracker), []).step(field)
         if step is None:
-            dispatcher.utter_message(text="Say \"resume my plan\" to continue.")
+            dispatcher.utter_message(text='Say "resume my plan" to continue.')
             return []
         buttons = []
         if step.type == "yes_no":
@@ -217,8 +237,9 @@ class ValidateWrspForm(Action):
             return []
         text = latest_text(tracker).strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not text or (intent in ("cancel", "wrsp_resume", "wrsp_start") and len(text) < 40
-                        and _command(text) is None):
+        if not text or (
+            intent in ("cancel", "wrsp_resume", "wrsp_start") and len(text) < 40 and _command(text) is None
+        ):
             return []  # let the rules handle it ("pause" is ours, even if NLU calls it cancel)
         staff = current_staff(tracker)
         if staff is None:
@@ -245,7 +266,7 @@ class ValidateWrspForm(Action):
             return [SlotSet("wrsp_answer", "paused")]
         if command == "help":
             step = interview.step(field)
-            dispatcher.utter_message(text=step.help if step else "Answer the question, or say \"skip\".")
+            dispatcher.utter_message(text=step.help if step else 'Answer the question, or say "skip".')
             return [SlotSet("wrsp_answer", None)]
         if command == "skip" or (command is None and tracker.get_slot("wrsp_adding") and v.is_done(text)):
             if plan_id is None:
@@ -261,8 +282,9 @@ class ValidateWrspForm(Action):
                 dispatcher.utter_message(text="This is the first question.")
                 return [SlotSet("wrsp_answer", None)]
             if previous.value is not None:
-                dispatcher.utter_message(text=f"Your answer was: {_shown(previous.value)}. Send a new one to "
-                                              "replace it.", phi=True)
+                dispatcher.utter_message(
+                    text=f"Your answer was: {_shown(previous.value)}. Send a new one to " "replace it.", phi=True
+                )
             return _goto(previous.field, skipped)
         if command == "change" and plan_id is not None:
             return change_to(dispatcher, interview, text, skipped)
@@ -286,7 +308,7 @@ class ValidateWrspForm(Action):
             failures = (tracker.get_slot("wrsp_failures") or 0) + 1
             message = done.result.error
             if failures >= 2 and step is not None:
-                message += f"\n{step.help}\nYou can also say \"skip\" and come back to it later."
+                message += f'\n{step.help}\nYou can also say "skip" and come back to it later.'
             dispatcher.utter_message(text=message)
             return [SlotSet("wrsp_failures", failures), SlotSet("wrsp_answer", None)]
         if done.result.confirmation:
@@ -307,7 +329,7 @@ class ActionWrspDone(Action):
         outcome = tracker.get_slot("wrsp_answer")
         reset = [SlotSet("wrsp_answer", None), SlotSet("wrsp_adding", False)]
         if outcome == "paused":
-            dispatcher.utter_message(text="Paused; everything so far is saved. Say \"resume my plan\" to continue.")
+            dispatcher.utter_message(text='Paused; everything so far is saved. Say "resume my plan" to continue.')
             return reset
         staff, plan_id = current_staff(tracker), plan_id_of(tracker)
         if outcome != "done" or staff is None or plan_id is None:
@@ -319,10 +341,11 @@ class ActionWrspDone(Action):
             lines += [f"- {s.label}: {_shown(s.value)}" for s in interview.steps() if s.value is not None]
         if not progress.complete:
             missing = ", ".join(s.label for s in progress.missing_required)
-            lines.append(f"Still needed before it can be completed: {missing}. Say \"resume my plan\" to answer them.")
+            lines.append(f'Still needed before it can be completed: {missing}. Say "resume my plan" to answer them.')
             dispatcher.utter_message(text="\n".join(lines), phi=True)
             return reset
-        lines.append("Is everything right? Confirm to complete the plan, or say e.g. \"change the triggers answer\".")
-        dispatcher.utter_message(text="\n".join(lines), phi=True,
-                                 buttons=[{"title": "Confirm and complete", "payload": "/wrsp_confirm"}])
+        lines.append('Is everything right? Confirm to complete the plan, or say e.g. "change the triggers answer".')
+        dispatcher.utter_message(
+            text="\n".join(lines), phi=True, buttons=[{"title": "Confirm and complete", "payload": "/wrsp_confirm"}]
+        )
         return reset

@@ -10,11 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_staff, latest_text, staff_row
 from actions.wrsp import NOT_LINKED, plan_id_of
-from bot.store import session_scope
-from bot.wrsp import service as store
 from bot.auth import check_confirm_code, confirm_code
 from bot.settings import local_today
+from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
+from bot.wrsp import service as store
 
 
 class ActionWrspConfirm(Action):
@@ -24,7 +24,7 @@ class ActionWrspConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff, plan_id = current_staff(tracker), plan_id_of(tracker)
         if staff is None or plan_id is None:
-            dispatcher.utter_message(text="Open a plan first: say \"resume my plan\".")
+            dispatcher.utter_message(text='Open a plan first: say "resume my plan".')
             return []
         try:
             with session_scope() as session:
@@ -52,8 +52,10 @@ class ActionWrspDue(Action):
             return []
         with session_scope() as session:
             member = staff_row(session, staff)
-            rows = [(p.id, p.client_ref, store.owner_of(session, p).name, s.message)
-                    for p, s in store.plans_due(session, member, local_today())]
+            rows = [
+                (p.id, p.client_ref, store.owner_of(session, p).name, s.message)
+                for p, s in store.plans_due(session, member, local_today())
+            ]
         if not rows:
             dispatcher.utter_message(text="No plans are due or overdue.")
             return []
@@ -108,7 +110,7 @@ class ActionWrspSignoff(Action):
             dispatcher.utter_message(text="Sign-off is for the clinical consultant (supervisor role).")
             return []
         if not plan_id or not str(plan_id).isdigit():
-            dispatcher.utter_message(text="Which plan? Say e.g. \"sign off plan 12\".")
+            dispatcher.utter_message(text='Which plan? Say e.g. "sign off plan 12".')
             return []
         try:
             with session_scope() as session:
@@ -119,7 +121,9 @@ class ActionWrspSignoff(Action):
                     plan = store.sign_off(session, member, int(plan_id), attested=True, reviewed_hash=reviewed)
                     dispatcher.utter_message(
                         text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
-                             "A later change needs a new version (a review).", phi=True)
+                        "A later change needs a new version (a review).",
+                        phi=True,
+                    )
                     return []
                 plan, digest = store.review_for_signoff(session, member, int(plan_id))
                 summary = signoff_summary(plan_document(session, member, plan.id, local_today()))
@@ -128,8 +132,14 @@ class ActionWrspSignoff(Action):
             dispatcher.utter_message(text=str(exc))
             return []
         dispatcher.utter_message(
-            text=f"{summary}\n\nTo sign off plan #{plan_id}, confirm: \"{attestation}\"\n"
-                 "Nothing is signed until you press the button.",
-            buttons=[{"title": f"Confirm and sign plan #{plan_id}", "payload": signoff_payload(int(plan_id), digest, staff.id)}],
-            phi=True)
+            text=f'{summary}\n\nTo sign off plan #{plan_id}, confirm: "{attestation}"\n'
+            "Nothing is signed until you press the button.",
+            buttons=[
+                {
+                    "title": f"Confirm and sign plan #{plan_id}",
+                    "payload": signoff_payload(int(plan_id), digest, staff.id),
+                }
+            ],
+            phi=True,
+        )
         return []

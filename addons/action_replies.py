@@ -26,8 +26,10 @@ from rasa.shared.constants import DOCS_BASE_URL
 # Rasa's own method, kept for the tests that compare the two.
 RASA_VALIDATE_ACTION_RESULT = RemoteAction.__dict__["_validate_action_result"]
 
-HINT = (". Failed to validate Action server response from API, make sure your response from the "
-        f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions")
+HINT = (
+    ". Failed to validate Action server response from API, make sure your response from the "
+    f"Action endpoint is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+)
 
 
 @lru_cache(maxsize=1)

@@ -37,8 +37,10 @@ from bot.store import audit
 
 logger = logging.getLogger("peerscope.actions")
 
-SAFE_REPLY = ("Sorry, something went wrong on my side, so that step was not finished. Please try "
-              "again in a moment; if it keeps happening, tell your supervisor (reference {ref}).")
+SAFE_REPLY = (
+    "Sorry, something went wrong on my side, so that step was not finished. Please try "
+    "again in a moment; if it keeps happening, tell your supervisor (reference {ref})."
+)
 
 
 def _action_call(request: Request) -> dict | None:
@@ -129,9 +131,12 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m addons.action_server")
     parser.add_argument("--port", type=int, default=5055)
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default loopback; a private address when HAProxy is on "
-                             "another host, docs/DEPLOY.md)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default loopback; a private address when HAProxy is on "
+        "another host, docs/DEPLOY.md)",
+    )
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
     os.umask(0o077)

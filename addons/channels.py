@@ -61,8 +61,14 @@ def audit_refusal(status: int, reason: str) -> None:
         from bot.store import audit, session_scope
 
         with session_scope() as session:
-            audit.record(session, "rest.refused", actor_id=None, outcome="denied", channel="rest",
-                         detail={"status": status, "reason": reason})
+            audit.record(
+                session,
+                "rest.refused",
+                actor_id=None,
+                outcome="denied",
+                channel="rest",
+                detail={"status": status, "reason": reason},
+            )
     except Exception as exc:  # the refusal stands even if it cannot be recorded
         logger.error("rest channel: could not audit a refused request (%s)", type(exc).__name__)
 
@@ -113,26 +119,31 @@ class PeerScopeRestInput(RestInput):
             try:
                 body = request.json
             except Exception:  # undecodable bytes or not JSON at all
-                return response.json({"error": "the body must be UTF-8 JSON: {\"sender\": ..., \"message\": ...}"},
-                                     status=400)
+                return response.json(
+                    {"error": 'the body must be UTF-8 JSON: {"sender": ..., "message": ...}'}, status=400
+                )
             if not isinstance(body, dict):
                 return response.json({"error": "the body must be a JSON object"}, status=400)
             sender, message = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-                return response.json({"error": f"'sender' must be a non-empty string of at most "
-                                               f"{MAX_SENDER_CHARS} characters"}, status=400)
+                return response.json(
+                    {"error": f"'sender' must be a non-empty string of at most " f"{MAX_SENDER_CHARS} characters"},
+                    status=400,
+                )
             if not isinstance(message, str):
                 return response.json({"error": "'message' must be a string"}, status=400)
             message = clean_message(message)
             if not message:
-                return response.json(_reply(sender, "I didn't receive any text. Type \"help\" to see what I can do."))
+                return response.json(_reply(sender, 'I didn\'t receive any text. Type "help" to see what I can do.'))
             if len(message) > MAX_MESSAGE_CHARS:
-                return response.json(_reply(
-                    sender,
-                    f"That message is too long for me ({len(message):,} characters; the limit is "
-                    f"{MAX_MESSAGE_CHARS:,}). Please send a shorter message, or a long note in parts.",
-                    message,  # too long to handle, never too long for the crisis line
-                ))
+                return response.json(
+                    _reply(
+                        sender,
+                        f"That message is too long for me ({len(message):,} characters; the limit is "
+                        f"{MAX_MESSAGE_CHARS:,}). Please send a shorter message, or a long note in parts.",
+                        message,  # too long to handle, never too long for the crisis line
+                    )
+                )
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(
@@ -140,12 +151,14 @@ class PeerScopeRestInput(RestInput):
                 )
             except CancelledError:
                 logger.error("rest channel: handling a message timed out")
-                return response.json(_reply(sender, "Sorry, that took too long. Please try again.", message),
-                                     status=503)
+                return response.json(
+                    _reply(sender, "Sorry, that took too long. Please try again.", message), status=503
+                )
             except Exception as exc:  # never log the message text
                 logger.error("rest channel: handling a message failed (%s)", type(exc).__name__)
-                return response.json(_reply(sender, "Sorry, something went wrong. Please try again.", message),
-                                     status=500)
+                return response.json(
+                    _reply(sender, "Sorry, something went wrong. Please try again.", message), status=500
+                )
             if not collector.messages:  # e.g. the action server is down: never silence
                 return response.json(_reply(sender, NO_REPLY, message))
             return response.json(collector.messages)

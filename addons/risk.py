@@ -61,8 +61,13 @@ class RiskIntentClassifier(GraphComponent, IntentClassifier):
         self._detect = detect
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RiskIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RiskIntentClassifier":
         component = cls(config)
         if config.get("preload", True) and not execution_context.is_finetuning:
             try:  # load the spaCy pipeline now, not on the first message
@@ -73,8 +78,9 @@ class RiskIntentClassifier(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            intent, ranking = classify(message.get(TEXT), message.get(INTENT),
-                                       message.get(INTENT_RANKING_KEY), self._detect)
+            intent, ranking = classify(
+                message.get(TEXT), message.get(INTENT), message.get(INTENT_RANKING_KEY), self._detect
+            )
             if intent is not None:
                 message.set(INTENT, intent, add_to_output=True)
             if ranking is not None:
@@ -98,14 +104,21 @@ class RiskInterruptPolicy(Policy):
             (path / "risk_interrupt_policy.txt").write_text("no trained state\n", encoding="utf-8")
         return self._resource
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         intent = (tracker.latest_message.intent or {}).get("name") if tracker.latest_message else None
-        if (RISK_ACTION in domain.action_names_or_texts and should_interrupt(
-                tracker.latest_action_name, intent, tracker.active_loop_name,
-                self.config.get("exempt_loops", DEFAULT_EXEMPT_LOOPS))):
+        if RISK_ACTION in domain.action_names_or_texts and should_interrupt(
+            tracker.latest_action_name,
+            intent,
+            tracker.active_loop_name,
+            self.config.get("exempt_loops", DEFAULT_EXEMPT_LOOPS),
+        ):
             probabilities[domain.index_for_action(RISK_ACTION)] = 1.0
             return self._prediction(probabilities, is_no_user_prediction=True)
         return self._prediction(probabilities)

@@ -15,8 +15,9 @@ DEFAULT_EXEMPT_LOOPS = ("note_form", "review_comment_form")
 logger = logging.getLogger(__name__)
 
 
-def classify(text: Any, intent: Optional[dict], ranking: Optional[list],
-             detect: Callable[[str], Any]) -> tuple[Optional[dict], Optional[list]]:
+def classify(
+    text: Any, intent: Optional[dict], ranking: Optional[list], detect: Callable[[str], Any]
+) -> tuple[Optional[dict], Optional[list]]:
     """The (intent, intent_ranking) to use for a message, given the classifier's.
 
     ``detect`` is the risk check (truthy when risk is found). Button payloads
@@ -43,8 +44,9 @@ def classify(text: Any, intent: Optional[dict], ranking: Optional[list],
     return intent, ranking
 
 
-def should_interrupt(latest_action: Optional[str], intent: Optional[str], active_loop: Optional[str],
-                     exempt_loops=DEFAULT_EXEMPT_LOOPS) -> bool:
+def should_interrupt(
+    latest_action: Optional[str], intent: Optional[str], active_loop: Optional[str], exempt_loops=DEFAULT_EXEMPT_LOOPS
+) -> bool:
     """Predict the crisis response now? Only right after the user spoke with risk
     language, and not inside a loop whose messages are checked by other means."""
     return latest_action == LISTEN and intent == RISK_INTENT and active_loop not in set(exempt_loops or ())

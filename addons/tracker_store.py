@@ -34,7 +34,8 @@ replays once); where the user messages are is also kept per conversation and bro
 date from the events added since, so no query scans the whole conversation. Several Rasa
 instances may serve one conversation in turn (behind HAProxy, with Redis's lock so never at
 once): what one process keeps is brought up to date with the events the others added, and
-checked against the database (a count of the events it rests on) before each use. Nothing stored changes: only new events are written (and redacted), and
+checked against the database (a count of the events it rests on) before each use.
+Nothing stored changes: only new events are written (and redacted), and
 ``retrieve_full_tracker`` (the HTTP API's tracker) still returns every event.
 """
 
@@ -47,22 +48,52 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import func as sa_func
-from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
-                                     ConversationPaused, Event, LoopInterrupted, SessionStarted, SlotSet,
-                                     UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    Event,
+    LoopInterrupted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import func as sa_func
 
 from bot.paths import var_dir
 
 REDACTED = "[redacted]"
 # Messages whose words carry no health information when they are short.
-KEEP_TEXT_INTENTS = frozenset({
-    "greet", "goodbye", "help", "what_can_you_do", "bot_challenge", "thank", "cancel",
-    "note_submit", "note_discard", "note_details", "ask_policy_start", "ask_source", "ask_full_section",
-    "onboarding_start", "onboarding_next", "onboarding_quiz", "onboarding_status",
-    "review_queue", "wrsp_start", "wrsp_confirm", "wrsp_change", "wrsp_due", "risk_alerts",
-})
+KEEP_TEXT_INTENTS = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "help",
+        "what_can_you_do",
+        "bot_challenge",
+        "thank",
+        "cancel",
+        "note_submit",
+        "note_discard",
+        "note_details",
+        "ask_policy_start",
+        "ask_source",
+        "ask_full_section",
+        "onboarding_start",
+        "onboarding_next",
+        "onboarding_quiz",
+        "onboarding_status",
+        "review_queue",
+        "wrsp_start",
+        "wrsp_confirm",
+        "wrsp_change",
+        "wrsp_due",
+        "risk_alerts",
+    }
+)
 MAX_KEPT_CHARS = 60
 DEFAULT_WINDOW_TURNS = 10
 # conversations whose window state is kept in memory (a few hundred bytes each)
@@ -114,17 +145,24 @@ def state_events(tracker: DialogueStateTracker, timestamp: float) -> list[dict[s
     loop = tracker.active_loop
     if loop is not None and loop.name:
         applied = tracker.applied_events()
-        opened = next((i for i in range(len(applied) - 1, -1, -1)
-                       if isinstance(applied[i], ActiveLoop) and applied[i].name == loop.name), None)
+        opened = next(
+            (
+                i
+                for i in range(len(applied) - 1, -1, -1)
+                if isinstance(applied[i], ActiveLoop) and applied[i].name == loop.name
+            ),
+            None,
+        )
         if opened is None:
             events = [ActionExecuted(loop.name, timestamp=timestamp), ActiveLoop(loop.name, timestamp=timestamp)]
         else:
             said = next((i for i in range(opened, -1, -1) if isinstance(applied[i], UserUttered)), opened)
             start = next((i for i in range(said, -1, -1) if isinstance(applied[i], ActionExecuted)), said)
-            events = [copy.deepcopy(e) for e in applied[start:opened + 1]]
+            events = [copy.deepcopy(e) for e in applied[start : opened + 1]]
     replayed = DialogueStateTracker.from_events(tracker.sender_id, events, tracker.slots.values())
-    fixes: list[Event] = [SlotSet(name, slot.value) for name, slot in tracker.slots.items()
-                          if replayed.slots[name].value != slot.value]
+    fixes: list[Event] = [
+        SlotSet(name, slot.value) for name, slot in tracker.slots.items() if replayed.slots[name].value != slot.value
+    ]
     if loop is not None and loop.name:
         if loop.is_interrupted:
             fixes.append(LoopInterrupted(True))
@@ -163,9 +201,15 @@ def _one_at_a_time(url: str):
 
 
 class PeerScopeTrackerStore(SQLTrackerStore):
-    def __init__(self, domain=None, host: str | None = None, event_broker=None,
-                 redact_loops: list[str] | None = None, window_turns: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        domain=None,
+        host: str | None = None,
+        event_broker=None,
+        redact_loops: list[str] | None = None,
+        window_turns: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.redact_loops = set(redact_loops or [])
         from bot.settings import load
 
@@ -199,10 +243,15 @@ class PeerScopeTrackerStore(SQLTrackerStore):
             else:
                 first_user = users[-self.window_turns]
                 # start at the action_listen before that message, so a rewind of it stays inside
-                start = max((i for i, kind in marks if kind == ActionExecuted.type_name and i < first_user),
-                            default=first_user)
-                rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= start)
-                        .order_by(event.id).all())
+                start = max(
+                    (i for i, kind in marks if kind == ActionExecuted.type_name and i < first_user), default=first_user
+                )
+                rows = (
+                    session.query(event)
+                    .filter(event.sender_id == sender_id, event.id >= start)
+                    .order_by(event.id)
+                    .all()
+                )
                 state = self._state_before(session, sender_id, first, start, rows[0].timestamp)
                 loaded = state + [json.loads(row.data) for row in rows]
         if loaded is None:
@@ -227,13 +276,19 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         event = self.SQLEvent
         last_id, first, marks, count = self._marks.pop(sender_id, (0, None, [], 0))
         if first is not None:
-            stored = (session.query(sa_func.count(event.id))
-                      .filter(event.sender_id == sender_id, event.id >= first, event.id <= last_id).scalar())
+            stored = (
+                session.query(sa_func.count(event.id))
+                .filter(event.sender_id == sender_id, event.id >= first, event.id <= last_id)
+                .scalar()
+            )
             if stored != count:
                 last_id, first, marks, count = 0, None, [], 0
                 self._window_states.pop(sender_id, None)
-        for event_id, kind in (session.query(event.id, event.type_name)
-                               .filter(event.sender_id == sender_id, event.id > last_id).order_by(event.id)):
+        for event_id, kind in (
+            session.query(event.id, event.type_name)
+            .filter(event.sender_id == sender_id, event.id > last_id)
+            .order_by(event.id)
+        ):
             if kind == SessionStarted.type_name or first is None:
                 first, marks, count = event_id, [], 0
             if kind in (UserUttered.type_name, ActionExecuted.type_name):
@@ -245,8 +300,7 @@ class PeerScopeTrackerStore(SQLTrackerStore):
             self._marks.popitem(last=False)
         return first, marks
 
-    def _state_before(self, session, sender_id: str, first: int, start: int,
-                      timestamp: float) -> list[dict[str, Any]]:
+    def _state_before(self, session, sender_id: str, first: int, start: int, timestamp: float) -> list[dict[str, Any]]:
         """The state events for the conversation just before event ``start``: from the kept
         state of an earlier window start in the same session plus the events since, or else
         from every event of the session before ``start``."""
@@ -259,10 +313,13 @@ class PeerScopeTrackerStore(SQLTrackerStore):
             base, since = kept[2], kept[1]
         else:
             base, since = [], first
-        rows = (session.query(event).filter(event.sender_id == sender_id, event.id >= since, event.id < start)
-                .order_by(event.id).all())
-        before = DialogueStateTracker.from_dict(sender_id, base + [json.loads(r.data) for r in rows],
-                                                self.domain.slots)
+        rows = (
+            session.query(event)
+            .filter(event.sender_id == sender_id, event.id >= since, event.id < start)
+            .order_by(event.id)
+            .all()
+        )
+        before = DialogueStateTracker.from_dict(sender_id, base + [json.loads(r.data) for r in rows], self.domain.slots)
         state = state_events(before, timestamp)
         self._window_states[sender_id] = (first, start, state)
         self._window_states.move_to_end(sender_id)

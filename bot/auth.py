@@ -57,8 +57,7 @@ def secret() -> bytes:
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or info.st_uid != os.getuid():
-            raise SecretError(f"{path} must belong to this user and be readable by nobody else "
-                              f"(chmod 600 {path})")
+            raise SecretError(f"{path} must belong to this user and be readable by nobody else " f"(chmod 600 {path})")
         key = handle.read().strip()
     if len(key) < 32:
         raise SecretError(f"{path} is too short to be a PeerScope key; delete it to make a new one")

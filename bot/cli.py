@@ -36,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="peerscope",
         description="PeerScope: scope-of-practice answers, note checks, WRSP interviews "
         "and onboarding for peer support staff.",
-        epilog="New here? `peerscope run` starts everything and opens a chat (type \"hi\"). "
-        "Try `peerscope ask \"can I give a client a ride?\"` or `peerscope check-note note.txt`. "
+        epilog='New here? `peerscope run` starts everything and opens a chat (type "hi"). '
+        'Try `peerscope ask "can I give a client a ride?"` or `peerscope check-note note.txt`. '
         "Each command has its own --help.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -74,11 +74,16 @@ def text_arguments(args: argparse.Namespace, *names: str) -> None:
     """Options that take text (``--quote TEXT``): the value "-" is replaced by what standard
     input holds (trailing newline dropped), for text too long or awkward to quote. A list
     option (repeatable) may hold "-" once. At most one option may read standard input."""
-    wanted = [n for n in names if getattr(args, n, None) == STDIN
-              or (isinstance(getattr(args, n, None), list) and STDIN in getattr(args, n))]
+    wanted = [
+        n
+        for n in names
+        if getattr(args, n, None) == STDIN or (isinstance(getattr(args, n, None), list) and STDIN in getattr(args, n))
+    ]
     if len(wanted) > 1:
-        raise ValueError(f"only one option can read standard input (-), not {len(wanted)}: "
-                         + ", ".join("--" + n.replace("_", "-") for n in wanted))
+        raise ValueError(
+            f"only one option can read standard input (-), not {len(wanted)}: "
+            + ", ".join("--" + n.replace("_", "-") for n in wanted)
+        )
     if not wanted:
         return
     text = str(read_input(STDIN)).rstrip("\n")
@@ -123,10 +128,15 @@ def print_json(rows: list[dict]) -> None:
 def acting(parser: argparse.ArgumentParser, nested: bool = False) -> argparse.ArgumentParser:
     """Add the optional ``--as STAFF_ID``; every read is checked against the actor's role.
     ``nested``: a subcommand of a command that has ``--as`` too (keeps the outer one's value)."""
-    parser.add_argument("--as", dest="actor", type=int, default=argparse.SUPPRESS if nested else None,
-                        metavar="STAFF_ID",
-                        help="check that your OS login is this staff member (it acts as your login's "
-                             "staff profile either way; see `peerscope staff list`)")
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        type=int,
+        default=argparse.SUPPRESS if nested else None,
+        metavar="STAFF_ID",
+        help="check that your OS login is this staff member (it acts as your login's "
+        "staff profile either way; see `peerscope staff list`)",
+    )
     return parser
 
 
@@ -139,18 +149,32 @@ def cli_actor(session, requested: int | None = None):
     login = os_login()
     member = staff_repo.by_identity(session, staff_repo.LOCAL, login, include_inactive=True)
     if member is None:
-        access.deny(session, "cli.actor",
-                    f"your OS login '{login}' is not linked to a staff profile; an admin can link it with "
-                    f"`peerscope staff link-local STAFF_ID {login}`",
-                    actor_id=None, detail={"login": login})
+        access.deny(
+            session,
+            "cli.actor",
+            f"your OS login '{login}' is not linked to a staff profile; an admin can link it with "
+            f"`peerscope staff link-local STAFF_ID {login}`",
+            actor_id=None,
+            detail={"login": login},
+        )
     if requested is not None and requested != member.id:
-        access.deny(session, "cli.as", f"--as {requested} refused: your OS login '{login}' is staff #{member.id}",
-                    actor_id=member.id, object_type="staff", object_id=requested)
+        access.deny(
+            session,
+            "cli.as",
+            f"--as {requested} refused: your OS login '{login}' is staff #{member.id}",
+            actor_id=member.id,
+            object_type="staff",
+            object_id=requested,
+        )
     return access.actor(session, member.id)
 
 
-def run_as(args: argparse.Namespace, work: Callable, errors: tuple[type[Exception], ...] = (),
-           invalid: tuple[type[Exception], ...] = ()) -> int:
+def run_as(
+    args: argparse.Namespace,
+    work: Callable,
+    errors: tuple[type[Exception], ...] = (),
+    invalid: tuple[type[Exception], ...] = (),
+) -> int:
     """Run ``work(session, actor)`` in one session as the OS login's staff member. Access
     refusals and ``errors`` become a message on stderr and exit code 3 (the refusal is
     already audited); ``invalid`` (bad input) exit code 2."""

@@ -99,8 +99,14 @@ class Settings(BaseSettings):
     def _stripped(cls, value):
         return value.strip() if isinstance(value, str) else value
 
-    @validator("encoder_threads", "telegram_rate_limit", "telegram_webhook_port", "web_port",
-               "web_code_minutes", "web_session_minutes")
+    @validator(
+        "encoder_threads",
+        "telegram_rate_limit",
+        "telegram_webhook_port",
+        "web_port",
+        "web_code_minutes",
+        "web_session_minutes",
+    )
     def _at_least_one(cls, value):
         if not math.isfinite(value) or value < 1:
             raise ValueError("must be at least 1")
@@ -118,9 +124,16 @@ class Settings(BaseSettings):
             raise ValueError("must be a port number (1-65535)")
         return value
 
-    @validator("retention_years", "conversation_days", "alert_poll_seconds", "alert_repeat_seconds",
-               "alert_escalate_seconds", "telegram_rasa_timeout", "telegram_retry_delay",
-               "telegram_notify_interval")
+    @validator(
+        "retention_years",
+        "conversation_days",
+        "alert_poll_seconds",
+        "alert_repeat_seconds",
+        "alert_escalate_seconds",
+        "telegram_rasa_timeout",
+        "telegram_retry_delay",
+        "telegram_notify_interval",
+    )
     def _finite_not_negative(cls, value):
         if not math.isfinite(value):
             raise ValueError("must be a finite number")
@@ -167,8 +180,13 @@ def redis_lock_store(url: str) -> dict[str, Any]:
     path = parts.path.strip("/")
     if parts.scheme not in ("redis", "rediss") or not parts.hostname or not (path == "" or path.isdigit()):
         raise ValueError("must be a URL such as redis://127.0.0.1:6379/1")
-    config: dict[str, Any] = {"type": "redis", "url": parts.hostname, "port": port, "db": int(path or 1),
-                              "key_prefix": "peerscope"}
+    config: dict[str, Any] = {
+        "type": "redis",
+        "url": parts.hostname,
+        "port": port,
+        "db": int(path or 1),
+        "key_prefix": "peerscope",
+    }
     if parts.username:
         config["username"] = unquote(parts.username)
     if parts.password:
@@ -178,8 +196,11 @@ def redis_lock_store(url: str) -> dict[str, Any]:
     return config
 
 
-_KIND = {"type_error.integer": "must be a whole number", "type_error.float": "must be a number",
-         "type_error.bool": "must be 1 or 0 (or true or false)"}
+_KIND = {
+    "type_error.integer": "must be a whole number",
+    "type_error.float": "must be a number",
+    "type_error.bool": "must be 1 or 0 (or true or false)",
+}
 
 
 def _one_line(exc: ValidationError, env: Mapping[str, str]) -> str:
@@ -218,6 +239,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
 
 # --- time zone and dates ----------------------------------------------------------------------
+
 
 def local_zone(env: Mapping[str, str] | None = None) -> tzinfo:
     """The zone dates are shown in: ``PEERSCOPE_TIMEZONE`` (IANA name), default UTC."""
@@ -274,6 +296,7 @@ def show_date(value: date, env: Mapping[str, str] | None = None) -> str:
 
 
 # --- the supervisor console (`peerscope web`) -------------------------------------------------
+
 
 def web_port(env: Mapping[str, str] | None = None) -> int:
     """``PEERSCOPE_WEB_PORT``: where `peerscope web` listens on 127.0.0.1 (default 5080)."""

@@ -1,9 +1,9 @@
 """`peerscope train`: everything learned, rebuilt only when its inputs changed.
 
 In order: the sentence encoder's files (fetched and verified once), the policy model
-(knowledge/banks/questions + knowledge/rules, calibrated on knowledge/banks/calibration), the note model (knowledge/banks/notes,
-knowledge/banks/risk), then Rasa's model. Each step writes a fingerprint of its inputs
-next to its output and is skipped when the fingerprint still matches.
+(knowledge/banks/questions + knowledge/rules, calibrated on knowledge/banks/calibration),
+the note model (knowledge/banks/notes, knowledge/banks/risk), then Rasa's model. Each
+step writes a fingerprint of its inputs next to its output and is skipped when the fingerprint still matches.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def _fingerprint(paths: list[Path], extra: str = "") -> str:
     return digest.hexdigest()
 
 
-def _step(name: str, out_dir: Path, inputs: list[Path], build: Callable[[], object], force: bool,
-          echo: Callable[[str], None]) -> bool:
+def _step(
+    name: str, out_dir: Path, inputs: list[Path], build: Callable[[], object], force: bool, echo: Callable[[str], None]
+) -> bool:
     from bot.nlp.weights import encoder_dir
 
     stamp = out_dir / "fingerprint"
@@ -51,15 +52,36 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
     root = knowledge_dir()
     code = PROJECT_ROOT / "bot"
     shared = [code / "nlp" / "textclf.py"]
-    _step("policy", policy_model_dir(),
-          [root / "banks" / "questions", root / "banks" / "calibration", root / "banks" / "notes", root / "rules",
-           root / "sources"] + shared
-          + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py",
-                                              "reliability.py")],
-          lambda: policy_training.train(root, policy_model_dir(), echo), force, echo)
-    _step("note", note_model_dir(), [root / "banks" / "notes", root / "banks" / "risk", root / "banks" / "questions",
-                                     PROJECT_ROOT / "nlu_data" / "nlu"] + shared
-          + [code / "notes" / "model.py"],
-          lambda: note_training.train(root, note_model_dir(), echo), force, echo)
+    _step(
+        "policy",
+        policy_model_dir(),
+        [
+            root / "banks" / "questions",
+            root / "banks" / "calibration",
+            root / "banks" / "notes",
+            root / "rules",
+            root / "sources",
+        ]
+        + shared
+        + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py", "reliability.py")],
+        lambda: policy_training.train(root, policy_model_dir(), echo),
+        force,
+        echo,
+    )
+    _step(
+        "note",
+        note_model_dir(),
+        [
+            root / "banks" / "notes",
+            root / "banks" / "risk",
+            root / "banks" / "questions",
+            PROJECT_ROOT / "nlu_data" / "nlu",
+        ]
+        + shared
+        + [code / "notes" / "model.py"],
+        lambda: note_training.train(root, note_model_dir(), echo),
+        force,
+        echo,
+    )
     if rasa:
         train_if_needed(force=force, echo=echo)

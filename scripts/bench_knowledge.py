@@ -74,16 +74,22 @@ def build_pdf(path: Path, pages: int, seed: int = 0) -> int:
     while pdf.page_no() < pages or pdf.get_y() < 250:
         chapter += 1
         pdf.set_font(family, "B", 13)
-        pdf.multi_cell(0, 8, f"{chapter}. {clean(rng.choice(pool).split(',')[0][:50].strip(' .;:').title())}",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            8,
+            f"{chapter}. {clean(rng.choice(pool).split(',')[0][:50].strip(' .;:').title())}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         for part in range(1, rng.randint(3, 6)):
             pdf.set_font(family, "B", 11)
             title = " ".join(rng.choice(pool).split()[:5]).strip(" .;:,").title()
             pdf.multi_cell(0, 7, f"{chapter}.{part} {clean(title)}", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(family, "", 10)
             for _ in range(rng.randint(2, 4)):
-                pdf.multi_cell(0, 5, clean(" ".join(rng.sample(pool, rng.randint(4, 9)))), new_x="LMARGIN",
-                               new_y="NEXT")
+                pdf.multi_cell(
+                    0, 5, clean(" ".join(rng.sample(pool, rng.randint(4, 9)))), new_x="LMARGIN", new_y="NEXT"
+                )
                 pdf.ln(2)
             if pdf.page_no() >= pages and pdf.get_y() > 200:
                 break
@@ -93,8 +99,7 @@ def build_pdf(path: Path, pages: int, seed: int = 0) -> int:
 
 def run(env: dict, *args: str) -> float:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"peerscope {' '.join(args)} failed:\n{done.stderr[-2000:]}")
@@ -125,11 +130,18 @@ def warm_times(env: dict, runs: int) -> dict[str, float]:
         "    t = time.perf_counter()\n"
         "    for _ in range(n): e.answer(q)\n"
         "    out[k] = (time.perf_counter() - t) / n\n"
-        "print(json.dumps(out))\n")
+        "print(json.dumps(out))\n"
+    )
     import json
 
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(QUESTIONS), str(max(5, runs * 3))], env=env,
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(QUESTIONS), str(max(5, runs * 3))],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -145,19 +157,39 @@ def main() -> int:
         envs = []
         for name in ("without", "with"):
             shutil.copytree(ROOT / "knowledge", tmp / name / "knowledge")
-            envs.append(dict(os.environ, PEERSCOPE_KNOWLEDGE_DIR=str(tmp / name / "knowledge"),
-                             PEERSCOPE_VAR_DIR=str(tmp / name / "var"),
-                             PEERSCOPE_DATABASE_URL=f"sqlite:///{tmp / name / 'peerscope.db'}",
-                             PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false"))
+            envs.append(
+                dict(
+                    os.environ,
+                    PEERSCOPE_KNOWLEDGE_DIR=str(tmp / name / "knowledge"),
+                    PEERSCOPE_VAR_DIR=str(tmp / name / "var"),
+                    PEERSCOPE_DATABASE_URL=f"sqlite:///{tmp / name / 'peerscope.db'}",
+                    PYTHONPATH=str(ROOT),
+                    RASA_TELEMETRY_ENABLED="false",
+                )
+            )
         env = envs[1]
         pdf = tmp / "agency-manual.pdf"
         t = time.perf_counter()
         pages = build_pdf(pdf, args.pages)
-        print(f"built a {pages}-page PDF ({pdf.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f} s "
-              f"(not part of the figures)", flush=True)
+        print(
+            f"built a {pages}-page PDF ({pdf.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.0f} s "
+            f"(not part of the figures)",
+            flush=True,
+        )
 
-        added = run(env, "knowledge", "add", str(pdf), "--id", "agency-manual", "--title", "Agency manual",
-                    "--program", "both", "--yes")
+        added = run(
+            env,
+            "knowledge",
+            "add",
+            str(pdf),
+            "--id",
+            "agency-manual",
+            "--title",
+            "Agency manual",
+            "--program",
+            "both",
+            "--yes",
+        )
         from bot.knowledge.sources import parse_source
 
         src = parse_source((tmp / "with" / "knowledge" / "sources" / "agency-manual.md").read_text(encoding="utf-8"))
@@ -165,18 +197,24 @@ def main() -> int:
         before, after = ask_times(envs, args.runs)
         warm_before, warm_after = warm_times(envs[0], args.runs), warm_times(envs[1], args.runs)
 
-        print(f"\nknowledge add, {pages} pages ({words} words, {len(src.sections)} sections): {added:.1f} s"
-              f"  (target: under 60 s)")
+        print(
+            f"\nknowledge add, {pages} pages ({words} words, {len(src.sections)} sections): {added:.1f} s"
+            f"  (target: under 60 s)"
+        )
         print("peerscope ask, one process per question (median of %d):" % args.runs)
         for kind in QUESTIONS:
             change = (after[kind] / before[kind] - 1) * 100
-            print(f"  {kind:<8} without {before[kind]:.2f} s   with {after[kind]:.2f} s   {change:+.0f}%"
-                  f"  (target: at most +20%)")
+            print(
+                f"  {kind:<8} without {before[kind]:.2f} s   with {after[kind]:.2f} s   {change:+.0f}%"
+                f"  (target: at most +20%)"
+            )
         print("answer time inside a warm process (the chat server):")
         for kind in QUESTIONS:
             change = (warm_after[kind] / warm_before[kind] - 1) * 100
-            print(f"  {kind:<8} without {warm_before[kind] * 1000:.0f} ms  with {warm_after[kind] * 1000:.0f} ms  "
-                  f"{change:+.0f}%")
+            print(
+                f"  {kind:<8} without {warm_before[kind] * 1000:.0f} ms  with {warm_after[kind] * 1000:.0f} ms  "
+                f"{change:+.0f}%"
+            )
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -79,8 +79,20 @@ POLICY_QUESTIONS = [
     "is it ok to go to the movies with someone I support?",
     "can I lend my client money?",
 ]
-STARTER_SCRIPT = ["hi", "I am sad", "yes", "hello", "I am great", "bye", "are you a bot?",
-                  "good morning", "no", "goodbye", "hey there", "very good"]
+STARTER_SCRIPT = [
+    "hi",
+    "I am sad",
+    "yes",
+    "hello",
+    "I am great",
+    "bye",
+    "are you a bot?",
+    "good morning",
+    "no",
+    "goodbye",
+    "hey there",
+    "very good",
+]
 WEBHOOK = "/webhooks/rest/webhook"
 RETRIES = 60
 
@@ -100,16 +112,28 @@ def starter_bot(cache: Path, port: int) -> subprocess.Popen:
     if not list((project / "models").glob("*.tar.gz")):
         say("creating and training Rasa's starter bot (rasa init; about 2 minutes, once)")
         project.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
-                       cwd=project, env=rasa_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        subprocess.run(
+            [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
+            cwd=project,
+            env=rasa_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
     model = sorted((project / "models").glob("*.tar.gz"))[-1]
     log = open(cache / "starter-bot.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
-                             "--interface", "127.0.0.1"], cwd=project, env=rasa_env(), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1"],
+        cwd=project,
+        env=rasa_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 # --- the client -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Run:
@@ -130,13 +154,20 @@ class Run:
 
     def summary(self) -> dict:
         every = [t for ts in self.times.values() for t in ts]
-        out = {"messages": len(every), "retries": self.retries, "lost": self.lost, "errors": self.errors,
-               "throughput_per_s": len(every) / self.wall if self.wall else 0.0}
+        out = {
+            "messages": len(every),
+            "retries": self.retries,
+            "lost": self.lost,
+            "errors": self.errors,
+            "throughput_per_s": len(every) / self.wall if self.wall else 0.0,
+        }
         if every:
             out.update(p50_ms=1000 * statistics.median(every), p95_ms=1000 * percentile(every, 0.95))
-        out["by_kind"] = {kind: {"n": len(ts), "p50_ms": 1000 * statistics.median(ts),
-                                 "p95_ms": 1000 * percentile(ts, 0.95)}
-                          for kind, ts in sorted(self.times.items()) if ts}
+        out["by_kind"] = {
+            kind: {"n": len(ts), "p50_ms": 1000 * statistics.median(ts), "p95_ms": 1000 * percentile(ts, 0.95)}
+            for kind, ts in sorted(self.times.items())
+            if ts
+        }
         return out
 
 
@@ -229,8 +260,11 @@ async def peerscope_user(client: Client, user: int, sender: str, wrsp_answers: i
     await step("greet", "hi")
     await step("policy", POLICY_QUESTIONS[user % len(POLICY_QUESTIONS)])
     await step("note_start", "check my note")
-    checked = await step("note_text", f"Met with {mark} at the library. I told her to stop taking her meds "
-                                      "and then gave her a ride home in my car.")
+    checked = await step(
+        "note_text",
+        f"Met with {mark} at the library. I told her to stop taking her meds "
+        "and then gave her a ride home in my car.",
+    )
     run.notes[user] += [int(n) for n in re.findall(r"[Nn]ote #(\d+)", checked)]
     await step("note_submit", "/note_submit")
     await step("wrsp_start", "start a WRSP")
@@ -293,9 +327,14 @@ def check_database(run: Run, staff_ids: list[int], tokens: list[str]) -> dict:
                 note = session.get(Note, note_id)
                 if note is None or note.author_id != staff_id:
                     run.wrong_user.append(f"user {user}: a reply named note #{note_id}, not theirs")
-    return {"wrsp_answers_confirmed": len(run.wrsp_confirmed), "wrsp_answers_lost": len(lost),
-            "duplicate_answers": len(duplicates), "wrong_user_replies": len(run.wrong_user),
-            "notes_misfiled": len(misfiled), "details": (lost + duplicates + run.wrong_user + misfiled)[:20]}
+    return {
+        "wrsp_answers_confirmed": len(run.wrsp_confirmed),
+        "wrsp_answers_lost": len(lost),
+        "duplicate_answers": len(duplicates),
+        "wrong_user_replies": len(run.wrong_user),
+        "notes_misfiled": len(misfiled),
+        "details": (lost + duplicates + run.wrong_user + misfiled)[:20],
+    }
 
 
 def make_users(prefix: str, count: int) -> tuple[list[str], list[int]]:
@@ -322,8 +361,9 @@ async def peerscope_load(url: str, prefix: str, users: int, wrsp_answers: int, f
     async with httpx.AsyncClient(timeout=120) as http:
         client = Client(http, url, run, sign=True)
         started = time.perf_counter()
-        talking = asyncio.ensure_future(asyncio.gather(
-            *(peerscope_user(client, n, senders[n], wrsp_answers, tokens) for n in range(users))))
+        talking = asyncio.ensure_future(
+            asyncio.gather(*(peerscope_user(client, n, senders[n], wrsp_answers, tokens) for n in range(users)))
+        )
         if faults is not None:
             await faults(run, expected, talking)
         await talking
@@ -349,6 +389,7 @@ async def starter_load(url: str, users: int, turns: int) -> dict:
 def fault_schedule(cluster, log: list[str]):
     """kill -9 rasa-1 at 20% of the messages and actions-2 at 55%, each started again 5 s
     later (Cluster.kill / Cluster.restart)."""
+
     async def faults(run: Run, expected: float, talking: asyncio.Future) -> None:
         started = time.perf_counter()
         for share, name in ((0.20, "rasa-1"), (0.55, "actions-2")):
@@ -364,6 +405,7 @@ def fault_schedule(cluster, log: list[str]):
             await asyncio.to_thread(cluster.restart, name)
             log.append(f"{time.perf_counter() - started:.1f} s: {name} started again")
             say(log[-1])
+
     return faults
 
 
@@ -391,17 +433,23 @@ def ratio(a: float, b: float) -> float | None:
 
 
 def line(name: str, figures: dict, base: dict | None = None) -> str:
-    text = (f"{name:<34} {figures['throughput_per_s']:5.1f} msg/s  median {figures.get('p50_ms', 0):6.0f} ms  "
-            f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']}  "
-            f"lost {figures['lost']}")
+    text = (
+        f"{name:<34} {figures['throughput_per_s']:5.1f} msg/s  median {figures.get('p50_ms', 0):6.0f} ms  "
+        f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']}  "
+        f"lost {figures['lost']}"
+    )
     if base:
-        text += (f"  | vs starter: throughput {ratio(figures['throughput_per_s'], base['throughput_per_s']):.2f}x, "
-                 f"p95 {ratio(figures.get('p95_ms', 0), base['p95_ms']):.2f}x")
+        text += (
+            f"  | vs starter: throughput {ratio(figures['throughput_per_s'], base['throughput_per_s']):.2f}x, "
+            f"p95 {ratio(figures.get('p95_ms', 0), base['p95_ms']):.2f}x"
+        )
     if "wrsp_answers_confirmed" in figures:
-        text += (f"\n{'':<34} WRSP answers confirmed {figures['wrsp_answers_confirmed']}, lost "
-                 f"{figures['wrsp_answers_lost']}; duplicate answers {figures['duplicate_answers']}; "
-                 f"wrong-user replies {figures['wrong_user_replies']}; own message taken as the note "
-                 f"{figures['notes_misfiled']}")
+        text += (
+            f"\n{'':<34} WRSP answers confirmed {figures['wrsp_answers_confirmed']}, lost "
+            f"{figures['wrsp_answers_lost']}; duplicate answers {figures['duplicate_answers']}; "
+            f"wrong-user replies {figures['wrong_user_replies']}; own message taken as the note "
+            f"{figures['notes_misfiled']}"
+        )
     return text
 
 
@@ -410,8 +458,12 @@ def measure(args, work: Path, postgres) -> dict:
     from bot.store import upgrade
 
     per_user = 13 + args.wrsp_answers  # about what a PeerScope user sends, for the starter bot
-    report: dict = {"users": args.users, "wrsp_answers_per_user": args.wrsp_answers, "instances": args.instances,
-                    "load_average_start": os.getloadavg()}
+    report: dict = {
+        "users": args.users,
+        "wrsp_answers_per_user": args.wrsp_answers,
+        "instances": args.instances,
+        "load_average_start": os.getloadavg(),
+    }
     starter_port = free_port()
     starter = starter_bot(ROOT / "var" / "cache", starter_port)
     try:
@@ -427,8 +479,10 @@ def measure(args, work: Path, postgres) -> dict:
     def databases(name: str) -> dict[str, str]:
         if postgres is None:
             return {}
-        return {"PEERSCOPE_DATABASE_URL": postgres.create_database(),
-                "PEERSCOPE_TRACKER_URL": postgres.create_database()}
+        return {
+            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
+            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
+        }
 
     # one instance
     stores = databases("one")
@@ -456,8 +510,12 @@ def measure(args, work: Path, postgres) -> dict:
 
             times = asyncio.run(long_run())
             first, last = statistics.median(times[:10]), statistics.median(times[-10:])
-            report["long_conversation"] = {"turns": args.long, "first_10_median_ms": 1000 * first,
-                                           "last_10_median_ms": 1000 * last, "ratio": last / first}
+            report["long_conversation"] = {
+                "turns": args.long,
+                "first_10_median_ms": 1000 * first,
+                "last_10_median_ms": 1000 * last,
+                "ratio": last / first,
+            }
     finally:
         one.stop()
 
@@ -475,12 +533,14 @@ def measure(args, work: Path, postgres) -> dict:
             warm_up(cluster.url)
             say(f"{args.users} users on PeerScope, {args.instances} instances")
             report[f"peerscope_{args.instances}"] = asyncio.run(
-                peerscope_load(cluster.url, "b", args.users, args.wrsp_answers))
+                peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
+            )
             if args.faults:
                 log: list[str] = []
                 say(f"{args.users} new users on PeerScope, {args.instances} instances, with faults")
-                report[f"peerscope_{args.instances}_faults"] = asyncio.run(peerscope_load(
-                    cluster.url, "c", args.users, args.wrsp_answers, faults=fault_schedule(cluster, log)))
+                report[f"peerscope_{args.instances}_faults"] = asyncio.run(
+                    peerscope_load(cluster.url, "c", args.users, args.wrsp_answers, faults=fault_schedule(cluster, log))
+                )
                 report[f"peerscope_{args.instances}_faults"]["faults"] = log
         finally:
             cluster.stop()
@@ -493,10 +553,17 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--wrsp-answers", type=int, default=5, help="WRSP answers per user")
     parser.add_argument("--long", type=int, default=300, help="turns of the long conversation (0: skip)")
-    parser.add_argument("--instances", type=int, default=1,
-                        help="N >= 2: also run PeerScope as a Cluster of N Rasa + N action servers (PostgreSQL, Redis)")
-    parser.add_argument("--faults", action="store_true",
-                        help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="N >= 2: also run PeerScope as a Cluster of N Rasa + N action servers (PostgreSQL, Redis)",
+    )
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run",
+    )
     args = parser.parse_args()
     if args.faults and args.instances < 2:
         parser.error("--faults needs --instances 2 or more (one instance killed is an outage, not a fault)")
@@ -519,11 +586,14 @@ def main() -> int:
     report["load_average_end"] = os.getloadavg()
     base = report["starter_bot"]
     for key in [k for k in report if k.startswith("peerscope_")]:
-        report[key]["vs_starter"] = {"throughput": ratio(report[key]["throughput_per_s"], base["throughput_per_s"]),
-                                     "p95": ratio(report[key].get("p95_ms", 0), base["p95_ms"])}
+        report[key]["vs_starter"] = {
+            "throughput": ratio(report[key]["throughput_per_s"], base["throughput_per_s"]),
+            "p95": ratio(report[key].get("p95_ms", 0), base["p95_ms"]),
+        }
     if args.instances > 1:
-        report["throughput_n_over_1"] = ratio(report[f"peerscope_{args.instances}"]["throughput_per_s"],
-                                              report["peerscope_1"]["throughput_per_s"])
+        report["throughput_n_over_1"] = ratio(
+            report[f"peerscope_{args.instances}"]["throughput_per_s"], report["peerscope_1"]["throughput_per_s"]
+        )
     print(json.dumps(report, indent=1))
     print()
     print(line("starter bot", base))
@@ -545,12 +615,16 @@ def main() -> int:
         print(f"\nthroughput, {args.instances} instances / 1 instance: {report['throughput_n_over_1']:.2f}x")
     if "long_conversation" in report:
         lc = report["long_conversation"]
-        print(f"{lc['turns']}-turn conversation: median turn {lc['first_10_median_ms']:.0f} ms at the start, "
-              f"{lc['last_10_median_ms']:.0f} ms at the end (ratio {lc['ratio']:.2f}; target <= 1.2)")
+        print(
+            f"{lc['turns']}-turn conversation: median turn {lc['first_10_median_ms']:.0f} ms at the start, "
+            f"{lc['last_10_median_ms']:.0f} ms at the end (ratio {lc['ratio']:.2f}; target <= 1.2)"
+        )
     if args.faults:
         print("faults: " + "; ".join(report[f"peerscope_{args.instances}_faults"]["faults"]))
-        print("the Telegram bridge is not driven by this bench; its kill -9 and restart mid-flow are in "
-              "tests/e2e/test_telegram.py")
+        print(
+            "the Telegram bridge is not driven by this bench; its kill -9 and restart mid-flow are in "
+            "tests/e2e/test_telegram.py"
+        )
     out = ROOT / "var" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_load.json").write_text(json.dumps(report, indent=1))

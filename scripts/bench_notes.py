@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     load = time.perf_counter() - t0
     rng = random.Random(args.seed)
     notes = [make_note(rng, args.words) for _ in range(args.notes)]
-    for note in notes[:20]:          # warm-up
+    for note in notes[:20]:  # warm-up
         checker.check(note)
     times, flags = [], 0
     start = time.perf_counter()
@@ -89,8 +89,10 @@ def main(argv=None) -> int:
     print(f"checker load: {load:.2f} s (imports spaCy/medspaCy and compiles the YAML patterns)")
     print(f"notes: {len(notes)} x ~{words:.0f} words, {flags} flags")
     print(f"throughput: {len(notes) / total:.1f} notes/s")
-    print(f"latency ms: mean {statistics.mean(times):.2f}  p50 {times[len(times) // 2]:.2f}  "
-          f"p95 {times[int(len(times) * 0.95) - 1]:.2f}  max {times[-1]:.2f}")
+    print(
+        f"latency ms: mean {statistics.mean(times):.2f}  p50 {times[len(times) // 2]:.2f}  "
+        f"p95 {times[int(len(times) * 0.95) - 1]:.2f}  max {times[-1]:.2f}"
+    )
 
     from bot.notes.risk import risk_in
 
@@ -103,7 +105,7 @@ def main(argv=None) -> int:
     engine = get_engine()
     engine.answer("warm up: can I drive my client?")
     print(f"policy engine load: {time.perf_counter() - t0:.2f} s (rules, policy model, sentence encoder)")
-    questions = [f"{q} ({i})" for i, q in enumerate(QUESTIONS * 10)]   # distinct: no cache hits
+    questions = [f"{q} ({i})" for i, q in enumerate(QUESTIONS * 10)]  # distinct: no cache hits
     report("policy answer", [timed(engine.answer, q) for q in questions])
     return 0
 
@@ -126,8 +128,10 @@ def timed(fn, arg) -> float:
 
 def report(what: str, times: list[float]) -> None:
     times = sorted(times)
-    print(f"{what} ms: p50 {times[len(times) // 2]:.2f}  p95 {times[int(len(times) * 0.95) - 1]:.2f}  "
-          f"max {times[-1]:.2f}  (n={len(times)})")
+    print(
+        f"{what} ms: p50 {times[len(times) // 2]:.2f}  p95 {times[int(len(times) * 0.95) - 1]:.2f}  "
+        f"max {times[-1]:.2f}  (n={len(times)})"
+    )
 
 
 if __name__ == "__main__":

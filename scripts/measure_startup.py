@@ -7,8 +7,11 @@ from pathlib import Path
 from bot.channels.servers import ServerSet, free_port
 
 with tempfile.TemporaryDirectory() as tmp:
-    env = {"PEERSCOPE_DATABASE_URL": f"sqlite:///{tmp}/p.db", "PEERSCOPE_TRACKER_URL": f"sqlite:///{tmp}/t.db",
-           "PEERSCOPE_VAR_DIR": tmp}
+    env = {
+        "PEERSCOPE_DATABASE_URL": f"sqlite:///{tmp}/p.db",
+        "PEERSCOPE_TRACKER_URL": f"sqlite:///{tmp}/t.db",
+        "PEERSCOPE_VAR_DIR": tmp,
+    }
     servers = ServerSet(rasa_port=free_port(), action_port=free_port(), env=env, log_dir=Path(tmp))
     started = time.monotonic()
     servers.start()

@@ -38,9 +38,11 @@ import httpx  # noqa: E402
 
 from bot.channels.servers import ServerSet, free_port  # noqa: E402
 
-NOTE = ("Met with member at the library to work on her resume toward her employment goal. "
-        "Afterwards I drove her to the food bank in my car since the bus was late. "
-        "We practiced what she will say at her interview on Friday.")
+NOTE = (
+    "Met with member at the library to work on her resume toward her employment goal. "
+    "Afterwards I drove her to the food bank in my car since the bus was late. "
+    "We practiced what she will say at her interview on Friday."
+)
 ROUND = [
     ("hi", "hi"),
     ("policy question", "can I give the mom I work with a ride to her son's school meeting?"),
@@ -61,8 +63,10 @@ RASA_PARTS = [
     ("tracker store: save (with redaction)", ("save (", "stream_events", "_additional_events")),
     ("NLU: risk check", ("addons/risk.py",)),
     ("NLU: DIET and featurizers", ("rasa/nlu/",)),
-    ("policies (featurising the tracker, rules)", ("rasa/core/policies/", "rasa/core/featurizers/",
-                                                   "past_states", "states_for_tracker_history")),
+    (
+        "policies (featurising the tracker, rules)",
+        ("rasa/core/policies/", "rasa/core/featurizers/", "past_states", "states_for_tracker_history"),
+    ),
     ("tracker copies and replays", ("rasa/shared/core/trackers.py", "rasa/shared/core/events.py")),
     ("graph runner (dask)", ("dask/", "rasa/engine/")),
     ("processor, channel and HTTP server", ("rasa/core/", "sanic", "addons/channels.py")),
@@ -123,8 +127,9 @@ def main() -> int:
     with session_scope() as session:
         member = repo.add(session, "profiler", role="peer", program="adult")
         repo.link_identity(session, member.id, "rest", "profiler")
-    servers = ServerSet(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs",
-                        env={"PEERSCOPE_ACTION_TIMING": "1"})
+    servers = ServerSet(
+        rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs", env={"PEERSCOPE_ACTION_TIMING": "1"}
+    )
     say(f"starting PeerScope (logs in {work / 'logs'})")
     started = time.perf_counter()
     servers.start()
@@ -136,7 +141,7 @@ def main() -> int:
     def action_calls() -> list[str]:
         """Action calls logged since the last look (PEERSCOPE_ACTION_TIMING)."""
         lines = actions_log.read_text(errors="replace").splitlines()
-        new, action_calls.seen = lines[action_calls.seen:], len(lines)
+        new, action_calls.seen = lines[action_calls.seen :], len(lines)
         return [line.split("action call ", 1)[1] for line in new if "action call " in line]
 
     action_calls.seen = 0
@@ -148,17 +153,38 @@ def main() -> int:
             first = {}
             for kind, text in ROUND:  # the first message of each kind after the start
                 first[kind] = send(client, url, sender, text)
-            say("first message of each kind after the start: "
-                + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in first.items()))
+            say(
+                "first message of each kind after the start: "
+                + ", ".join(f"{k} {1000 * v:.0f} ms" for k, v in first.items())
+            )
             for n in range(args.long):
                 send(client, url, sender, FILLER[n % len(FILLER)])
             if args.py_spy:
                 for name in ("rasa", "actions"):
                     raw = work / f"{name}.pyspy.txt"
-                    spies.append((name, subprocess.Popen(
-                        [args.py_spy, "record", "--pid", str(servers.processes[name].pid), "--rate", str(args.rate),
-                         "--format", "raw", "--output", str(raw), "--nonblocking"],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), raw))
+                    spies.append(
+                        (
+                            name,
+                            subprocess.Popen(
+                                [
+                                    args.py_spy,
+                                    "record",
+                                    "--pid",
+                                    str(servers.processes[name].pid),
+                                    "--rate",
+                                    str(args.rate),
+                                    "--format",
+                                    "raw",
+                                    "--output",
+                                    str(raw),
+                                    "--nonblocking",
+                                ],
+                                stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL,
+                            ),
+                            raw,
+                        )
+                    )
                 time.sleep(2)
             action_calls()
             for _ in range(args.rounds):
@@ -174,8 +200,9 @@ def main() -> int:
     print(f"\nmedian round trip per message kind ({args.rounds} each, after {args.long} turns):")
     for kind, values in times.items():
         made = calls[kind][-1] if calls[kind] else []
-        print(f"  {kind:20s} {1000 * statistics.median(values):6.0f} ms   {len(made)} action call(s): "
-              + ", ".join(made))
+        print(
+            f"  {kind:20s} {1000 * statistics.median(values):6.0f} ms   {len(made)} action call(s): " + ", ".join(made)
+        )
     for name, _spy, raw in spies:
         table = RASA_PARTS if name == "rasa" else ACTION_PARTS
         seconds = parts(raw, table, args.rate)

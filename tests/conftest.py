@@ -11,9 +11,12 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--e2e-topology", choices=("single", "cluster"), default="single",
+        "--e2e-topology",
+        choices=("single", "cluster"),
+        default="single",
         help="end-to-end tests against one Rasa and one action server on SQLite (single, the default), "
-             "or against two of each behind HAProxy on a real PostgreSQL and Redis (cluster)")
+        "or against two of each behind HAProxy on a real PostgreSQL and Redis (cluster)",
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -40,8 +40,17 @@ class PostgresServer:
         data = str(self.dir / "data")
         self._run(_pg_bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
         self._run(
-            _pg_bin("pg_ctl"), "-D", data, "-l", str(self.dir / "server.log"), "-w", "-t", "60",
-            "-o", f"-h 127.0.0.1 -p {self.port} -k {self.dir}", "start",
+            _pg_bin("pg_ctl"),
+            "-D",
+            data,
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-h 127.0.0.1 -p {self.port} -k {self.dir}",
+            "start",
         )
         return self
 

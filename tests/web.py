@@ -21,23 +21,44 @@ import httpx
 
 from bot.paths import PROJECT_ROOT
 
-NOTE_PAT = ("Met with member to plan her week. Peer drove member to the pharmacy. "
-            "Discussed coping skills and the next group.")
+NOTE_PAT = (
+    "Met with member to plan her week. Peer drove member to the pharmacy. "
+    "Discussed coping skills and the next group."
+)
 NOTE_FRAN = "Talked about sleep. Told her she probably has bipolar disorder. Said to stop taking the lithium."
 NOTE_QUINN = "Explained how to answer the eviction notice in court."
 NOTE_OLD = "Accepted a $20 gift card from the family."
 # the figures the insights page must show for Sam's team (see seed)
-SAM_FIGURES = {"Flags raised": 4, "Flags confirmed": 1, "Flags dismissed": 1, "Policy questions answered": 3,
-               "Unanswered questions": 1, "Plans due": 1, "Plans overdue": 1, "Plans signed in range": 1,
-               "Quiz attempts in range": 2}
-CITE = [{"source": "cpss-job-description", "section": "Scope of Practice",
-         "quote": "Peer specialists do not provide transportation."}]
+SAM_FIGURES = {
+    "Flags raised": 4,
+    "Flags confirmed": 1,
+    "Flags dismissed": 1,
+    "Policy questions answered": 3,
+    "Unanswered questions": 1,
+    "Plans due": 1,
+    "Plans overdue": 1,
+    "Plans signed in range": 1,
+    "Quiz attempts in range": 2,
+}
+CITE = [
+    {
+        "source": "cpss-job-description",
+        "section": "Scope of Practice",
+        "quote": "Peer specialists do not provide transportation.",
+    }
+]
 
 
 def _flag(text: str, passage: str, category: str, suggestion: str) -> dict:
     start = text.index(passage)
-    return {"category": category, "start": start, "end": start + len(passage), "reason": f"{category} is out of scope",
-            "suggestion": suggestion, "citations": CITE}
+    return {
+        "category": category,
+        "start": start,
+        "end": start + len(passage),
+        "reason": f"{category} is out of scope",
+        "suggestion": suggestion,
+        "citations": CITE,
+    }
 
 
 def _note(session, author, text, flags, days_ago: int) -> int:
@@ -71,31 +92,70 @@ def seed() -> dict:
 
     ids: dict = {}
     with session_scope() as s:
-        for key, name, role, boss in (("ada", "Ada Admin", "admin", None), ("sam", "Sam Reyes", "supervisor", None),
-                                      ("eve", "Eve Park", "supervisor", None), ("pat", "Pat Lee", "peer", "sam"),
-                                      ("fran", "Fran Ortiz", "peer", "sam"), ("quinn", "Quinn Hale", "peer", "eve")):
-            ids[key] = repo.add(s, name, role=role, program="adult" if role == "peer" else None,
-                                supervisor_id=ids.get(boss)).id
+        for key, name, role, boss in (
+            ("ada", "Ada Admin", "admin", None),
+            ("sam", "Sam Reyes", "supervisor", None),
+            ("eve", "Eve Park", "supervisor", None),
+            ("pat", "Pat Lee", "peer", "sam"),
+            ("fran", "Fran Ortiz", "peer", "sam"),
+            ("quinn", "Quinn Hale", "peer", "eve"),
+        ):
+            ids[key] = repo.add(
+                s, name, role=role, program="adult" if role == "peer" else None, supervisor_id=ids.get(boss)
+            ).id
     with session_scope() as s:
         pat, fran, quinn, sam = (access.actor(s, ids[k]) for k in ("pat", "fran", "quinn", "sam"))
-        ids["note_pat"] = _note(s, pat, NOTE_PAT, [
-            _flag(NOTE_PAT, "Peer drove member to the pharmacy.", "transport", "Helped her plan a ride."),
-            _flag(NOTE_PAT, "drove member to the pharmacy", "errands", "Went with her to plan the errand.")], 3)
-        ids["note_fran"] = _note(s, fran, NOTE_FRAN, [
-            _flag(NOTE_FRAN, "Told her she probably has bipolar disorder.", "diagnosis", "Encouraged her to ask her doctor."),
-            _flag(NOTE_FRAN, "Said to stop taking the lithium.", "medication", "Encouraged her to talk to her prescriber.")],
-            10)
-        ids["note_quinn"] = _note(s, quinn, NOTE_QUINN, [
-            _flag(NOTE_QUINN, "answer the eviction notice in court", "legal", "Connected him with legal aid.")], 2)
-        ids["note_old"] = _note(s, pat, NOTE_OLD, [_flag(NOTE_OLD, "Accepted a $20 gift card", "gifts", "Declined.")],
-                                40)
+        ids["note_pat"] = _note(
+            s,
+            pat,
+            NOTE_PAT,
+            [
+                _flag(NOTE_PAT, "Peer drove member to the pharmacy.", "transport", "Helped her plan a ride."),
+                _flag(NOTE_PAT, "drove member to the pharmacy", "errands", "Went with her to plan the errand."),
+            ],
+            3,
+        )
+        ids["note_fran"] = _note(
+            s,
+            fran,
+            NOTE_FRAN,
+            [
+                _flag(
+                    NOTE_FRAN,
+                    "Told her she probably has bipolar disorder.",
+                    "diagnosis",
+                    "Encouraged her to ask her doctor.",
+                ),
+                _flag(
+                    NOTE_FRAN,
+                    "Said to stop taking the lithium.",
+                    "medication",
+                    "Encouraged her to talk to her prescriber.",
+                ),
+            ],
+            10,
+        )
+        ids["note_quinn"] = _note(
+            s,
+            quinn,
+            NOTE_QUINN,
+            [_flag(NOTE_QUINN, "answer the eviction notice in court", "legal", "Connected him with legal aid.")],
+            2,
+        )
+        ids["note_old"] = _note(
+            s, pat, NOTE_OLD, [_flag(NOTE_OLD, "Accepted a $20 gift card", "gifts", "Declined.")], 40
+        )
     with session_scope() as s:
         sam = access.actor(s, ids["sam"])
         notes.decide_flag(s, sam, ids["note_fran"], 1, confirm=False)
         notes.decide_flag(s, sam, ids["note_fran"], 2, confirm=True)
         notes.decide_note(s, sam, ids["note_fran"], approve=True)
-        for who, rule in (("pat", "transport-rides"), ("pat", "transport-rides"), ("fran", "gifts-money"),
-                          ("quinn", "legal-advice")):
+        for who, rule in (
+            ("pat", "transport-rides"),
+            ("pat", "transport-rides"),
+            ("fran", "gifts-money"),
+            ("quinn", "legal-advice"),
+        ):
             insights.record_policy_answer(s, ids[who], rule, "not_allowed")
         unanswered.record("Can I bring my dog to a home visit?", staff_id=ids["pat"], session=s)
         unanswered.record("Can I co-sign a lease?", staff_id=ids["quinn"], session=s)
@@ -160,8 +220,12 @@ def console(work: Path):
         log = work / "web.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=PROJECT_ROOT,
-                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, stdout=out, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+                cwd=PROJECT_ROOT,
+                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:

@@ -14,19 +14,32 @@ def register(sub, eval_sub) -> None:
     run.add_argument("--port", type=int, default=5005, help="Rasa server port (default 5005)")
     run.add_argument("--action-port", type=int, default=5055)
     run.add_argument("--no-chat", action="store_true", help="only run the servers until Ctrl-C")
-    run.add_argument("--web-port", type=int, default=None,
-                     help="supervisor console port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)")
+    run.add_argument(
+        "--web-port",
+        type=int,
+        default=None,
+        help="supervisor console port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)",
+    )
     run.add_argument("--no-web", action="store_true", help="do not start the supervisor console")
-    run.add_argument("--instances", type=int, default=1, metavar="N",
-                     help="N Rasa instances and N action servers behind HAProxy on --port/--action-port, "
-                          "with a Redis lock store (PEERSCOPE_REDIS_URL, or a private redis-server); "
-                          "a crashed instance is started again (default 1: no HAProxy)")
+    run.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N Rasa instances and N action servers behind HAProxy on --port/--action-port, "
+        "with a Redis lock store (PEERSCOPE_REDIS_URL, or a private redis-server); "
+        "a crashed instance is started again (default 1: no HAProxy)",
+    )
     run.set_defaults(func=cmd_run)
 
     endpoints = sub.add_parser(
-        "endpoints", help="write Rasa's endpoints file for one instance (the systemd units' first step)")
-    endpoints.add_argument("--action-url", required=True,
-                           help="where this Rasa instance calls actions, e.g. http://10.0.0.5:5055/webhook (HAProxy)")
+        "endpoints", help="write Rasa's endpoints file for one instance (the systemd units' first step)"
+    )
+    endpoints.add_argument(
+        "--action-url",
+        required=True,
+        help="where this Rasa instance calls actions, e.g. http://10.0.0.5:5055/webhook (HAProxy)",
+    )
     endpoints.add_argument("--out", required=True, help="the file to write (owner-only)")
     endpoints.set_defaults(func=cmd_endpoints)
 
@@ -59,8 +72,10 @@ def local_sender() -> str:
         if member is None:
             member = repo.add(session, login, role="peer")
             repo.link_identity(session, member.id, repo.LOCAL, login)
-            _progress(f"created a local peer profile for '{login}' (staff #{member.id}); "
-                      "see `peerscope staff --help` to add supervisors or change roles")
+            _progress(
+                f"created a local peer profile for '{login}' (staff #{member.id}); "
+                "see `peerscope staff --help` to add supervisors or change roles"
+            )
     return f"{repo.LOCAL}:{login}"
 
 
@@ -102,9 +117,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.channels.servers import MAX_INSTANCES, Cluster, ServerSet, port_busy, port_holder
     from bot.channels.terminal import chat_loop, terminal_reader
     from bot.paths import var_dir
-    from bot.store import upgrade
-
     from bot.settings import web_port
+    from bot.store import upgrade
 
     web = None if args.no_web else (args.web_port if args.web_port is not None else web_port())
     if not 1 <= args.instances <= MAX_INSTANCES:
@@ -113,9 +127,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     for port in (args.port, args.action_port, web):
         if port is not None and port_busy(port):
             holder = port_holder(port)
-            print(f"peerscope: port {port} is already in use" + (f" by {holder}" if holder else "")
-                  + "; stop it, or choose other ports with --port/--action-port/--web-port (or --no-web)",
-                  file=sys.stderr)
+            print(
+                f"peerscope: port {port} is already in use"
+                + (f" by {holder}" if holder else "")
+                + "; stop it, or choose other ports with --port/--action-port/--web-port (or --no-web)",
+                file=sys.stderr,
+            )
             return 2
     # a service manager's SIGTERM, or the terminal closing (SIGHUP), stops the servers too
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -129,10 +146,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         from bot.settings import load
 
         if not (load().tracker_url or "").split(":", 1)[0].startswith("postgresql"):
-            _progress("the instances share the SQLite tracker store in var/: fine on one machine for a trial; "
-                      "set PEERSCOPE_TRACKER_URL to PostgreSQL for production (docs/DEPLOY.md)")
-        servers = Cluster(instances=args.instances, port=args.port, action_port=args.action_port,
-                          log_dir=var_dir() / "logs")
+            _progress(
+                "the instances share the SQLite tracker store in var/: fine on one machine for a trial; "
+                "set PEERSCOPE_TRACKER_URL to PostgreSQL for production (docs/DEPLOY.md)"
+            )
+        servers = Cluster(
+            instances=args.instances, port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs"
+        )
         starting = f"starting HAProxy, {args.instances} action servers and {args.instances} Rasa instances"
     else:
         servers = ServerSet(rasa_port=args.port, action_port=args.action_port, log_dir=var_dir() / "logs")

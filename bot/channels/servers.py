@@ -127,9 +127,21 @@ def train_if_needed(root: Path = PROJECT_ROOT, force: bool = False, echo: Callab
     echo("training the Rasa model (about 2 minutes on 2 cores)...")
     started = time.monotonic()
     command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", "config.yml", "--domain", "domain", "--data", "nlu_data",
-        "--out", "models", "--fixed-model-name", MODEL_NAME, "--force",
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain",
+        "--data",
+        "nlu_data",
+        "--out",
+        "models",
+        "--fixed-model-name",
+        MODEL_NAME,
+        "--force",
     ]
     subprocess.run(command, cwd=root, env=rasa_env(), check=True)
     stamp.write_text(fingerprint)
@@ -184,8 +196,11 @@ class ServerSet:
             out = subprocess.DEVNULL
         try:
             self.processes[name] = subprocess.Popen(
-                command, cwd=self.root, env=rasa_env({**self.env, **(extra_env or {})}),
-                stdout=out, stderr=subprocess.STDOUT,
+                command,
+                cwd=self.root,
+                env=rasa_env({**self.env, **(extra_env or {})}),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stop() reaches its children
                 umask=0o077,  # databases, logs and exports are owner-only
             )
@@ -194,26 +209,42 @@ class ServerSet:
                 os.close(out)
 
     def start_actions(self) -> None:
-        self._spawn(self.actions_name,
-                    [sys.executable, "-m", "addons.action_server", "--port", str(self.action_port)])
+        self._spawn(self.actions_name, [sys.executable, "-m", "addons.action_server", "--port", str(self.action_port)])
 
     def start_rasa(self) -> None:
         endpoints = self._write_endpoints()
         # the API token goes by environment: a command line is visible to every local user
-        self._spawn(self.rasa_name, [
-            sys.executable, "-m", "addons.rasa_server", "run",
-            "--model", str(model_path(self.root)),
-            "--endpoints", str(endpoints), "--credentials", "credentials.yml",
-            "--interface", "127.0.0.1", "--port", str(self.rasa_port),
-        ], {"PEERSCOPE_RASA_TOKEN": self.auth_token})
+        self._spawn(
+            self.rasa_name,
+            [
+                sys.executable,
+                "-m",
+                "addons.rasa_server",
+                "run",
+                "--model",
+                str(model_path(self.root)),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(self.rasa_port),
+            ],
+            {"PEERSCOPE_RASA_TOKEN": self.auth_token},
+        )
 
     def _write_endpoints(self) -> Path:
         """endpoints.yml with the action server URL for this set's port and the action
         server's token (so the file is owner-only, and rewritten on every start)."""
         directory = self.log_dir or (self.root / "var")
-        return write_endpoints(directory / f"endpoints-{self.rasa_port}.yml",
-                               self.action_endpoint_url or f"{self.action_url}/webhook",
-                               source=self.endpoints or (self.root / "endpoints.yml"), env=self.env)
+        return write_endpoints(
+            directory / f"endpoints-{self.rasa_port}.yml",
+            self.action_endpoint_url or f"{self.action_url}/webhook",
+            source=self.endpoints or (self.root / "endpoints.yml"),
+            env=self.env,
+        )
 
     def start(self) -> None:
         self.start_actions()
@@ -227,8 +258,10 @@ class ServerSet:
             for name, url in list(pending.items()):
                 process = self.processes.get(name)
                 if process is not None and process.poll() is not None:
-                    raise RuntimeError(f"the {name} server exited with code {process.returncode}"
-                                       + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else ""))
+                    raise RuntimeError(
+                        f"the {name} server exited with code {process.returncode}"
+                        + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else "")
+                    )
                 try:
                     if httpx.get(url, timeout=2).status_code == 200:
                         del pending[name]
@@ -263,8 +296,7 @@ def stop_group(process: subprocess.Popen | None, sig: int = signal.SIGTERM) -> N
         process.wait(timeout=10)
 
 
-def write_endpoints(path: Path, action_url: str, source: Path | None = None,
-                    env: dict[str, str] | None = None) -> Path:
+def write_endpoints(path: Path, action_url: str, source: Path | None = None, env: dict[str, str] | None = None) -> Path:
     """Rasa's endpoints file for one instance: the project's endpoints.yml with the action
     endpoint at ``action_url`` (an action server, or HAProxy's action front), the action
     server's token, and the Redis lock store when PEERSCOPE_REDIS_URL is set. Owner-only
@@ -307,8 +339,7 @@ CLUSTER_LOCK_LIFETIME = "30"
 def _binary(name: str, package: str) -> str:
     import shutil
 
-    path = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if Path(p).exists()),
-                                      None)
+    path = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if Path(p).exists()), None)
     if not path:
         raise RuntimeError(f"{name} is not installed (Debian: apt-get install {package})")
     return path
@@ -327,17 +358,41 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/1"
 
     def command(self) -> list[str]:
-        return [_binary("redis-server", "redis-server"), "--bind", "127.0.0.1", "--port", str(self.port),
-                "--dir", str(self.directory), "--save", "", "--appendonly", "no", "--protected-mode", "yes",
-                "--daemonize", "no", "--unixsocket", "", "--logfile", ""]
+        return [
+            _binary("redis-server", "redis-server"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "yes",
+            "--daemonize",
+            "no",
+            "--unixsocket",
+            "",
+            "--logfile",
+            "",
+        ]
 
     def start(self, log: Path | None = None) -> "RedisServer":
         self.port = self.port or free_port()
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if log else subprocess.DEVNULL
         try:
-            self.process = subprocess.Popen(self.command(), cwd=self.directory, stdout=out, stderr=subprocess.STDOUT,
-                                            start_new_session=True, umask=0o077)
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=self.directory,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=0o077,
+            )
         finally:
             if out != subprocess.DEVNULL:
                 os.close(out)
@@ -394,8 +449,9 @@ class Cluster:
             raise ValueError(f"instances must be 1-{MAX_INSTANCES} (the servers {HAPROXY_CONFIG} declares)")
         self.port = self.port or free_port()
         self.action_port = self.action_port or free_port()
-        self._own_env: dict[str, str] = {"TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME")
-                                         or CLUSTER_LOCK_LIFETIME}
+        self._own_env: dict[str, str] = {
+            "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME") or CLUSTER_LOCK_LIFETIME
+        }
 
     # -- what callers (and tests written for one ServerSet) use --------------------------------
 
@@ -432,9 +488,16 @@ class Cluster:
             self._own["redis"] = self.redis.process
         env = self._member_env()
         self.members = [
-            ServerSet(rasa_port=free_port(), action_port=free_port(), auth_token=self.auth_token, env=env,
-                      log_dir=self.log_dir, root=self.root, suffix=f"-{i}",
-                      action_endpoint_url=f"{self.action_url}/webhook")
+            ServerSet(
+                rasa_port=free_port(),
+                action_port=free_port(),
+                auth_token=self.auth_token,
+                env=env,
+                log_dir=self.log_dir,
+                root=self.root,
+                suffix=f"-{i}",
+                action_endpoint_url=f"{self.action_url}/webhook",
+            )
             for i in range(1, self.instances + 1)
         ]
         self.start_haproxy()
@@ -463,8 +526,13 @@ class Cluster:
         try:
             self._own["haproxy"] = subprocess.Popen(
                 [_binary("haproxy", "haproxy"), "-db", "-f", str(self.root / HAPROXY_CONFIG)],
-                cwd=self.root, env={**env, **self.haproxy_env()}, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, umask=0o077)
+                cwd=self.root,
+                env={**env, **self.haproxy_env()},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=0o077,
+            )
         finally:
             if out != subprocess.DEVNULL:
                 os.close(out)
@@ -536,8 +604,10 @@ class Cluster:
         for name in ("haproxy", "redis"):
             process = self._own.get(name)
             if process is not None and process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode}"
-                                   + (f"; see {self._log(name)}" if self.log_dir else ""))
+                raise RuntimeError(
+                    f"{name} exited with code {process.returncode}"
+                    + (f"; see {self._log(name)}" if self.log_dir else "")
+                )
         pending = {"rasa": f"{self.url}/", "actions": f"{self.action_url}/health"}
         while pending:
             for name, url in list(pending.items()):

@@ -75,15 +75,18 @@ SIGN_IN_HELP = (
     "Welcome to PeerScope. To sign in, send /start followed by the invite code your admin gave "
     "you, for example:\n/start ABCD-EFGH-JKMN"
 )
-TRY_AGAIN = ("PeerScope can't answer right now (it may be restarting). Please try again shortly; "
-             "nothing you saved is lost.")
+TRY_AGAIN = (
+    "PeerScope can't answer right now (it may be restarting). Please try again shortly; " "nothing you saved is lost."
+)
 SLOW_DOWN = "You're sending messages faster than I can keep up with. Please wait a minute, then try again."
 TEXT_ONLY = "I can only read text messages. Type /help to see what I can do."
 UNKNOWN_COMMAND = "I don't know that command. Try /help, /cancel, or just type your question."
 EXPIRED_BUTTON = "That button has expired. Please type what you'd like to do, or /help for the menu."
 
-EXPORT_REFUSED = ("Plan #{plan_id} isn't one you can export: a plan's PDF goes only to the peer who wrote it, "
-                  "their supervisor or an admin.")
+EXPORT_REFUSED = (
+    "Plan #{plan_id} isn't one you can export: a plan's PDF goes only to the peer who wrote it, "
+    "their supervisor or an admin."
+)
 EXPORT_FAILED = "I couldn't make that PDF just now. Please try again shortly, or ask your supervisor."
 
 BOT_COMMANDS = [
@@ -99,7 +102,9 @@ BOT_COMMANDS = [
 EXPORT_TEXT = re.compile(
     r"^\s*(?:please\s+)?export\s+(?:my\s+|the\s+)?(?:wrsp\s+)?plan"
     r"(?:\s+(?:#\s*|no\.?\s*|number\s+)?(?P<plan_id>\d{1,9}))?(?:\s+(?:as\s+)?(?:a\s+)?pdf)?"
-    r"(?:\s*,?\s*please)?\s*[.!]?\s*$", re.IGNORECASE)
+    r"(?:\s*,?\s*please)?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def export_request(text: str | None) -> tuple[bool, int | None]:
@@ -129,6 +134,7 @@ def plan_pdf(staff_id: int, plan_id: int | None) -> tuple[int, str, bytes] | str
 
 
 # --- configuration --------------------------------------------------------------------------
+
 
 @dataclass
 class TelegramConfig:
@@ -202,8 +208,15 @@ class TelegramConfig:
 
 # --- Telegram API calls with retries ----------------------------------------------------------
 
-async def call_with_retry(fn: Callable[..., Awaitable[Any]], *args: Any, retries: int = 4,
-                          delay: float = 1.0, max_delay: float = 60.0, **kwargs: Any) -> Any:
+
+async def call_with_retry(
+    fn: Callable[..., Awaitable[Any]],
+    *args: Any,
+    retries: int = 4,
+    delay: float = 1.0,
+    max_delay: float = 60.0,
+    **kwargs: Any,
+) -> Any:
     """Call a Bot API method, retrying up to ``retries`` times (for ever if < 0): on flood
     control after the wait Telegram asks for, on network errors and 5xx with exponential
     backoff. Bad requests, forbidden chats and invalid tokens are raised at once."""
@@ -221,7 +234,7 @@ async def call_with_retry(fn: Callable[..., Awaitable[Any]], *args: Any, retries
                 wait = exc.retry_after
                 wait = wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)
             else:
-                wait = delay * 2 ** attempt
+                wait = delay * 2**attempt
         logger.warning("telegram: API call failed, retry %d in %.1f s", attempt + 1, min(wait, max_delay))
         await asyncio.sleep(min(wait, max_delay))
 
@@ -229,6 +242,7 @@ async def call_with_retry(fn: Callable[..., Awaitable[Any]], *args: Any, retries
 # --- per-user flood control and repeated updates, in the database ---------------------------------
 # (bot/store/telegram_state.py): a restarted bridge keeps counting where the last one stopped,
 # and two bridges count together. Both are blocking calls: run them in a thread.
+
 
 class RateLimiter:
     """At most ``limit`` messages per user in any ``window`` seconds. ``check`` says "ok",
@@ -282,6 +296,7 @@ def prune_state() -> None:
 
 
 # --- Rasa ---------------------------------------------------------------------------------------
+
 
 class AsyncRasa:
     """The async twin of bot.channels.rest.RestClient.send, for the bridge's event loop."""
@@ -346,6 +361,7 @@ def _display_name(user: Any) -> str | None:
 
 # --- the bridge ---------------------------------------------------------------------------------
 
+
 class TelegramBridge:
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
@@ -383,16 +399,19 @@ class TelegramBridge:
     # sending ----------------------------------------------------------------------------------
 
     async def _api(self, fn, *args, **kwargs):
-        return await call_with_retry(fn, *args, retries=self.config.retries, delay=self.config.retry_delay,
-                                     **kwargs)
+        return await call_with_retry(fn, *args, retries=self.config.retries, delay=self.config.retry_delay, **kwargs)
 
     def _markup(self, buttons: list[tuple[str, str]] | None):
         from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
         if not buttons:
             return None
-        return InlineKeyboardMarkup([[InlineKeyboardButton(title[:64], callback_data=self.payloads.encode(payload))]
-                                     for title, payload in buttons])
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(title[:64], callback_data=self.payloads.encode(payload))]
+                for title, payload in buttons
+            ]
+        )
 
     async def say(self, chat_id: int, text: str, buttons: list[tuple[str, str]] | None = None) -> None:
         """Send a message (split if long; buttons on the last part), retrying API errors."""
@@ -449,8 +468,7 @@ class TelegramBridge:
             try:
                 alert_id = await asyncio.to_thread(raise_missed_alert, alert_for, finding.about)
                 if alert_id is not None:
-                    logger.warning("telegram: Rasa could not answer a risk message; risk alert #%d recorded",
-                                   alert_id)
+                    logger.warning("telegram: Rasa could not answer a risk message; risk alert #%d recorded", alert_id)
             except Exception as exc:  # the database may be down too; the crisis line went out
                 logger.error("telegram: could not record a risk alert (%s)", type(exc).__name__)
         return True
@@ -505,8 +523,9 @@ class TelegramBridge:
                 await self.say(chat_id, SLOW_DOWN)
             return
         result = await asyncio.to_thread(invites.sign_in, code, CHANNEL, str(user.id), _display_name(user))
-        logger.info("telegram: sign-in %s",
-                    f"ok (staff #{result.staff_id})" if result.ok else f"refused ({result.reason})")
+        logger.info(
+            "telegram: sign-in %s", f"ok (staff #{result.staff_id})" if result.ok else f"refused ({result.reason})"
+        )
         await self.say(chat_id, result.message)
         if result.ok:
             await self.relay(chat_id, user.id, "/greet")
@@ -553,9 +572,14 @@ class TelegramBridge:
                 logger.info("telegram: plan export refused or unclear for staff #%d", staff_id)
                 return await self.say(chat_id, result)
             exported_id, filename, data = result
-            await self._api(self.app.bot.send_document, chat_id=chat_id, document=data, filename=filename,
-                            caption=f"WRSP plan #{exported_id} (PDF). It holds health information: "
-                                    "keep it only where your agency's records policy allows.")
+            await self._api(
+                self.app.bot.send_document,
+                chat_id=chat_id,
+                document=data,
+                filename=filename,
+                caption=f"WRSP plan #{exported_id} (PDF). It holds health information: "
+                "keep it only where your agency's records policy allows.",
+            )
             logger.info("telegram: plan #%d sent as a PDF to staff #%d", exported_id, staff_id)
 
     async def on_webcode(self, update, context) -> None:
@@ -658,8 +682,9 @@ class TelegramBridge:
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.config.webhook_listen, self.config.webhook_port).start()
-        await self._api(app.bot.set_webhook, url=self.config.webhook_url, secret_token=secret,
-                        allowed_updates=ALLOWED_UPDATES)
+        await self._api(
+            app.bot.set_webhook, url=self.config.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+        )
         return runner
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -694,17 +719,18 @@ class TelegramBridge:
                 mode = "webhook"
             else:
                 await app.updater.start_polling(
-                    allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1,
+                    allowed_updates=ALLOWED_UPDATES,
+                    bootstrap_retries=-1,
                     error_callback=lambda exc: logger.warning("telegram: polling error (%s)", type(exc).__name__),
                 )
                 mode = "polling"
             stopping = asyncio.Event()  # the watchers finish the notice under way, then stop
             watchers.append(asyncio.create_task(watch_alerts(app.bot, self.config, stopping, self.bridge_id)))
             if self.config.notify_interval > 0:
-                watchers.append(asyncio.create_task(watch_outcomes(app.bot, self.config, stopping,
-                                                                   self.bridge_id)))
-            logger.info("telegram: bridge running (%s) as @%s, relaying to %s",
-                        mode, app.bot.username, self.config.rasa_url)
+                watchers.append(asyncio.create_task(watch_outcomes(app.bot, self.config, stopping, self.bridge_id)))
+            logger.info(
+                "telegram: bridge running (%s) as @%s, relaying to %s", mode, app.bot.username, self.config.rasa_url
+            )
             await stop.wait()
         finally:
             logger.info("telegram: stopping")
@@ -731,6 +757,7 @@ class TelegramBridge:
 
 # --- command line and process management ------------------------------------------------------
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rasa-url", help=f"Rasa server (default $PEERSCOPE_RASA_URL or {DEFAULT_URL})")
     parser.add_argument("--webhook-url", help="public HTTPS URL for webhook mode (default: polling)")
@@ -756,8 +783,11 @@ def run_from_args(args: argparse.Namespace) -> int:
     configure_logging()
     audit.set_channel(CHANNEL)  # the bridge's audit entries (sign-ins, alert notices) say so
     config = TelegramConfig.from_env(
-        rasa_url=args.rasa_url, webhook_url=args.webhook_url, webhook_listen=args.webhook_listen,
-        webhook_port=args.webhook_port, rate_limit=args.rate_limit,
+        rasa_url=args.rasa_url,
+        webhook_url=args.webhook_url,
+        webhook_listen=args.webhook_listen,
+        webhook_port=args.webhook_port,
+        rate_limit=args.rate_limit,
     )
     try:
         asyncio.run(TelegramBridge(config).run())
@@ -766,8 +796,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_bridge_process(rasa_url: str, log_dir: Path | None = None,
-                         env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_bridge_process(
+    rasa_url: str, log_dir: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """Start the bridge as a child process (the token and settings travel in the
     environment, never on the command line). Stop it with stop_bridge_process."""
     from bot.paths import PROJECT_ROOT
@@ -782,7 +813,11 @@ def start_bridge_process(rasa_url: str, log_dir: Path | None = None,
         out = subprocess.DEVNULL
     return subprocess.Popen(
         [sys.executable, "-m", "bot.channels.telegram", "--rasa-url", rasa_url],
-        cwd=PROJECT_ROOT, env=child_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=PROJECT_ROOT,
+        env=child_env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

@@ -39,8 +39,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.channels.telegram import CHANNEL, TelegramConfig, call_with_retry
-from bot.store import alerts as alert_repo
 from bot.channels.telegram_text import split_message
+from bot.store import alerts as alert_repo
 
 logger = logging.getLogger("peerscope.telegram")
 
@@ -50,16 +50,18 @@ def telegram_accounts(staff_id: int) -> list[str]:
     from bot.store.models import ChatIdentity, Staff
 
     with session_scope() as session:
-        return list(session.scalars(
-            select(ChatIdentity.external_id).join(Staff)
-            .where(ChatIdentity.staff_id == staff_id, ChatIdentity.channel == CHANNEL, Staff.active.is_(True))
-        ))
+        return list(
+            session.scalars(
+                select(ChatIdentity.external_id)
+                .join(Staff)
+                .where(ChatIdentity.staff_id == staff_id, ChatIdentity.channel == CHANNEL, Staff.active.is_(True))
+            )
+        )
 
 
 async def notify(staff_id: int, text: str, bot: Any = None, config: TelegramConfig | None = None) -> int:
     """Send ``text`` to the staff member's Telegram account(s). Returns how many accounts got
     it; 0 if they have none. Telegram errors are retried, then logged (type only), never raised."""
-    from telegram.error import TelegramError
 
     accounts = await asyncio.to_thread(telegram_accounts, staff_id)
     if not accounts:
@@ -71,8 +73,9 @@ async def notify(staff_id: int, text: str, bot: Any = None, config: TelegramConf
     return await send_to_accounts(bot, config, staff_id, accounts, text)
 
 
-async def send_to_accounts(bot: Any, config: TelegramConfig, staff_id: int, accounts, text: str,
-                           markup: Any = None) -> int:
+async def send_to_accounts(
+    bot: Any, config: TelegramConfig, staff_id: int, accounts, text: str, markup: Any = None
+) -> int:
     """Send ``text`` (buttons on its last part) to each account at once; how many got it.
     Telegram errors are retried, then logged (type only), never raised."""
     from telegram.error import TelegramError
@@ -81,9 +84,14 @@ async def send_to_accounts(bot: Any, config: TelegramConfig, staff_id: int, acco
         try:
             parts = split_message(text)
             for n, part in enumerate(parts):
-                await call_with_retry(bot.send_message, chat_id=int(account), text=part,
-                                      reply_markup=markup if n == len(parts) - 1 else None,
-                                      retries=config.retries, delay=config.retry_delay)
+                await call_with_retry(
+                    bot.send_message,
+                    chat_id=int(account),
+                    text=part,
+                    reply_markup=markup if n == len(parts) - 1 else None,
+                    retries=config.retries,
+                    delay=config.retry_delay,
+                )
             return True
         except (TelegramError, ValueError) as exc:
             logger.warning("telegram: could not notify staff #%d (%s)", staff_id, type(exc).__name__)
@@ -121,8 +129,7 @@ async def _pause(stop: asyncio.Event | None, seconds: float) -> None:
         pass
 
 
-async def watch_outcomes(bot: Any, config: TelegramConfig, stop: asyncio.Event | None = None,
-                         by: str = "") -> None:
+async def watch_outcomes(bot: Any, config: TelegramConfig, stop: asyncio.Event | None = None, by: str = "") -> None:
     """Every ``notify_interval`` seconds: queue due reminders, then send the outbox, until
     ``stop`` is set (a round under way is finished first). All the state is in the
     database, so a restart neither loses nor repeats a message."""
@@ -144,8 +151,10 @@ async def watch_outcomes(bot: Any, config: TelegramConfig, stop: asyncio.Event |
 
 # --- the notification outbox -------------------------------------------------------------------
 
-def claim_notifications(now: datetime | None = None, by: str = "",
-                        limit: int = 50) -> list[tuple[int, int, str, list[str]]]:
+
+def claim_notifications(
+    now: datetime | None = None, by: str = "", limit: int = 50
+) -> list[tuple[int, int, str, list[str]]]:
     """(row id, staff id, text, Telegram accounts) for the unsent rows this bridge claimed;
     rows with nobody to send to are closed unsent. Committed before anything is sent."""
     from bot.notices import service as notices
@@ -155,10 +164,15 @@ def claim_notifications(now: datetime | None = None, by: str = "",
     out = []
     with session_scope() as session:
         for row in notifications.pending(session, limit=limit, now=now):
-            accounts = list(session.scalars(
-                select(ChatIdentity.external_id).join(Staff)
-                .where(ChatIdentity.staff_id == row.staff_id, ChatIdentity.channel == CHANNEL,
-                       Staff.active.is_(True))))
+            accounts = list(
+                session.scalars(
+                    select(ChatIdentity.external_id)
+                    .join(Staff)
+                    .where(
+                        ChatIdentity.staff_id == row.staff_id, ChatIdentity.channel == CHANNEL, Staff.active.is_(True)
+                    )
+                )
+            )
             text = notices.text_of(session, row)
             if not accounts or text is None:
                 notifications.close_undeliverable(session, row.id, now)
@@ -190,8 +204,9 @@ def release_claims(by: str) -> tuple[int, int]:
         return notifications.release_claims(session, by), alert_repo.release_claims(session, by)
 
 
-async def deliver_notifications(bot: Any, config: TelegramConfig, by: str = "",
-                                stop: asyncio.Event | None = None) -> int:
+async def deliver_notifications(
+    bot: Any, config: TelegramConfig, by: str = "", stop: asyncio.Event | None = None
+) -> int:
     """Send the outbox once; returns how many messages went out. With ``stop`` set, the rows
     claimed and not started are given back instead of sent."""
     sent = 0
@@ -233,34 +248,41 @@ def alert_text(due: alert_repo.Due, role: str, now: datetime) -> str:
 
     created = to_local(alert.created_at)
     where = "in a note by" if alert.source == "note" else "in a chat with"
-    head = (f"Reminder: risk alert #{alert.id} is still open" if due.reminder
-            else f"Risk alert #{alert.id}")
-    lines = [f"🚨 {head}: a risk of harm came up {where} {due.staff_name} "
-             f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} {created.tzname()} on {created:%d %b %Y}."]
+    head = f"Reminder: risk alert #{alert.id} is still open" if due.reminder else f"Risk alert #{alert.id}"
+    lines = [
+        f"🚨 {head}: a risk of harm came up {where} {due.staff_name} "
+        f"({alert_repo.about_words(alert.about)}) at {created:%H:%M} {created.tzname()} on {created:%d %b %Y}."
+    ]
     if role == "admin" and due.escalate:
         minutes = max(1, int((now - created).total_seconds() // 60))
-        lines.append("You're getting this as an admin: "
-                     + ESCALATION_WHY[due.escalate].format(minutes=minutes, name=due.staff_name))
+        lines.append(
+            "You're getting this as an admin: "
+            + ESCALATION_WHY[due.escalate].format(minutes=minutes, name=due.staff_name)
+        )
     elif due.escalate and any(r.role == "admin" for r in due.recipients):
         lines.append("Admins have been told too.")
-    lines.append(f"Please check in with them, then acknowledge it: type \"acknowledge alert {alert.id}\" "
-                 f"here (\"risk alerts\" lists the open ones), or run `peerscope alerts ack {alert.id}`.")
+    lines.append(
+        f'Please check in with them, then acknowledge it: type "acknowledge alert {alert.id}" '
+        f'here ("risk alerts" lists the open ones), or run `peerscope alerts ack {alert.id}`.'
+    )
     return "\n".join(lines)
 
 
 def _ack_markup(alert_id: int):
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"Acknowledge #{alert_id}",
-                                                       callback_data=ack_payload(alert_id))]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(f"Acknowledge #{alert_id}", callback_data=ack_payload(alert_id))]]
+    )
 
 
 def alerts_due(now: datetime, config: TelegramConfig) -> list[alert_repo.Due]:
     from bot.store import session_scope
 
     with session_scope() as session:
-        return alert_repo.due_for_notice(session, now, repeat=config.alert_repeat,
-                                         escalate_after=config.alert_escalate_after, channel=CHANNEL)
+        return alert_repo.due_for_notice(
+            session, now, repeat=config.alert_repeat, escalate_after=config.alert_escalate_after, channel=CHANNEL
+        )
 
 
 def claim_alert(due: alert_repo.Due, now: datetime, config: TelegramConfig, by: str = "") -> bool:
@@ -291,21 +313,31 @@ async def deliver_alerts(bot: Any, config: TelegramConfig, now: datetime | None 
         if not due.recipients:
             if due.alert.id not in _UNREACHABLE_LOGGED and len(_UNREACHABLE_LOGGED) < 10_000:
                 _UNREACHABLE_LOGGED.add(due.alert.id)
-                logger.warning("telegram: risk alert #%d: nobody to tell on Telegram (no linked supervisor "
-                               "or admin); it waits in `peerscope alerts list`", due.alert.id)
+                logger.warning(
+                    "telegram: risk alert #%d: nobody to tell on Telegram (no linked supervisor "
+                    "or admin); it waits in `peerscope alerts list`",
+                    due.alert.id,
+                )
             continue
         if not await asyncio.to_thread(claim_alert, due, now, config, by):
             continue  # another bridge has it, or it was acknowledged meanwhile
         markup = _ack_markup(due.alert.id)
-        results = await asyncio.gather(*(
-            send_to_accounts(bot, config, r.staff_id, r.accounts, alert_text(due, r.role, now), markup)
-            for r in due.recipients))
+        results = await asyncio.gather(
+            *(
+                send_to_accounts(bot, config, r.staff_id, r.accounts, alert_text(due, r.role, now), markup)
+                for r in due.recipients
+            )
+        )
         delivered = [r.staff_id for r, n in zip(due.recipients, results) if n]
         await asyncio.to_thread(finish_alert, due, now, delivered)
         if delivered:
             sent += 1
-            logger.info("telegram: risk alert #%d sent to %d staff%s", due.alert.id, len(delivered),
-                        " (escalated)" if due.escalate else "")
+            logger.info(
+                "telegram: risk alert #%d sent to %d staff%s",
+                due.alert.id,
+                len(delivered),
+                " (escalated)" if due.escalate else "",
+            )
         else:
             logger.warning("telegram: risk alert #%d could not be delivered; will try again", due.alert.id)
     return sent

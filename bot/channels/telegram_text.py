@@ -92,8 +92,10 @@ def render_custom(custom: dict[str, Any], texts: str) -> str | None:
     if kind == "policy_answer":
         if _said(custom.get("answer", ""), texts):
             return None
-        parts = [VERDICT_HEADINGS.get(custom.get("verdict"), str(custom.get("verdict") or "")),
-                 custom.get("answer", "")]
+        parts = [
+            VERDICT_HEADINGS.get(custom.get("verdict"), str(custom.get("verdict") or "")),
+            custom.get("answer", ""),
+        ]
         parts += _citation_lines(custom.get("citations") or [])
         return "\n\n".join(p for p in parts if p)
     if kind == "citations":
@@ -137,8 +139,11 @@ def render_replies(replies: list[Reply], limit: int = TELEGRAM_MAX_CHARS) -> lis
             text = render_custom(reply.custom, texts)
         if text and text.strip():
             pending.append(text.strip())
-        buttons = [(str(b.get("title") or b.get("payload")), str(b.get("payload") or b.get("title")))
-                   for b in reply.buttons if b.get("payload") or b.get("title")]
+        buttons = [
+            (str(b.get("title") or b.get("payload")), str(b.get("payload") or b.get("title")))
+            for b in reply.buttons
+            if b.get("payload") or b.get("title")
+        ]
         if buttons:
             if not pending:
                 pending.append("Choose one:")

@@ -9,7 +9,7 @@ from bot.channels.rest import RasaUnavailable, Reply, RestClient
 
 BANNER = (
     "PeerScope terminal chat. Type a message and press Enter; type the number of a button to press it;\n"
-    "\"help\" shows the menu, /quit or Ctrl-D leaves."
+    '"help" shows the menu, /quit or Ctrl-D leaves.'
 )
 
 

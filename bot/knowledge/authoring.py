@@ -6,16 +6,25 @@ from __future__ import annotations
 
 import yaml
 
-from bot.knowledge.manage import (LOCAL_RULES, VERDICT_CHOICES, Refused, _confirm, _interactive, _root, _rules,
-                                  _source, _sources)
+from bot.knowledge.manage import (
+    LOCAL_RULES,
+    VERDICT_CHOICES,
+    Refused,
+    _confirm,
+    _interactive,
+    _root,
+    _rules,
+    _source,
+    _sources,
+)
 
 # -- rule new -------------------------------------------------------------------------------
 
+
 def rule_new_command(args) -> int:
+    from bot.cli_support import text_arguments
     from bot.knowledge.rules import Rule, validate
     from bot.knowledge.sources import Citation, check_citation
-
-    from bot.cli_support import text_arguments
 
     piped = "-" in (args.quote, args.condition, args.question, args.answer, *args.example)
     try:
@@ -72,19 +81,23 @@ def rule_new_command(args) -> int:
     existing = yaml.safe_load(path.read_text(encoding="utf-8")) or [] if path.is_file() else []
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"# Rules for {src.id}, written with `peerscope knowledge rule new`.\n"
-                   + yaml.safe_dump(existing + [data], sort_keys=False, allow_unicode=True, width=100),
-                   encoding="utf-8")
+    tmp.write_text(
+        f"# Rules for {src.id}, written with `peerscope knowledge rule new`.\n"
+        + yaml.safe_dump(existing + [data], sort_keys=False, allow_unicode=True, width=100),
+        encoding="utf-8",
+    )
     tmp.replace(path)
     from bot.knowledge.engine import UNTRAINED_MATCH
 
     n = 1 + len(data.get("examples", []))
-    print(f"Saved rule {rule_id} to {path}. The next `peerscope ask` uses it, without retraining: the trained "
-          f"policy model does not know this rule, so a question is matched against its question and "
-          f"{'its ' + str(n - 1) + ' example(s)' if n > 1 else 'no examples (add some with --example)'} "
-          f"with the sentence encoder (cosine >= {UNTRAINED_MATCH}). For the model to learn more ways of asking, "
-          f"add labelled questions to knowledge/banks/questions and run `peerscope train --no-rasa` "
-          f"(a few minutes).")
+    print(
+        f"Saved rule {rule_id} to {path}. The next `peerscope ask` uses it, without retraining: the trained "
+        f"policy model does not know this rule, so a question is matched against its question and "
+        f"{'its ' + str(n - 1) + ' example(s)' if n > 1 else 'no examples (add some with --example)'} "
+        f"with the sentence encoder (cosine >= {UNTRAINED_MATCH}). For the model to learn more ways of asking, "
+        f"add labelled questions to knowledge/banks/questions and run `peerscope train --no-rasa` "
+        f"(a few minutes)."
+    )
     return 0
 
 
@@ -119,8 +132,11 @@ def _pick_section(src, wanted: str | None, interactive: bool):
         print(f"  {n:>3}. {sec.title}  {{#{sec.id}}}")
     while True:
         value = input("Section (number, id or title): ").strip()
-        sec = src.sections[int(value) - 1] if value.isdigit() and 0 < int(value) <= len(src.sections) \
+        sec = (
+            src.sections[int(value) - 1]
+            if value.isdigit() and 0 < int(value) <= len(src.sections)
             else src.section(value)
+        )
         if sec is not None:
             return sec
 
@@ -151,9 +167,11 @@ def _not_verbatim(src, section, quote: str, err: str) -> str:
         else:
             break
     if good == 0:
-        return f"quote refused, not verbatim in {src.id} \"{section.title}\": \"{q}\" ({err})"
+        return f'quote refused, not verbatim in {src.id} "{section.title}": "{q}" ({err})'
     rest = " ".join(words[good:])
-    if not rest:   # verbatim, but in another section
+    if not rest:  # verbatim, but in another section
         return f"quote refused: {err}"
-    return (f"quote refused, not verbatim in {src.id} \"{section.title}\": the words match up to "
-            f"\"{' '.join(words[:good])}\", then \"{rest}\" is not in the section")
+    return (
+        f"quote refused, not verbatim in {src.id} \"{section.title}\": the words match up to "
+        f"\"{' '.join(words[:good])}\", then \"{rest}\" is not in the section"
+    )

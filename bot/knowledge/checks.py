@@ -11,6 +11,7 @@ from bot.knowledge.manage import Refused, _root, _rules, _sources
 
 # -- coverage -------------------------------------------------------------------------------
 
+
 def coverage_command(args) -> int:
     """Exit 0 when every normative sentence has a rule or a stated reason; else list them, exit 1."""
     from bot.knowledge.coverage import uncovered
@@ -19,8 +20,10 @@ def coverage_command(args) -> int:
     root = _root()
     left, stale = uncovered(_sources(root), load_rule_files(root / "rules"), root / "rules" / "_coverage.yml")
     if args.json:
-        print_json([{"kind": "uncovered", "source": s.source, "section": s.section, "sentence": s.text}
-                    for s in left] + [{"kind": "stale_exemption", "exemption": str(e)} for e in stale])
+        print_json(
+            [{"kind": "uncovered", "source": s.source, "section": s.section, "sentence": s.text} for s in left]
+            + [{"kind": "stale_exemption", "exemption": str(e)} for e in stale]
+        )
         return 1 if left or stale else 0
     for sentence in left:
         print(f"{sentence.source} / {sentence.section}: {sentence.text}")
@@ -31,6 +34,7 @@ def coverage_command(args) -> int:
 
 
 # -- check ----------------------------------------------------------------------------------
+
 
 def check_command(args) -> int:
     from bot.knowledge import deployment
@@ -80,8 +84,9 @@ def check_command(args) -> int:
     rule_problems = validate(rules, sources, quantities)
     problems += rule_problems
     quotes = sum(len(r.all_citations()) for r in rules)
-    print(f"rules: {len(rules)} ({quotes} quotes checked verbatim in their sections), "
-          f"{len(rule_problems)} problem(s)")
+    print(
+        f"rules: {len(rules)} ({quotes} quotes checked verbatim in their sections), " f"{len(rule_problems)} problem(s)"
+    )
     # note-check citations
     note_dir = root / "note_checks"
     if note_dir.is_dir():
@@ -116,8 +121,10 @@ def check_command(args) -> int:
         for sid in sorted(added):
             k = sum(1 for s in left if s.source == sid)
             if k:
-                notes.append(f"{sid}: {k} normative sentence(s) have no rule yet (answered from the passages; "
-                             f"write rules with `peerscope knowledge rule new --source {sid}`)")
+                notes.append(
+                    f"{sid}: {k} normative sentence(s) have no rule yet (answered from the passages; "
+                    f"write rules with `peerscope knowledge rule new --source {sid}`)"
+                )
     # the deployment's sources file
     try:
         settings = deployment.load_settings()

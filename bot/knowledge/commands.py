@@ -13,22 +13,29 @@ def register(sub, eval_sub) -> None:
     ask.add_argument("question", nargs="?", help="the question (quote it), or - to read it from standard input")
     ask.add_argument("--program", choices=("adult", "family"), help="answer for this program first")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.add_argument("--jsonl", metavar="FILE",
-                     help='answer each line {"id", "question"} of FILE, or - for stdin (JSON lines out)')
+    ask.add_argument(
+        "--jsonl", metavar="FILE", help='answer each line {"id", "question"} of FILE, or - for stdin (JSON lines out)'
+    )
     ask.add_argument("--staff-id", type=int, default=None, help=argparse.SUPPRESS)
     ask.set_defaults(func=ask_command)
 
-    qa = eval_sub.add_parser("qa", help="score answers against a labelled questions file (JSON lines), "
-                                        "or cross-validate on the example bank (--cv)")
+    qa = eval_sub.add_parser(
+        "qa",
+        help="score answers against a labelled questions file (JSON lines), "
+        "or cross-validate on the example bank (--cv)",
+    )
     qa.add_argument("file", nargs="?", help="e.g. scope_questions.dev.jsonl, or - for stdin")
-    qa.add_argument("--cv", action="store_true",
-                    help="k-fold cross-validation on the bank, one fold per group of writers (slow: minutes)")
+    qa.add_argument(
+        "--cv",
+        action="store_true",
+        help="k-fold cross-validation on the bank, one fold per group of writers (slow: minutes)",
+    )
     qa.add_argument("--json", action="store_true", help="print a machine-readable summary")
     qa.set_defaults(func=eval_qa_command)
 
     from bot.knowledge import manage
 
-    manage.register(sub)   # `peerscope knowledge ...`: add your own documents, enable/disable, rules, check
+    manage.register(sub)  # `peerscope knowledge ...`: add your own documents, enable/disable, rules, check
 
 
 def _record_unanswered(question: str, staff_id: int | None, program: str | None) -> None:
@@ -43,7 +50,7 @@ def _render(ans) -> str:
     lines = [f"Verdict: {ans.verdict.replace('_', ' ')}", "", ans.answer]
     if ans.citations:
         lines += ["", "Sources:"]
-        lines += [f"  - {c.source}, \"{c.section}\": \"{c.quote}\"" for c in ans.citations]
+        lines += [f'  - {c.source}, "{c.section}": "{c.quote}"' for c in ans.citations]
     return "\n".join(lines)
 
 
@@ -121,19 +128,32 @@ def score(rows: list[dict], engine) -> dict:
             mention_n += 1
             mention_ok += m_ok
         if not (v_ok and s_ok and m_ok):
-            misses.append({"id": row.get("id"), "question": row["question"], "expected": row["verdict"],
-                           "got": ans.verdict, "rule_id": ans.rule_id, "verdict_ok": v_ok, "source_ok": s_ok,
-                           "expected_sources": sorted(expected), "cited_sources": sorted(cited),
-                           "missing_mentions": missing, "confidence": round(ans.confidence, 3),
-                           "clarify": [o.rule_id for o in ans.clarify]})
-    return {"n": n,
-            "verdict_accuracy": verdict_ok / n if n else 0.0,
-            "source_hit_rate": source_ok / n if n else 0.0,
-            "must_mention_rate": mention_ok / mention_n if mention_n else 1.0,
-            "confident_wrong_rate": confident_wrong / n if n else 0.0,
-            "clarify_rate": asked / n if n else 0.0,
-            "non_verbatim_quotes": bad_quotes,
-            "misses": misses}
+            misses.append(
+                {
+                    "id": row.get("id"),
+                    "question": row["question"],
+                    "expected": row["verdict"],
+                    "got": ans.verdict,
+                    "rule_id": ans.rule_id,
+                    "verdict_ok": v_ok,
+                    "source_ok": s_ok,
+                    "expected_sources": sorted(expected),
+                    "cited_sources": sorted(cited),
+                    "missing_mentions": missing,
+                    "confidence": round(ans.confidence, 3),
+                    "clarify": [o.rule_id for o in ans.clarify],
+                }
+            )
+    return {
+        "n": n,
+        "verdict_accuracy": verdict_ok / n if n else 0.0,
+        "source_hit_rate": source_ok / n if n else 0.0,
+        "must_mention_rate": mention_ok / mention_n if mention_n else 1.0,
+        "confident_wrong_rate": confident_wrong / n if n else 0.0,
+        "clarify_rate": asked / n if n else 0.0,
+        "non_verbatim_quotes": bad_quotes,
+        "misses": misses,
+    }
 
 
 def eval_qa_command(args) -> int:
@@ -191,6 +211,8 @@ def eval_qa_command(args) -> int:
             if m["missing_mentions"]:
                 why.append(f"missing {m['missing_mentions']}")
             asked = f", asked about {m['clarify']}" if m["clarify"] else ""
-            print(f"  {m['id']}: {'; '.join(why)} [rule {m['rule_id']}, confidence {m['confidence']}{asked}]"
-                  f"\n      {m['question'][:120]}")
+            print(
+                f"  {m['id']}: {'; '.join(why)} [rule {m['rule_id']}, confidence {m['confidence']}{asked}]"
+                f"\n      {m['question'][:120]}"
+            )
     return 0

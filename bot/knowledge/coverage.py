@@ -28,7 +28,7 @@ class Sentence:
     source: str
     section: str
     text: str
-    lead_in: str | None   # the normative sentence introducing the list this item belongs to
+    lead_in: str | None  # the normative sentence introducing the list this item belongs to
 
 
 def _words(text: str) -> list[str]:
@@ -89,11 +89,23 @@ def uncovered(sources: dict[str, Source], rules: list, config_path: Path) -> tup
             if any(_longest_run(words, q) >= need for q in quotes.get(sid, [])):
                 continue
             text = normalise(s.text)
-            hit = next((i for i, e in enumerate(exempt) if e["source"] == sid and "quote" in e
-                        and normalise(e["quote"]) in text), None)
+            hit = next(
+                (
+                    i
+                    for i, e in enumerate(exempt)
+                    if e["source"] == sid and "quote" in e and normalise(e["quote"]) in text
+                ),
+                None,
+            )
             if hit is None and s.lead_in:
-                hit = next((i for i, e in enumerate(exempt) if e["source"] == sid and "list" in e
-                            and normalise(e["list"]) in normalise(s.lead_in)), None)
+                hit = next(
+                    (
+                        i
+                        for i, e in enumerate(exempt)
+                        if e["source"] == sid and "list" in e and normalise(e["list"]) in normalise(s.lead_in)
+                    ),
+                    None,
+                )
             if hit is not None:
                 used[hit] = True
                 continue

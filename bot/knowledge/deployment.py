@@ -31,7 +31,7 @@ HEADER = "# Which policy sources this deployment answers from (peerscope knowled
 @dataclass(frozen=True)
 class SourceSetting:
     enabled: bool = True
-    programs: tuple[str, ...] | None = None   # None: the programs the source's front matter names
+    programs: tuple[str, ...] | None = None  # None: the programs the source's front matter names
 
 
 def settings_path() -> Path:
@@ -92,15 +92,17 @@ def save_settings(settings: Mapping[str, SourceSetting], path: Path | None = Non
             item["programs"] = list(s.programs)
         data[sid] = item
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(HEADER + yaml.safe_dump({"sources": data}, sort_keys=False, default_flow_style=None),
-                   encoding="utf-8")
+    tmp.write_text(
+        HEADER + yaml.safe_dump({"sources": data}, sort_keys=False, default_flow_style=None), encoding="utf-8"
+    )
     tmp.replace(path)
     _cache.pop(path, None)
     return path
 
 
-def set_source(source_id: str, enabled: bool, programs: tuple[str, ...] | None = None,
-               path: Path | None = None) -> Path:
+def set_source(
+    source_id: str, enabled: bool, programs: tuple[str, ...] | None = None, path: Path | None = None
+) -> Path:
     """Enable or disable one source (and optionally set its programs); writes the file."""
     settings = dict(load_settings(path))
     old = settings.get(source_id, SourceSetting())
@@ -146,10 +148,19 @@ def available_rules(rules: Iterable, source_ids: set[str]) -> list:
         keep = lambda items: [c for c in items if c.source in source_ids]  # noqa: E731
         if rule.verdict != "not_covered" and not keep(rule.citations):
             continue
-        variants = [v.copy(update={"citations": keep(v.citations) if v.citations is not None else None})
-                    for v in rule.variants]
-        out.append(rule.copy(update={"citations": keep(rule.citations), "positions": keep(rule.positions),
-                                     "thresholds": keep(rule.thresholds), "variants": variants}))
+        variants = [
+            v.copy(update={"citations": keep(v.citations) if v.citations is not None else None}) for v in rule.variants
+        ]
+        out.append(
+            rule.copy(
+                update={
+                    "citations": keep(rule.citations),
+                    "positions": keep(rule.positions),
+                    "thresholds": keep(rule.thresholds),
+                    "variants": variants,
+                }
+            )
+        )
     return out
 
 

@@ -15,8 +15,7 @@ from typing import Callable, Iterable
 
 from bot.knowledge.sources import normalise
 
-SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf",
-            ".docx": "docx"}
+SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text", ".pdf": "pdf", ".docx": "docx"}
 MAX_HEADING_WORDS = 12
 BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·]|[-*+](?=\s))\s*")
 _PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*-)?\s*$", re.I)
@@ -33,6 +32,7 @@ class ImportRefused(ValueError):
 @dataclass
 class Document:
     """A document read into lines of text (table rows as ``label<TAB>value``)."""
+
     lines: list[str]
     kind: str
     pages: int | None = None
@@ -46,8 +46,9 @@ def read_document(path: Path, progress: Callable[[Iterable, int], Iterable] | No
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         hint = " (save it as .docx first)" if path.suffix.lower() in (".doc", ".rtf", ".odt") else ""
-        raise ImportRefused(f"unsupported file type {path.suffix or '(none)'!r}{hint}: "
-                            f"use .md, .txt, .pdf or .docx")
+        raise ImportRefused(
+            f"unsupported file type {path.suffix or '(none)'!r}{hint}: " f"use .md, .txt, .pdf or .docx"
+        )
     if kind in ("markdown", "text"):
         return Document(_read_text(path, kind).split("\n"), kind)
     if kind == "pdf":
@@ -68,10 +69,10 @@ def _read_text(path: Path, kind: str) -> str:
     if "\x00" in text:
         raise ImportRefused(f"{path.name}: not a text file")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if kind == "markdown" and text.startswith("---\n"):   # front matter is not policy text
+    if kind == "markdown" and text.startswith("---\n"):  # front matter is not policy text
         end = text.find("\n---", 4)
         if end != -1:
-            text = text[end + 4:].lstrip("\n")
+            text = text[end + 4 :].lstrip("\n")
     return text
 
 
@@ -99,8 +100,9 @@ def read_pdf(path: Path, progress=None) -> Document:
         try:
             page_lines = _pdf_table_page(page, table_col) if table_col else _pdf_text_page(page)
         except Exception as exc:  # a damaged page: say which, rather than a traceback
-            raise ImportRefused(f"{path.name}: cannot read the text of page {number} "
-                                f"({type(exc).__name__}: {exc})") from None
+            raise ImportRefused(
+                f"{path.name}: cannot read the text of page {number} " f"({type(exc).__name__}: {exc})"
+            ) from None
         while page_lines and not page_lines[0].strip():
             page_lines.pop(0)
         while page_lines and not page_lines[-1].strip():
@@ -112,10 +114,11 @@ def read_pdf(path: Path, progress=None) -> Document:
         chars += sum(len(x.strip()) for x in page_lines)
         lines += page_lines
     if chars < max(40, 10 * len(pages)):
-        raise ImportRefused(f"{path.name} has no text layer (a scanned PDF?): PeerScope quotes documents word "
-                            f"for word, so it needs the text; run it through OCR (e.g. ocrmypdf) first")
-    return Document(lines, "pdf", pages=len(pages),
-                    notes=["read as a two-column table"] if table_col else [])
+        raise ImportRefused(
+            f"{path.name} has no text layer (a scanned PDF?): PeerScope quotes documents word "
+            f"for word, so it needs the text; run it through OCR (e.g. ocrmypdf) first"
+        )
+    return Document(lines, "pdf", pages=len(pages), notes=["read as a two-column table"] if table_col else [])
 
 
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|,b\b|-bd\b", re.I)
@@ -197,7 +200,7 @@ def _row_at(line: str, col: int) -> tuple[str, str] | None:
     if indent >= col - 2:
         return "", line.strip()
     for c in range(col - 2, col + 3):
-        if 2 <= c < len(line) and line[c] != " " and line[c - 2:c] == "  ":
+        if 2 <= c < len(line) and line[c] != " " and line[c - 2 : c] == "  ":
             label = line[:c].strip()
             if label and len(label.split()) <= MAX_HEADING_WORDS:
                 return label, line[c:].strip()
@@ -234,7 +237,7 @@ def read_docx(path: Path) -> Document:
             got = _docx_paragraph(block)
             item = len(got) == 1 and got[0].startswith("- ")
             if in_list and not item:
-                lines.append("")   # a paragraph after a list is not part of its last item
+                lines.append("")  # a paragraph after a list is not part of its last item
             in_list = item
             lines += got
         elif isinstance(block, Table):
@@ -267,7 +270,7 @@ def _docx_table(table) -> list[str]:
     out = []
     for row in table.rows:
         cells, seen = [], set()
-        for cell in row.cells:   # a merged cell is returned once per grid column it spans
+        for cell in row.cells:  # a merged cell is returned once per grid column it spans
             if id(cell._tc) not in seen:
                 seen.add(id(cell._tc))
                 cells.append(cell)

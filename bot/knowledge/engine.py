@@ -58,12 +58,12 @@ _SEVERITY = ["allowed", "info", "depends", "not_allowed", "not_covered"]  # wors
 # A depends rule answers allowed / not allowed only when the question plainly settles its
 # condition (the condition classifier is at least this sure); otherwise it names the condition.
 SETTLED = 0.6
-NOTE_MIN_WORDS = 20   # shorter messages are never taken for a pasted note
+NOTE_MIN_WORDS = 20  # shorter messages are never taken for a pasted note
 
 HELP_TEXT = (
     "I answer questions about what peer support staff can and can't do, from the policy documents. "
-    "Ask in a sentence, for example: \"Can I drive my client to an appointment?\", \"How often is the WRSP "
-    "reviewed?\" or \"Can I accept a small gift from a parent?\". Add --program adult or family (or say you "
+    'Ask in a sentence, for example: "Can I drive my client to an appointment?", "How often is the WRSP '
+    'reviewed?" or "Can I accept a small gift from a parent?". Add --program adult or family (or say you '
     "are an FPS or CPSS) to get the rules for your program first."
 )
 SOMETHING_ELSE = "Something else (the policies may not cover it)"
@@ -94,7 +94,7 @@ RUNNER_UP = 0.05
 UNTRAINED_MATCH = 0.75
 
 
-PICK_VERDICT = "@"   # "rule-id@verdict": an option that picks one verdict of a rule
+PICK_VERDICT = "@"  # "rule-id@verdict": an option that picks one verdict of a rule
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Option:
     rule_id: str
     question: str
     verdict: str
-    pick: str = ""      # what tapping the option sends back to answer_rule (default: the rule id)
+    pick: str = ""  # what tapping the option sends back to answer_rule (default: the rule id)
 
     def __post_init__(self):
         self.pick = self.pick or self.rule_id
@@ -117,16 +117,20 @@ class Answer:
     answer: str
     citations: list[Citation] = field(default_factory=list)
     rule_id: str | None = None
-    kind: str = "rule"                 # rule | threshold | not_covered | help
-    condition: str | None = None       # for depends: the stated condition
-    program: str | None = None         # program the answer was shaped for
+    kind: str = "rule"  # rule | threshold | not_covered | help
+    condition: str | None = None  # for depends: the stated condition
+    program: str | None = None  # program the answer was shaped for
     related: list[Citation] = field(default_factory=list)  # nearest passages (not grounds for a verdict)
     confidence: float = 0.0
     clarify: list[Option] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        out = {"verdict": self.verdict, "answer": self.answer,
-               "citations": [c.to_dict() for c in self.citations], "confidence": round(self.confidence, 3)}
+        out = {
+            "verdict": self.verdict,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "confidence": round(self.confidence, 3),
+        }
         if self.clarify:
             out["clarify"] = [o.to_dict() for o in self.clarify]
         return out
@@ -135,20 +139,22 @@ class Answer:
 @dataclass
 class Decision:
     """What the model and the numbers say about one question, before any wording."""
-    rule_id: str                        # a rule id or NOT_COVERED
+
+    rule_id: str  # a rule id or NOT_COVERED
     verdict: str
-    raw: float                          # rule probability x verdict probability
-    confidence: float                   # calibrated
-    ranked: list[tuple[str, float]]     # (rule id, probability), best first
+    raw: float  # rule probability x verdict probability
+    confidence: float  # calibrated
+    ranked: list[tuple[str, float]]  # (rule id, probability), best first
     quantity: Quantity | None = None
-    thresholds: list[Threshold] = field(default_factory=list)   # the ones that decided the verdict
-    others: list[Threshold] = field(default_factory=list)       # same quantity, other programs
+    thresholds: list[Threshold] = field(default_factory=list)  # the ones that decided the verdict
+    others: list[Threshold] = field(default_factory=list)  # same quantity, other programs
     clarify: list[tuple[str, str]] = field(default_factory=list)  # (rule id, verdict)
     candidates: list[tuple[str, float, str]] = field(default_factory=list)  # (rule id, probability, verdict)
 
 
-def clarify_options(candidates: list[tuple[str, float, str]], confidence: float, below: float,
-                    ratio: float) -> list[tuple[str, str]]:
+def clarify_options(
+    candidates: list[tuple[str, float, str]], confidence: float, below: float, ratio: float
+) -> list[tuple[str, str]]:
     """The options to ask about: the candidates close to the best one, when the answer is
     not confident and they do not all lead to the same verdict."""
     if not candidates or confidence >= below:
@@ -158,7 +164,7 @@ def clarify_options(candidates: list[tuple[str, float, str]], confidence: float,
     return close if len(close) >= 2 and len({v for _, v in close}) > 1 else []
 
 
-FOCUS_WORDS = 120   # a longer message is read from its last sentences, where the question is
+FOCUS_WORDS = 120  # a longer message is read from its last sentences, where the question is
 
 
 def focus(text: str) -> str:
@@ -179,7 +185,7 @@ def normalise_question(text: str) -> str:
     text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text or ""))
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
     if len(text) > MAX_CHARS:
-        text = text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2:]
+        text = text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2 :]
     return text.strip()
 
 
@@ -237,8 +243,11 @@ class Engine:
         named = self.sources_named(text)
         kinds = {q.kind: q for q in found}
         relevant = [t for t in rule.thresholds if t.quantity in kinds]
-        applicable = [t for t in relevant if t.source in named] or \
-            [t for t in relevant if program is None or t.applies_to in (program, "both")] or relevant
+        applicable = (
+            [t for t in relevant if t.source in named]
+            or [t for t in relevant if program is None or t.applies_to in (program, "both")]
+            or relevant
+        )
         per_source: dict[str, str] = {}
         for t in applicable:
             outcome = t.outcome(kinds[t.quantity].value)
@@ -247,27 +256,37 @@ class Engine:
         verdict = results.pop() if len(results) == 1 else "depends"
         return verdict, applicable, [t for t in relevant if t not in applicable]
 
-    def decide(self, text: str, program: str | None, model: PolicyModel | None = None,
-               probs: np.ndarray | None = None, embedding: np.ndarray | None = None) -> Decision:
+    def decide(
+        self,
+        text: str,
+        program: str | None,
+        model: PolicyModel | None = None,
+        probs: np.ndarray | None = None,
+        embedding: np.ndarray | None = None,
+    ) -> Decision:
         """The rule, verdict and confidence for a (normalised) question."""
         model = model or self.model
         if embedding is None and (probs is None or model.reliability is not None):
             from bot.nlp.encoder import get_encoder
 
-            embedding = get_encoder().encode([text])[0]   # once, for every classifier and the reliability
+            embedding = get_encoder().encode([text])[0]  # once, for every classifier and the reliability
         if probs is None:
             probs = model.rule_probs([text], embedding[None, :])[0]
         probs = self._available(model, probs)
         order = np.argsort(-probs)
-        ranked = [(model.labels[i], float(probs[i])) for i in order
-                  if model.labels[i] == NOT_COVERED or model.labels[i] in self.rule_by_id][:4]
+        ranked = [
+            (model.labels[i], float(probs[i]))
+            for i in order
+            if model.labels[i] == NOT_COVERED or model.labels[i] in self.rule_by_id
+        ][:4]
         outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked[:3]]
         best = outcomes[0]
         raw = best[1]
         candidates = [(rid, p, o[0]) for (rid, p), o in zip(ranked, outcomes)]
-        d = Decision(ranked[0][0], best[0], raw, model.calibration(raw), ranked, best[2], best[3], best[4], [],
-                     candidates)
-        if model.reliability is None:   # a model trained before the reliability model: the old rule
+        d = Decision(
+            ranked[0][0], best[0], raw, model.calibration(raw), ranked, best[2], best[3], best[4], [], candidates
+        )
+        if model.reliability is None:  # a model trained before the reliability model: the old rule
             d.clarify = clarify_options(candidates, d.confidence, model.clarify_below, model.clarify_ratio)
             return d
         d.confidence = model.reliability.probability(d, embedding)
@@ -275,8 +294,9 @@ class Engine:
             d.clarify = self.unsure_options(d, text, model, embedding)
         return d
 
-    def unsure_options(self, d: Decision, text: str, model: PolicyModel,
-                       embedding: np.ndarray | None) -> list[tuple[str, str]]:
+    def unsure_options(
+        self, d: Decision, text: str, model: PolicyModel, embedding: np.ndarray | None
+    ) -> list[tuple[str, str]]:
         """What to ask about when the answer is not sure (2-3 (rule id, verdict) pairs with at
         least two verdicts): the best guess; the best rule's next most likely verdict (most
         wrong answers on blind questions were the right rule with the wrong variant); a
@@ -333,8 +353,9 @@ class Engine:
         verdict, _, quantity, deciding, others = self._verdict(rule_id, similarity, text, program, self.model, None)
         return Decision(rule_id, verdict, similarity, similarity, [(rule_id, similarity)], quantity, deciding, others)
 
-    def _verdict(self, rule_id: str, p_rule: float, text: str, program: str | None, model: PolicyModel,
-                 embedding) -> tuple[str, float, Quantity | None, list, list]:
+    def _verdict(
+        self, rule_id: str, p_rule: float, text: str, program: str | None, model: PolicyModel, embedding
+    ) -> tuple[str, float, Quantity | None, list, list]:
         """(verdict, raw confidence, quantity, deciding thresholds, other thresholds) for one candidate."""
         if rule_id == NOT_COVERED:
             return NOT_COVERED, p_rule, None, [], []
@@ -353,9 +374,13 @@ class Engine:
         variants = model.variant_probs(rule_id, text, embedding)
         if variants:
             verdict = max(variants, key=variants.get)
-            if rule.verdict == "depends" and verdict != "depends" and "depends" in variants \
-                    and variants[verdict] < SETTLED:
-                verdict = "depends"   # the condition is not clearly met or unmet: name it
+            if (
+                rule.verdict == "depends"
+                and verdict != "depends"
+                and "depends" in variants
+                and variants[verdict] < SETTLED
+            ):
+                verdict = "depends"  # the condition is not clearly met or unmet: name it
             return verdict, p_rule * variants[verdict], None, [], []
         return rule.verdict, p_rule, None, [], []
 
@@ -367,8 +392,11 @@ class Engine:
             return Answer("not_covered", HELP_TEXT, [], None, kind="help", program=program, confidence=1.0)
         program = program or self.program_of(text)
         decision = self._match_untrained(focus(text), program, self.decide(focus(text), program))
-        if (previous_rule_id in self.rule_by_id and _is_followup(text)
-                and (decision.rule_id == NOT_COVERED or decision.confidence < 0.5)):
+        if (
+            previous_rule_id in self.rule_by_id
+            and _is_followup(text)
+            and (decision.rule_id == NOT_COVERED or decision.confidence < 0.5)
+        ):
             decision = self._followup(text, program, previous_rule_id)
         return self.render(decision, text, program)
 
@@ -378,17 +406,19 @@ class Engine:
         text = normalise_question(question)
         program = program if program in PROGRAMS else self.program_of(text)
         rule_id, _, verdict = rule_id.partition(PICK_VERDICT)
-        if rule_id not in self.rule_by_id:   # "something else" (or an unknown id)
+        if rule_id not in self.rule_by_id:  # "something else" (or an unknown id)
             return self._not_covered(text, program, 1.0, [])
-        if verdict in self.rule_by_id[rule_id].verdicts:   # one of the rule's verdicts was picked
-            return self.render(Decision(rule_id, verdict, 1.0, self.model.calibration(1.0), [(rule_id, 1.0)]),
-                               text, program)
+        if verdict in self.rule_by_id[rule_id].verdicts:  # one of the rule's verdicts was picked
+            return self.render(
+                Decision(rule_id, verdict, 1.0, self.model.calibration(1.0), [(rule_id, 1.0)]), text, program
+            )
         return self.render(self._followup(text, program, rule_id), text, program)
 
     def _followup(self, text: str, program: str | None, rule_id: str) -> Decision:
         verdict, raw, quantity, deciding, others = self._verdict(rule_id, 1.0, text, program, self.model, None)
-        return Decision(rule_id, verdict, raw, self.model.calibration(raw), [(rule_id, 1.0)], quantity,
-                        deciding, others)
+        return Decision(
+            rule_id, verdict, raw, self.model.calibration(raw), [(rule_id, 1.0)], quantity, deciding, others
+        )
 
     def options(self, pairs: list[tuple[str, str]]) -> list[Option]:
         """Options to show for (rule id, verdict) pairs. When one rule is offered with two of
@@ -425,38 +455,60 @@ class Engine:
         if program:
             body = self._program_note(rule, program) + body
             citations.sort(key=lambda c: self._relevance(rule, c.source, program))
-        return Answer(d.verdict, " ".join(body.split()), citations, rule.id, kind="rule", condition=condition,
-                      program=program, confidence=d.confidence, clarify=clarify)
+        return Answer(
+            d.verdict,
+            " ".join(body.split()),
+            citations,
+            rule.id,
+            kind="rule",
+            condition=condition,
+            program=program,
+            confidence=d.confidence,
+            clarify=clarify,
+        )
 
-    def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None,
-                        clarify: list[Option]) -> Answer:
+    def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None, clarify: list[Option]) -> Answer:
         found = {q.kind: q for q in self.quantities_for(rule, text)}
         said = "; ".join(q.said.strip(" ,.") for q in found.values())
         lines = []
         for t in d.thresholds:
             outcome = t.outcome(found[t.quantity].value)
             place = "within it" if outcome == t.inside else "outside it"
-            lines.append(f"{self.sources[t.source].title} ({t.source}) sets {t.label}: \"{t.quote}\" ({place}"
-                         + (f"; allowed if {t.condition}" if outcome == "depends" and t.condition else "") + ").")
-        head = {"allowed": "Yes, that is within the limit", "not_allowed": "No, that is outside the limit",
-                "depends": "It depends"}.get(d.verdict, "From the policies")
+            lines.append(
+                f'{self.sources[t.source].title} ({t.source}) sets {t.label}: "{t.quote}" ({place}'
+                + (f"; allowed if {t.condition}" if outcome == "depends" and t.condition else "")
+                + ")."
+            )
+        head = {
+            "allowed": "Yes, that is within the limit",
+            "not_allowed": "No, that is outside the limit",
+            "depends": "It depends",
+        }.get(d.verdict, "From the policies")
         outcomes = {t.outcome(found[t.quantity].value) for t in d.thresholds}
         if d.verdict == "depends" and len(outcomes) > 1:
             head = "It depends on which program's rule applies to you"
         variant = rule.variant(d.verdict)
-        if variant is not None and d.verdict not in outcomes:   # a stated condition settled it
+        if variant is not None and d.verdict not in outcomes:  # a stated condition settled it
             head = " ".join(variant.answer.split())
         body = f"{head} (you mentioned {said}). " + " ".join(lines)
         if d.others:
-            body += " Other programs: " + "; ".join(
-                f"{t.source} sets {t.label} (\"{t.quote}\")" for t in d.others) + "."
+            body += " Other programs: " + "; ".join(f'{t.source} sets {t.label} ("{t.quote}")' for t in d.others) + "."
         citations = [t.to_citation() for t in d.thresholds] + [t.to_citation() for t in d.others]
         citations += [self.cite(c) for c in rule.citations]
         condition = None
         if d.verdict == "depends":
             condition = next((t.condition for t in d.thresholds if t.condition), "which program's rule applies")
-        return Answer(d.verdict, body, _dedupe(citations), rule.id, kind="threshold", condition=condition,
-                      program=program, confidence=d.confidence, clarify=clarify)
+        return Answer(
+            d.verdict,
+            body,
+            _dedupe(citations),
+            rule.id,
+            kind="threshold",
+            condition=condition,
+            program=program,
+            confidence=d.confidence,
+            clarify=clarify,
+        )
 
     def _not_covered(self, text: str, program: str | None, confidence: float, clarify: list[Option]) -> Answer:
         """No rule answers: a passage of an added document that clearly answers a factual
@@ -468,29 +520,58 @@ class Engine:
         if clear is not None:
             src = self.sources[clear.passage.source]
             citation = Citation(src.id, clear.passage.section, clear.quote)
-            body = (f"Your policy \"{src.title}\" ({src.id}) says, under \"{clear.passage.section}\": "
-                    f"\"{clear.quote}\" (quoted from the document; no curated rule covers this question yet).")
-            return Answer("info", body, [citation], None, kind="passage", program=program,
-                          related=[c for c in related if c != citation], confidence=clear.similarity)
-        near = [c for h, c in zip(hits, related) if h.overlap and h.similarity >= RELATED_SIMILARITY
-                and h.similarity >= hits[0].similarity - 0.1]
+            body = (
+                f'Your policy "{src.title}" ({src.id}) says, under "{clear.passage.section}": '
+                f'"{clear.quote}" (quoted from the document; no curated rule covers this question yet).'
+            )
+            return Answer(
+                "info",
+                body,
+                [citation],
+                None,
+                kind="passage",
+                program=program,
+                related=[c for c in related if c != citation],
+                confidence=clear.similarity,
+            )
+        near = [
+            c
+            for h, c in zip(hits, related)
+            if h.overlap and h.similarity >= RELATED_SIMILARITY and h.similarity >= hits[0].similarity - 0.1
+        ]
         if near:
-            body = NO_RULE_TEXT + " What your policy says about this: " + " ".join(
-                f"{c.source}, \"{c.section}\": \"{c.quote}\"" for c in near)
+            body = (
+                NO_RULE_TEXT
+                + " What your policy says about this: "
+                + " ".join(f'{c.source}, "{c.section}": "{c.quote}"' for c in near)
+            )
         else:
             body = NOT_COVERED_TEXT
             if related:
-                body += f" The nearest passage ({related[0].source}, \"{related[0].section}\") does not decide it."
-        return Answer("not_covered", body, [], None, kind="not_covered", program=program, related=related,
-                      confidence=confidence, clarify=clarify)
+                body += f' The nearest passage ({related[0].source}, "{related[0].section}") does not decide it.'
+        return Answer(
+            "not_covered",
+            body,
+            [],
+            None,
+            kind="not_covered",
+            program=program,
+            related=related,
+            confidence=confidence,
+            clarify=clarify,
+        )
 
     def _clearly_answers(self, hit, question: str) -> bool:
         """A passage of an added document whose quoted sentence answers a factual question:
         close in meaning and sharing content words. Can-I questions never get a verdict here."""
-        return (hit.passage.source in self.imported and not asks_permission(question)
-                and hit.similarity >= CLEAR_SIMILARITY and hit.terms
-                and len(hit.overlap) >= min(CLEAR_OVERLAP, len(hit.terms))
-                and len(hit.overlap) >= CLEAR_SHARE * len(hit.terms))
+        return (
+            hit.passage.source in self.imported
+            and not asks_permission(question)
+            and hit.similarity >= CLEAR_SIMILARITY
+            and hit.terms
+            and len(hit.overlap) >= min(CLEAR_OVERLAP, len(hit.terms))
+            and len(hit.overlap) >= CLEAR_SHARE * len(hit.terms)
+        )
 
     @property
     def retriever(self):
@@ -536,8 +617,11 @@ class Engine:
         others = [p for p in rule.positions if p not in mine]
         parts = []
         if mine:
-            parts.append(f"For {PROGRAM_LABEL[program]}: " + "; ".join(
-                f"{self.sources[p.source].title} ({p.source}): {p.note}" for p in mine) + ".")
+            parts.append(
+                f"For {PROGRAM_LABEL[program]}: "
+                + "; ".join(f"{self.sources[p.source].title} ({p.source}): {p.note}" for p in mine)
+                + "."
+            )
         if others:
             parts.append("Other programs: " + "; ".join(f"{p.source}: {p.note}" for p in others) + ".")
         return " ".join(parts) + " "
@@ -560,7 +644,8 @@ _PERMISSION = re.compile(
     r"fine|appropriate|acceptable|legal|wrong|against|within|out\s+of)\b"
     r"|\b(?:do|does)\s+(?:i|we|a\s+peer|peers|staff)\s+(?:have|need)\s+to\b|\bam\s+i\s+(?:required|supposed)\b"
     r"|\b(?:allowed|permitted|allowable|ok|okay|acceptable|appropriate|legal|prohibited|forbidden)\b",
-    re.I)
+    re.I,
+)
 
 
 def asks_permission(question: str) -> bool:

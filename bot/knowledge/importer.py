@@ -19,9 +19,10 @@ Headings are found from the document itself:
   laid out in two columns): each label is a section, and a label that wraps over rows
   (``Hours of`` + ``Operation``) is joined, as in the DBH service definition.
 
-Reading the file into lines is bot/knowledge/documents.py. A PDF without a text layer (a scan) is refused: PeerScope quotes documents word for
-word and cannot quote an image. Page numbers alone on the first or last line of a PDF
-page are dropped (they are not policy text and would split quotes).
+Reading the file into lines is bot/knowledge/documents.py. A PDF without a text layer
+(a scan) is refused: PeerScope quotes documents word for word and cannot quote an
+image. Page numbers alone on the first or last line of a PDF page are dropped (they are
+not policy text and would split quotes).
 """
 
 from __future__ import annotations
@@ -36,8 +37,15 @@ from typing import Callable, Iterable
 
 import yaml
 
-from bot.knowledge.documents import (BULLET, MAX_HEADING_WORDS, SUFFIXES, Document, ImportRefused, read_document,
-                                     sentence_end)
+from bot.knowledge.documents import (
+    BULLET,
+    MAX_HEADING_WORDS,
+    SUFFIXES,
+    Document,
+    ImportRefused,
+    read_document,
+    sentence_end,
+)
 from bot.knowledge.sources import Source, normalise, parse_source
 
 __all__ = ["ID_PATTERN", "SUFFIXES", "Document", "ImportRefused", "Imported", "build", "read_document", "slug"]
@@ -47,8 +55,10 @@ AUDIENCE = {"adult": "adult peers", "family": "family peer supporters"}
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ID_SUFFIX = re.compile(r"\s*\{#([a-z0-9][a-z0-9-]*)\}\s*$")
 _BOLD_LINE = re.compile(r"^(?:\*\*|__)(?P<t>[^*_].*?)(?:\*\*|__)\s*:?\s*$")
-_NUMBERED = re.compile(r"^(?:(?:section|article|chapter|part)\s+)?(?P<n>\d+(?:\.\d+)*\.?|\d+\)|[IVXLC]+[.)]|[A-Z][.)])"
-                       r"\s+(?P<t>\S.*)$", re.I)
+_NUMBERED = re.compile(
+    r"^(?:(?:section|article|chapter|part)\s+)?(?P<n>\d+(?:\.\d+)*\.?|\d+\)|[IVXLC]+[.)]|[A-Z][.)])" r"\s+(?P<t>\S.*)$",
+    re.I,
+)
 _ENUM = re.compile(r"^(?:(?:section|article|chapter|part)\s+)?(?:\d+(?:\.\d+)*[.)]?|[IVXLC]+[.)]|[A-Z][.)])\s+", re.I)
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -66,6 +76,7 @@ class Imported:
 
 
 # -- sections ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Heading:
@@ -103,15 +114,28 @@ def classify(line: str, prev_blank: bool, next_blank: bool) -> _Heading | None:
     if m and "**" not in m.group("t") and not sentence_end(m.group("t")):
         return _Heading(s)
     m = _NUMBERED.match(s)
-    if m and not sentence_end(s) and ";" not in s and not re.search(r"\b(?:and|or)$", s) and (_caps(m.group("t")) or _is_title_like(m.group("t"))) \
-            and m.group("t")[0].isupper():
+    if (
+        m
+        and not sentence_end(s)
+        and ";" not in s
+        and not re.search(r"\b(?:and|or)$", s)
+        and (_caps(m.group("t")) or _is_title_like(m.group("t")))
+        and m.group("t")[0].isupper()
+    ):
         number = m.group("n").rstrip(".)")
         depth = number.count(".") + 1 if number[:1].isdigit() else 1
         return _Heading(s, min(2 + depth - 1, 4))
     if _caps(s) and not sentence_end(s):
         return _Heading(s)
-    if prev_blank and next_blank and s[0].isupper() and not sentence_end(s) and words <= 10 \
-            and len(s) <= 90 and _is_title_like(s):
+    if (
+        prev_blank
+        and next_blank
+        and s[0].isupper()
+        and not sentence_end(s)
+        and words <= 10
+        and len(s) <= 90
+        and _is_title_like(s)
+    ):
         return _Heading(s)
     return None
 
@@ -122,7 +146,7 @@ def _split_row(line: str) -> tuple[str, str] | None:
     if "\t" not in line:
         return None
     label, value = line.split("\t", 1)
-    if "\t" in value.strip():   # three or more columns: a grid, not a table of sections
+    if "\t" in value.strip():  # three or more columns: a grid, not a table of sections
         return None
     label, value = " ".join(label.split()), value.strip()
     if len(label.split()) > MAX_HEADING_WORDS or BULLET.match(label):
@@ -140,9 +164,9 @@ def structure(lines: list[str]) -> list[tuple[_Heading | None, list[str]]]:
     out: list[tuple[_Heading | None, list[str]]] = [(None, [])]
     i, n = 0, len(lines)
     in_table = False
-    labelled = False          # the previous table row had a label
-    joined = False            # ... and continued a wrapped label
-    list_item = False         # the last value line was (part of) a list item
+    labelled = False  # the previous table row had a label
+    joined = False  # ... and continued a wrapped label
+    list_item = False  # the last value line was (part of) a list item
     while i < n:
         raw = lines[i].rstrip()
         heading, body = out[-1]
@@ -153,8 +177,12 @@ def structure(lines: list[str]) -> list[tuple[_Heading | None, list[str]]]:
             # follows a wrapped label straight away with the next item of the same list
             last = next((b for b in reversed(body) if b.strip()), "")
             unfinished = bool(last) and not last.rstrip().endswith((".", ";", ":", "!", "?"))
-            wraps = heading is not None and heading.table and bool(label) and (
-                (value[:1].islower() and unfinished) or (joined and labelled and bool(BULLET.match(value))))
+            wraps = (
+                heading is not None
+                and heading.table
+                and bool(label)
+                and ((value[:1].islower() and unfinished) or (joined and labelled and bool(BULLET.match(value))))
+            )
             if label and not wraps:
                 out.append((_Heading(label, 2, table=True), []))
                 body = out[-1][1]
@@ -179,8 +207,13 @@ def structure(lines: list[str]) -> list[tuple[_Heading | None, list[str]]]:
         in_table = labelled = joined = False
         prev_blank = i == 0 or not lines[i - 1].strip() or (not body and heading is not None)
         # a bold heading broken over two lines ("**SUBJECT  \nPeer Support Services**")
-        if raw.lstrip().startswith(("**", "__")) and raw.count("**") + raw.count("__") == 1 and i + 1 < n \
-                and lines[i + 1].rstrip().endswith(("**", "__")) and "\t" not in lines[i + 1]:
+        if (
+            raw.lstrip().startswith(("**", "__"))
+            and raw.count("**") + raw.count("__") == 1
+            and i + 1 < n
+            and lines[i + 1].rstrip().endswith(("**", "__"))
+            and "\t" not in lines[i + 1]
+        ):
             both = f"{raw.strip()} {lines[i + 1].strip()}"
             if _BOLD_LINE.match(both) and len(_WORD.findall(both)) <= MAX_HEADING_WORDS:
                 out.append((_Heading(both), []))
@@ -190,10 +223,18 @@ def structure(lines: list[str]) -> list[tuple[_Heading | None, list[str]]]:
         found = classify(raw, prev_blank, next_blank)
         if found is not None:
             # consecutive ALL-CAPS lines are one heading broken over lines
-            if heading is not None and not body and i > 0 and lines[i - 1].strip() and not heading.table \
-                    and heading.id is None and \
-                    _caps(heading.text) and _caps(found.text) and not _MD_HEADING.match(raw.strip()) and \
-                    len(_WORD.findall(heading.text + " " + found.text)) <= MAX_HEADING_WORDS + 3:
+            if (
+                heading is not None
+                and not body
+                and i > 0
+                and lines[i - 1].strip()
+                and not heading.table
+                and heading.id is None
+                and _caps(heading.text)
+                and _caps(found.text)
+                and not _MD_HEADING.match(raw.strip())
+                and len(_WORD.findall(heading.text + " " + found.text)) <= MAX_HEADING_WORDS + 3
+            ):
                 heading.text += " " + found.text
             else:
                 out.append((found, []))
@@ -207,8 +248,8 @@ def structure(lines: list[str]) -> list[tuple[_Heading | None, list[str]]]:
 def _add_value(body: list[str], value: str, list_item: bool) -> bool:
     """Append a table row's value to a section body; returns whether it is in a list item."""
     bullet = BULLET.match(value)
-    if bullet and value[bullet.end():].strip():
-        body.append("- " + value[bullet.end():].strip())
+    if bullet and value[bullet.end() :].strip():
+        body.append("- " + value[bullet.end() :].strip())
         return True
     if list_item and value[:1].islower():
         body.append("  " + value)
@@ -251,9 +292,17 @@ def render(parts: list[tuple[_Heading | None, list[str]]]) -> str:
 
 # -- the whole import -------------------------------------------------------------------
 
-def front_matter(source_id: str, title: str, program: str, file_name: str, digest: str,
-                 jurisdiction: str | None = None, issuer: str | None = None,
-                 aliases: list[str] | None = None) -> dict:
+
+def front_matter(
+    source_id: str,
+    title: str,
+    program: str,
+    file_name: str,
+    digest: str,
+    jurisdiction: str | None = None,
+    issuer: str | None = None,
+    aliases: list[str] | None = None,
+) -> dict:
     from bot.knowledge.deployment import program_list
 
     programs = list(program_list(program))
@@ -276,9 +325,16 @@ def words(text: str) -> collections.Counter:
     return collections.Counter(_WORD.findall(text))
 
 
-def build(path: Path, source_id: str, title: str, program: str, jurisdiction: str | None = None,
-          issuer: str | None = None, aliases: list[str] | None = None,
-          progress: Callable[[Iterable, int], Iterable] | None = None) -> Imported:
+def build(
+    path: Path,
+    source_id: str,
+    title: str,
+    program: str,
+    jurisdiction: str | None = None,
+    issuer: str | None = None,
+    aliases: list[str] | None = None,
+    progress: Callable[[Iterable, int], Iterable] | None = None,
+) -> Imported:
     """Read ``path`` and build the source file's text (not written). Raises ImportRefused."""
     path = Path(path)
     if not ID_PATTERN.match(source_id or ""):
@@ -293,8 +349,10 @@ def build(path: Path, source_id: str, title: str, program: str, jurisdiction: st
     if expected != got:  # a bug guard: the import must keep every word
         missing = list((expected - got).elements())[:5]
         extra = list((got - expected).elements())[:5]
-        raise ImportRefused(f"{path.name}: the import would not keep the text verbatim (missing {missing}, "
-                            f"added {extra}); please report this document")
+        raise ImportRefused(
+            f"{path.name}: the import would not keep the text verbatim (missing {missing}, "
+            f"added {extra}); please report this document"
+        )
     if not sum(expected.values()):
         raise ImportRefused(f"{path.name}: no text found in the document")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -36,9 +36,12 @@ def register(sub) -> None:
     from bot.knowledge.authoring import rule_new_command
     from bot.knowledge.checks import check_command, coverage_command
 
-    k = sub.add_parser("knowledge", help="the policy documents: add your own, list, enable/disable, write rules, check",
-                       description="Manage the policy documents PeerScope answers from. "
-                                   "Start with `peerscope knowledge add FILE --id ID --title TITLE --program adult`.")
+    k = sub.add_parser(
+        "knowledge",
+        help="the policy documents: add your own, list, enable/disable, write rules, check",
+        description="Manage the policy documents PeerScope answers from. "
+        "Start with `peerscope knowledge add FILE --id ID --title TITLE --program adult`.",
+    )
     ks = k.add_subparsers(dest="knowledge_command", metavar="WHAT")
     k.set_defaults(func=lambda args: _usage(k))
 
@@ -46,8 +49,12 @@ def register(sub) -> None:
     add.add_argument("file", help="the document, or - to read it from standard input (with --yes or --dry-run)")
     add.add_argument("--id", required=True, dest="source_id", help="a short stable id, e.g. agency-handbook")
     add.add_argument("--title", required=True, help="the document's title")
-    add.add_argument("--program", required=True, choices=("adult", "family", "both"),
-                     help="who it applies to: adult peer support, family peer support, or both")
+    add.add_argument(
+        "--program",
+        required=True,
+        choices=("adult", "family", "both"),
+        help="who it applies to: adult peer support, family peer support, or both",
+    )
     add.add_argument("--jurisdiction", help="state or region, where the document names one")
     add.add_argument("--issuer", help="who issued it, where the document says so")
     add.add_argument("--alias", action="append", default=[], help="a name questions may use for it (repeatable)")
@@ -55,7 +62,9 @@ def register(sub) -> None:
     add.add_argument("--dry-run", action="store_true", help="show the sections found; save nothing")
     add.set_defaults(func=_guard(add_command))
 
-    ls = json_option(ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules"))
+    ls = json_option(
+        ks.add_parser("list", help="every source, whether it is enabled, its programs, sections and rules")
+    )
     ls.set_defaults(func=_guard(list_command))
 
     show = ks.add_parser("show", help="one source: where it came from, its sections and the rules citing it")
@@ -64,15 +73,21 @@ def register(sub) -> None:
 
     rm = ks.add_parser("remove", help="delete an added source (its retrieval index too)")
     rm.add_argument("source_id", metavar="ID")
-    rm.add_argument("--with-rules", action="store_true",
-                    help=f"also delete its own rules file (knowledge/rules/{LOCAL_RULES.format(source='ID')})")
+    rm.add_argument(
+        "--with-rules",
+        action="store_true",
+        help=f"also delete its own rules file (knowledge/rules/{LOCAL_RULES.format(source='ID')})",
+    )
     rm.add_argument("--yes", action="store_true", help="remove without asking")
     rm.set_defaults(func=_guard(remove_command))
 
     en = ks.add_parser("enable", help="answer from this source (optionally only for one program)")
     en.add_argument("source_id", metavar="ID")
-    en.add_argument("--program", choices=("adult", "family", "both"),
-                    help="the programs it applies to in this deployment (default: as the document says)")
+    en.add_argument(
+        "--program",
+        choices=("adult", "family", "both"),
+        help="the programs it applies to in this deployment (default: as the document says)",
+    )
     en.set_defaults(func=_guard(lambda args: toggle_command(args, True)))
 
     dis = ks.add_parser("disable", help="stop answering from (and citing) this source")
@@ -85,14 +100,21 @@ def register(sub) -> None:
     new = rs.add_parser("new", help="scaffold a rule from a passage (interactive, or all by flags)")
     new.add_argument("--source", required=True, dest="source_id", metavar="ID")
     new.add_argument("--section", help="section id or title")
-    new.add_argument("--quote", help="the exact words of the source the rule rests on (- reads them from stdin; "
-                                     "so may one of the other text options)")
+    new.add_argument(
+        "--quote",
+        help="the exact words of the source the rule rests on (- reads them from stdin; "
+        "so may one of the other text options)",
+    )
     new.add_argument("--verdict", choices=VERDICT_CHOICES)
     new.add_argument("--condition", help="for depends: when it is allowed")
     new.add_argument("--question", help="the question the rule answers, e.g. 'Can I text a client after hours?'")
     new.add_argument("--answer", help="the answer in plain language")
-    new.add_argument("--example", action="append", default=[],
-                     help="another way to ask the question (repeatable; helps PeerScope recognise it)")
+    new.add_argument(
+        "--example",
+        action="append",
+        default=[],
+        help="another way to ask the question (repeatable; helps PeerScope recognise it)",
+    )
     new.add_argument("--id", dest="rule_id", help="rule id (default: from the question)")
     new.add_argument("--topic", help="topic (default: the source id)")
     new.add_argument("--yes", action="store_true", help="save without asking")
@@ -101,8 +123,13 @@ def register(sub) -> None:
     chk = ks.add_parser("check", help="validate every source, rule and quote (as the tests do)")
     chk.set_defaults(func=_guard(check_command))
 
-    cov = json_option(ks.add_parser("coverage", help="normative sentences (must, shall, may not, ...) that no rule "
-                                                     "cites and rules/_coverage.yml gives no reason for"))
+    cov = json_option(
+        ks.add_parser(
+            "coverage",
+            help="normative sentences (must, shall, may not, ...) that no rule "
+            "cites and rules/_coverage.yml gives no reason for",
+        )
+    )
     cov.set_defaults(func=_guard(coverage_command))
 
 
@@ -113,6 +140,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _guard(handler):
     """Run a handler; Refused (and bad input from the importer) become one line and exit 2."""
+
     def run(args) -> int:
         from bot.knowledge.importer import ImportRefused
 
@@ -124,6 +152,7 @@ def _guard(handler):
         except KeyboardInterrupt:
             print("\npeerscope: cancelled; nothing saved", file=sys.stderr)
             return 130
+
     return run
 
 
@@ -179,11 +208,19 @@ def _progress(items, total: int | None = None, what: str = "pages"):
     total = total if total is not None else len(items)
     if total < 20:
         return items
-    return tqdm(items, total=total, unit=what[:-1] if what.endswith("s") else what, desc=f"reading {what}",
-                leave=False, disable=None, file=sys.stderr)
+    return tqdm(
+        items,
+        total=total,
+        unit=what[:-1] if what.endswith("s") else what,
+        desc=f"reading {what}",
+        leave=False,
+        disable=None,
+        file=sys.stderr,
+    )
 
 
 # -- add ----------------------------------------------------------------------------------
+
 
 def add_command(args) -> int:
     from bot.cli_support import input_path, is_stdin
@@ -201,19 +238,31 @@ def _add(args, path: Path) -> int:
         raise Refused(f"bad id {args.source_id!r}: use lower-case letters, digits and dashes (e.g. agency-handbook)")
     target = _root() / "sources" / f"{args.source_id}.md"
     if target.exists() or args.source_id in _sources():
-        raise Refused(f"a source with id {args.source_id!r} already exists ({target}); choose another --id, "
-                      f"or `peerscope knowledge remove {args.source_id}` first")
+        raise Refused(
+            f"a source with id {args.source_id!r} already exists ({target}); choose another --id, "
+            f"or `peerscope knowledge remove {args.source_id}` first"
+        )
     if not path.is_file():
         raise Refused(f"no such file: {path}")
     if not (args.yes or args.dry_run or _interactive()):
         raise Refused("not saving without confirmation (no terminal): add --yes, or --dry-run to only look")
     started = time.monotonic()
-    imported = build(path, args.source_id, args.title, args.program, args.jurisdiction, args.issuer, args.alias,
-                     progress=lambda items, total: _progress(items, total, "pages"))
+    imported = build(
+        path,
+        args.source_id,
+        args.title,
+        args.program,
+        args.jurisdiction,
+        args.issuer,
+        args.alias,
+        progress=lambda items, total: _progress(items, total, "pages"),
+    )
     doc = imported.document
     read = f"{doc.pages} pages, " if doc.pages else ""
-    print(f"Read {'standard input' if args.file == '-' else path.name}: {read}{imported.words} words in {time.monotonic() - started:.1f} s"
-          + (f" ({'; '.join(doc.notes)})" if doc.notes else "") + ".")
+    print(
+        f"Read {'standard input' if args.file == '-' else path.name}: {read}{imported.words} words"
+        f" in {time.monotonic() - started:.1f} s" + (f" ({'; '.join(doc.notes)})" if doc.notes else "") + "."
+    )
     _print_sections(imported.source)
     if args.dry_run:
         print("Dry run: nothing saved.")
@@ -226,11 +275,15 @@ def _add(args, path: Path) -> int:
     tmp.write_text(imported.markdown, encoding="utf-8")
     tmp.replace(target)
     _index(target.parent, args.source_id)
-    print(f"Saved {target} ({len(imported.source.sections)} sections). It is enabled for "
-          f"{' and '.join(imported.source.programs)} peer support.")
-    print(f"Ask about it now, e.g. peerscope ask \"What does {args.title} say about ...?\": a factual question a "
-          f"passage answers gets that passage quoted; a can-I question gets the nearest passages and no verdict "
-          f"until you write a rule: peerscope knowledge rule new --source {args.source_id}")
+    print(
+        f"Saved {target} ({len(imported.source.sections)} sections). It is enabled for "
+        f"{' and '.join(imported.source.programs)} peer support."
+    )
+    print(
+        f'Ask about it now, e.g. peerscope ask "What does {args.title} say about ...?": a factual question a '
+        f"passage answers gets that passage quoted; a can-I question gets the nearest passages and no verdict "
+        f"until you write a rule: peerscope knowledge rule new --source {args.source_id}"
+    )
     return 0
 
 
@@ -251,11 +304,11 @@ def _index(folder: Path, source_id: str) -> None:
     from bot.knowledge.sources import load_sources
 
     source = load_sources(folder)[source_id]
-    Retriever({source_id: source}, get_lemmatiser(),
-              progress=lambda items: _progress(items, len(items), "passages"))
+    Retriever({source_id: source}, get_lemmatiser(), progress=lambda items: _progress(items, len(items), "passages"))
 
 
 # -- list / show / remove / enable / disable ------------------------------------------------
+
 
 def list_command(args) -> int:
     from bot.knowledge.deployment import SourceSetting, load_settings
@@ -264,10 +317,17 @@ def list_command(args) -> int:
     rows = []
     for sid, src in sorted(sources.items()):
         s = settings.get(sid, SourceSetting())
-        rows.append({"id": sid, "enabled": s.enabled,
-                     "programs": list(s.programs if s.programs is not None else src.programs),
-                     "sections": len(src.sections), "rules": len(_citing(rules, sid)),
-                     "kind": "added" if src.meta.get("imported") else "curated", "title": src.title})
+        rows.append(
+            {
+                "id": sid,
+                "enabled": s.enabled,
+                "programs": list(s.programs if s.programs is not None else src.programs),
+                "sections": len(src.sections),
+                "rules": len(_citing(rules, sid)),
+                "kind": "added" if src.meta.get("imported") else "curated",
+                "title": src.title,
+            }
+        )
     if args.json:
         print_json(rows)
         return 0
@@ -276,8 +336,10 @@ def list_command(args) -> int:
         return 0
     print(f"{'id':<28} {'enabled':<8} {'programs':<14} {'sections':>8} {'rules':>6}  kind      title")
     for row in rows:
-        print(f"{row['id']:<28} {'yes' if row['enabled'] else 'no':<8} {','.join(row['programs']) or '-':<14} "
-              f"{row['sections']:>8} {row['rules']:>6}  {row['kind']:<8}  {row['title']}")
+        print(
+            f"{row['id']:<28} {'yes' if row['enabled'] else 'no':<8} {','.join(row['programs']) or '-':<14} "
+            f"{row['sections']:>8} {row['rules']:>6}  {row['kind']:<8}  {row['title']}"
+        )
     return 0
 
 
@@ -309,10 +371,12 @@ def remove_command(args) -> int:
     own_ids = {r.id for r in _rules_in(own)} if own.is_file() else set()
     others = [r.id for r in citing if not (args.with_rules and r.id in own_ids)]
     if others:
-        raise Refused(f"{len(others)} rule(s) cite {src.id} ({', '.join(others[:8])}"
-                      f"{', ...' if len(others) > 8 else ''}); remove them first"
-                      + (f" (or add --with-rules to delete {own.name})" if own_ids and not args.with_rules else "")
-                      + f", or keep the document and `peerscope knowledge disable {src.id}`")
+        raise Refused(
+            f"{len(others)} rule(s) cite {src.id} ({', '.join(others[:8])}"
+            f"{', ...' if len(others) > 8 else ''}); remove them first"
+            + (f" (or add --with-rules to delete {own.name})" if own_ids and not args.with_rules else "")
+            + f", or keep the document and `peerscope knowledge disable {src.id}`"
+        )
     path = root / "sources" / f"{src.id}.md"
     if not path.is_file():
         raise Refused(f"{src.id} is not stored as {path}; remove its file by hand")
@@ -358,6 +422,8 @@ def toggle_command(args, enabled: bool) -> int:
     else:
         print(f"{src.id} disabled ({path}): answers and note checks no longer cite it.")
         if had - has:
-            print(f"{len(had - has)} rule(s) rest only on it and are not answered now: "
-                  f"{', '.join(sorted(had - has)[:12])}{' ...' if len(had - has) > 12 else ''}")
+            print(
+                f"{len(had - has)} rule(s) rest only on it and are not answered now: "
+                f"{', '.join(sorted(had - has)[:12])}{' ...' if len(had - has) > 12 else ''}"
+            )
     return 0

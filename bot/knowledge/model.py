@@ -77,8 +77,8 @@ class PolicyModel:
     rules: TextClassifier
     variants: dict[str, TextClassifier] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
-    clarify_below: float = 0.0          # ask when the calibrated confidence is below this...
-    clarify_ratio: float = 1.0          # ...and the runner-up has at least this share of the top rule's probability
+    clarify_below: float = 0.0  # ask when the calibrated confidence is below this...
+    clarify_ratio: float = 1.0  # ...and the runner-up has at least this share of the top rule's probability
     meta: dict = field(default_factory=dict)
     router: TextClassifier | None = None  # "question" or "note": a pasted note is offered the note check
     # P(verdict right) and when to ask, learned on the calibration set (bot/knowledge/reliability.py);
@@ -119,9 +119,14 @@ class PolicyModel:
             (directory / "reliability.npz").unlink()
         if self.reliability is not None:
             self.reliability.save(directory / "reliability.npz")
-        meta = dict(self.meta, format=FORMAT, calibration=[self.calibration.a, self.calibration.b],
-                    clarify_below=self.clarify_below, clarify_ratio=self.clarify_ratio,
-                    variants=sorted(self.variants))
+        meta = dict(
+            self.meta,
+            format=FORMAT,
+            calibration=[self.calibration.a, self.calibration.b],
+            clarify_below=self.clarify_below,
+            clarify_ratio=self.clarify_ratio,
+            variants=sorted(self.variants),
+        )
         write_meta(directory, meta)
 
     @classmethod
@@ -131,10 +136,16 @@ class PolicyModel:
         variants = {rid: TextClassifier.load(directory / f"variant-{rid}.npz") for rid in meta["variants"]}
         router = directory / "router.npz"
         reliability = directory / "reliability.npz"
-        return cls(TextClassifier.load(directory / "rules.npz"), variants,
-                   Calibration(*meta["calibration"]), meta["clarify_below"], meta["clarify_ratio"], meta,
-                   TextClassifier.load(router) if router.is_file() else None,
-                   Reliability.load(reliability) if reliability.is_file() else None)
+        return cls(
+            TextClassifier.load(directory / "rules.npz"),
+            variants,
+            Calibration(*meta["calibration"]),
+            meta["clarify_below"],
+            meta["clarify_ratio"],
+            meta,
+            TextClassifier.load(router) if router.is_file() else None,
+            Reliability.load(reliability) if reliability.is_file() else None,
+        )
 
 
 ROUTER_FEATURES = FeatureConfig(embedding_weight=0.0, char_weight=0.0, max_features=20000)

@@ -15,7 +15,7 @@ from bot.spacy_import import import_spacy
 
 @dataclass(frozen=True)
 class Token:
-    text: str   # lower-cased surface form
+    text: str  # lower-cased surface form
     lemma: str  # lower-cased lemma
 
 

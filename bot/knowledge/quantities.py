@@ -16,9 +16,13 @@ from pathlib import Path
 
 import yaml
 
-_ONES = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen".split())}
+_ONES = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
 _TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
 _WORD = "|".join(sorted(list(_ONES) + list(_TENS) + ["hundred", "thousand"], key=len, reverse=True))
 _WORDS_RUN = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_WORD}))*\b")
@@ -52,8 +56,9 @@ def digits(text: str) -> str:
     """Lower-case ``text`` with numbers written as digits."""
     t = " " + text.lower().replace(",", " ,").replace("\u2019", "'") + " "
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
-    t = _WORDS_RUN.sub(lambda m: str(_words_to_number(m.group(0))) if _words_to_number(m.group(0)) is not None
-                       else m.group(0), t)
+    t = _WORDS_RUN.sub(
+        lambda m: str(_words_to_number(m.group(0))) if _words_to_number(m.group(0)) is not None else m.group(0), t
+    )
     t = re.sub(rf"\b(?:a|an|one|1) ({_UNIT_WORDS}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
     t = re.sub(rf"\b(\d+) and a half ({_UNIT_WORDS})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
     t = re.sub(rf"\b(\d+) ({_UNIT_WORDS}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
@@ -67,9 +72,9 @@ def digits(text: str) -> str:
 @dataclass(frozen=True)
 class Quantity:
     kind: str
-    value: float          # in the kind's unit
+    value: float  # in the kind's unit
     unit: str
-    said: str             # the words it was read from
+    said: str  # the words it was read from
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,13 @@ class Quantities:
         kinds = {}
         for name, spec in ((data or {}).get("kinds") or {}).items():
             patterns = tuple(re.compile(p.replace("{n}", _NUMBER)) for p in spec["patterns"])
-            kinds[name] = Kind(name, spec["unit"], {str(k): float(v) for k, v in (spec.get("units") or {}).items()},
-                               patterns, tuple(spec.get("cues") or ()))
+            kinds[name] = Kind(
+                name,
+                spec["unit"],
+                {str(k): float(v) for k, v in (spec.get("units") or {}).items()},
+                patterns,
+                tuple(spec.get("cues") or ()),
+            )
         return cls(kinds)
 
     def __contains__(self, name: str) -> bool:
@@ -113,11 +123,12 @@ class Quantities:
                     continue
                 if m.groupdict().get("u"):
                     unit = m.group("u")
-                    if (unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")) \
-                            not in kind.units:
+                    if (
+                        unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")
+                    ) not in kind.units:
                         continue
                     value *= factor_of(m, kind)
-                before = t[max(0, m.start() - 20):m.start()]
+                before = t[max(0, m.start() - 20) : m.start()]
                 value *= 1 + 0.01 * (bool(_ABOVE.search(before)) - bool(_BELOW.search(before)))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, m.group(0).strip())))
         if not found:

@@ -34,13 +34,24 @@ from typing import Sequence
 import numpy as np
 
 VERDICTS = ("allowed", "not_allowed", "depends", "info", "not_covered")
-PRIOR_WEIGHT = 4.0      # pseudo-counts pulling a rule's (or rule and verdict's) rate towards the overall rate
-NEIGHBOURS = 5          # calibration questions closest in meaning
-NEIGHBOUR_FLOOR = 0.5   # cosine similarity that counts for nothing
-MAX_ASK_RATE = 0.27     # the clarification rate allowed on held-out calibration rounds (the target on new sets is 30%)
-C = 1.0                 # inverse regularisation of the logistic regression
-FEATURE_NAMES = ("raw", "p1", "p2", *[f"is_{v}" for v in VERDICTS], "quantity", "disagree",
-                 "rule_rate", "pair_rate", "neighbour_rate", "neighbour_agree", "nearest")
+PRIOR_WEIGHT = 4.0  # pseudo-counts pulling a rule's (or rule and verdict's) rate towards the overall rate
+NEIGHBOURS = 5  # calibration questions closest in meaning
+NEIGHBOUR_FLOOR = 0.5  # cosine similarity that counts for nothing
+MAX_ASK_RATE = 0.27  # the clarification rate allowed on held-out calibration rounds (the target on new sets is 30%)
+C = 1.0  # inverse regularisation of the logistic regression
+FEATURE_NAMES = (
+    "raw",
+    "p1",
+    "p2",
+    *[f"is_{v}" for v in VERDICTS],
+    "quantity",
+    "disagree",
+    "rule_rate",
+    "pair_rate",
+    "neighbour_rate",
+    "neighbour_agree",
+    "nearest",
+)
 
 
 def _logit(p: float) -> float:
@@ -51,12 +62,13 @@ def _logit(p: float) -> float:
 @dataclass
 class Outcome:
     """One calibration answer: what the engine said and whether the verdict was right."""
+
     rule_id: str
     verdict: str
     right: bool
-    expected: str                   # the labelled verdict
-    group: str                      # the calibration round (file) it came from
-    scores: list[float]             # engine_scores() of the decision
+    expected: str  # the labelled verdict
+    group: str  # the calibration round (file) it came from
+    scores: list[float]  # engine_scores() of the decision
 
 
 def engine_scores(decision) -> list[float]:
@@ -65,21 +77,24 @@ def engine_scores(decision) -> list[float]:
     p1 = ranked[0][1] if ranked else 0.0
     p2 = ranked[1][1] if len(ranked) > 1 else 0.0
     disagree = len({c[2] for c in decision.candidates[:3]}) > 1
-    return ([_logit(decision.raw), _logit(p1), _logit(p2 + 1e-6)]
-            + [float(decision.verdict == v) for v in VERDICTS]
-            + [float(decision.quantity is not None), float(disagree)])
+    return (
+        [_logit(decision.raw), _logit(p1), _logit(p2 + 1e-6)]
+        + [float(decision.verdict == v) for v in VERDICTS]
+        + [float(decision.quantity is not None), float(disagree)]
+    )
 
 
 @dataclass
 class Stats:
     """Calibration answers to compare a new answer with: per rule, per rule and verdict,
     and the embeddings of the questions with whether each was answered right."""
+
     overall: float
-    rules: dict[str, tuple[int, int]]           # rule id -> (right, total)
-    pairs: dict[str, tuple[int, int]]           # "rule|verdict" -> (right, total)
-    vectors: np.ndarray                         # (n, d) L2-normalised question embeddings
-    right: np.ndarray                           # (n,) 0/1
-    expected: np.ndarray                        # (n,) the labelled verdicts
+    rules: dict[str, tuple[int, int]]  # rule id -> (right, total)
+    pairs: dict[str, tuple[int, int]]  # "rule|verdict" -> (right, total)
+    vectors: np.ndarray  # (n, d) L2-normalised question embeddings
+    right: np.ndarray  # (n,) 0/1
+    expected: np.ndarray  # (n,) the labelled verdicts
 
     @classmethod
     def of(cls, outcomes: Sequence[Outcome], vectors: np.ndarray) -> "Stats":
@@ -92,9 +107,14 @@ class Stats:
                 counts[1] += 1
         right = np.array([int(o.right) for o in outcomes], dtype=np.float32)
         overall = float(right.mean()) if len(right) else 0.8
-        return cls(overall, {k: (v[0], v[1]) for k, v in rules.items()}, {k: (v[0], v[1]) for k, v in pairs.items()},
-                   np.asarray(vectors, dtype=np.float32).reshape(len(outcomes), -1), right,
-                   np.array([o.expected for o in outcomes], dtype=str))
+        return cls(
+            overall,
+            {k: (v[0], v[1]) for k, v in rules.items()},
+            {k: (v[0], v[1]) for k, v in pairs.items()},
+            np.asarray(vectors, dtype=np.float32).reshape(len(outcomes), -1),
+            right,
+            np.array([o.expected for o in outcomes], dtype=str),
+        )
 
     def rate(self, table: dict, key: str) -> float:
         right, total = table.get(key, (0, 0))
@@ -138,28 +158,43 @@ class Reliability:
         s = self.stats
         rule_keys = sorted(s.rules)
         pair_keys = sorted(s.pairs)
-        np.savez(fh, coef=self.coef.astype(np.float64), intercept=np.array([self.intercept]),
-                 ask_below=np.array([self.ask_below]), overall=np.array([s.overall]),
-                 rule_keys=np.array(rule_keys, dtype=str), rule_counts=np.array([s.rules[k] for k in rule_keys],
-                                                                                dtype=np.int64).reshape(-1, 2),
-                 pair_keys=np.array(pair_keys, dtype=str), pair_counts=np.array([s.pairs[k] for k in pair_keys],
-                                                                                dtype=np.int64).reshape(-1, 2),
-                 vectors=s.vectors.astype(np.float32), right=s.right.astype(np.float32),
-                 expected=np.array(s.expected, dtype=str),
-                 features=np.array(FEATURE_NAMES, dtype=str), report=np.array(json.dumps(self.report)))
+        np.savez(
+            fh,
+            coef=self.coef.astype(np.float64),
+            intercept=np.array([self.intercept]),
+            ask_below=np.array([self.ask_below]),
+            overall=np.array([s.overall]),
+            rule_keys=np.array(rule_keys, dtype=str),
+            rule_counts=np.array([s.rules[k] for k in rule_keys], dtype=np.int64).reshape(-1, 2),
+            pair_keys=np.array(pair_keys, dtype=str),
+            pair_counts=np.array([s.pairs[k] for k in pair_keys], dtype=np.int64).reshape(-1, 2),
+            vectors=s.vectors.astype(np.float32),
+            right=s.right.astype(np.float32),
+            expected=np.array(s.expected, dtype=str),
+            features=np.array(FEATURE_NAMES, dtype=str),
+            report=np.array(json.dumps(self.report)),
+        )
 
     @classmethod
     def load(cls, path: Path) -> "Reliability":
         with np.load(path, allow_pickle=False) as d:
             if tuple(d["features"].tolist()) != FEATURE_NAMES:
                 raise ValueError(f"{path}: made for other features; run `peerscope train`")
-            stats = Stats(float(d["overall"][0]),
-                          {k: (int(a), int(b)) for k, (a, b) in zip(d["rule_keys"].tolist(), d["rule_counts"])},
-                          {k: (int(a), int(b)) for k, (a, b) in zip(d["pair_keys"].tolist(), d["pair_counts"])},
-                          d["vectors"].astype(np.float32), d["right"].astype(np.float32),
-                          d["expected"].astype(str))
-            return cls(stats, d["coef"].astype(np.float64), float(d["intercept"][0]), float(d["ask_below"][0]),
-                       json.loads(str(d["report"])))
+            stats = Stats(
+                float(d["overall"][0]),
+                {k: (int(a), int(b)) for k, (a, b) in zip(d["rule_keys"].tolist(), d["rule_counts"])},
+                {k: (int(a), int(b)) for k, (a, b) in zip(d["pair_keys"].tolist(), d["pair_counts"])},
+                d["vectors"].astype(np.float32),
+                d["right"].astype(np.float32),
+                d["expected"].astype(str),
+            )
+            return cls(
+                stats,
+                d["coef"].astype(np.float64),
+                float(d["intercept"][0]),
+                float(d["ask_below"][0]),
+                json.loads(str(d["report"])),
+            )
 
 
 def _held_out_features(outcomes: list[Outcome], vectors: np.ndarray, groups: list[str]) -> np.ndarray:
@@ -186,7 +221,7 @@ def fit(outcomes: list[Outcome], vectors: np.ndarray, max_ask_rate: float = MAX_
     vectors = np.asarray(vectors, dtype=np.float32)
     y = np.array([int(o.right) for o in outcomes])
     groups = sorted({o.group for o in outcomes})
-    held = np.zeros(len(outcomes))          # P(right) for each round from a fit on the other rounds
+    held = np.zeros(len(outcomes))  # P(right) for each round from a fit on the other rounds
     if len(groups) >= 3:
         for g in groups:
             rest = [h for h in groups if h != g]
@@ -194,8 +229,13 @@ def fit(outcomes: list[Outcome], vectors: np.ndarray, max_ask_rate: float = MAX_
             tr = np.array([o.group != g for o in outcomes])
             te = ~tr
             stats = Stats.of([o for o in outcomes if o.group != g], vectors[tr])
-            Xte = np.array([o.scores + stats.features(o.rule_id, o.verdict, vectors[i])
-                            for i, o in enumerate(outcomes) if o.group == g])
+            Xte = np.array(
+                [
+                    o.scores + stats.features(o.rule_id, o.verdict, vectors[i])
+                    for i, o in enumerate(outcomes)
+                    if o.group == g
+                ]
+            )
             if len(set(y[tr])) < 2:
                 held[te] = y[tr].mean()
                 continue
@@ -213,7 +253,7 @@ def fit(outcomes: list[Outcome], vectors: np.ndarray, max_ask_rate: float = MAX_
 def choose_ask_below(p_right: np.ndarray, max_ask_rate: float) -> float:
     """The highest threshold under which at most ``max_ask_rate`` of the answers fall."""
     values = np.sort(np.asarray(p_right))
-    k = int(math.floor(max_ask_rate * len(values)))   # ask on the k least likely to be right
+    k = int(math.floor(max_ask_rate * len(values)))  # ask on the k least likely to be right
     if k <= 0:
         return 0.0
     return float(values[k - 1] + (values[k] - values[k - 1]) / 2) if k < len(values) else 1.0
@@ -224,8 +264,16 @@ def summarise(p_right: np.ndarray, y: np.ndarray, ask_below: float) -> dict:
     ask = p_right < ask_below
     n = len(y)
     bins = np.clip((p_right * 10).astype(int), 0, 9)
-    ece = sum(abs(p_right[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum() for b in range(10)
-              if (bins == b).any()) / n
-    return {"held_out_clarify_rate": round(float(ask.mean()), 4),
-            "held_out_confident_wrong": round(float(((y == 0) & ~ask).mean()), 4),
-            "held_out_calibration_error": round(float(ece), 4)}
+    ece = (
+        sum(
+            abs(p_right[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum()
+            for b in range(10)
+            if (bins == b).any()
+        )
+        / n
+    )
+    return {
+        "held_out_clarify_rate": round(float(ask.mean()), 4),
+        "held_out_confident_wrong": round(float(((y == 0) & ~ask).mean()), 4),
+        "held_out_calibration_error": round(float(ece), 4),
+    }

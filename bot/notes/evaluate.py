@@ -29,8 +29,14 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def to_dict(self) -> dict:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 @dataclass
@@ -39,17 +45,19 @@ class Report:
     per_category: dict[str, Counts] = field(default_factory=dict)
     items: int = 0
     in_scope: int = 0
-    in_scope_clean: int = 0          # no flag of a scored category
-    in_scope_clean_any: int = 0      # no flag at all (risk included)
+    in_scope_clean: int = 0  # no flag of a scored category
+    in_scope_clean_any: int = 0  # no flag at all (risk included)
     misses: list[dict] = field(default_factory=list)
     bad_lines: list[str] = field(default_factory=list)
 
     def macro(self) -> dict:
         cs = [self.per_category[c] for c in self.categories]
         n = len(cs) or 1
-        return {"precision": round(sum(c.precision for c in cs) / n, 4),
-                "recall": round(sum(c.recall for c in cs) / n, 4),
-                "f1": round(sum(c.f1 for c in cs) / n, 4)}
+        return {
+            "precision": round(sum(c.precision for c in cs) / n, 4),
+            "recall": round(sum(c.recall for c in cs) / n, 4),
+            "f1": round(sum(c.f1 for c in cs) / n, 4),
+        }
 
     def to_dict(self) -> dict:
         return {
@@ -58,8 +66,9 @@ class Report:
             "macro": self.macro(),
             "in_scope_items": self.in_scope,
             "in_scope_no_flag_rate": round(self.in_scope_clean / self.in_scope, 4) if self.in_scope else None,
-            "in_scope_no_flag_rate_incl_risk":
-                round(self.in_scope_clean_any / self.in_scope, 4) if self.in_scope else None,
+            "in_scope_no_flag_rate_incl_risk": round(self.in_scope_clean_any / self.in_scope, 4)
+            if self.in_scope
+            else None,
             "misses": self.misses,
             "bad_lines": self.bad_lines,
         }
@@ -115,8 +124,9 @@ def score_notes(checker, lines: Iterable[str]) -> Report:
             elif c in expected:
                 counts.fn += 1
         if got != expected:
-            report.misses.append({"id": row.get("id"), "expected": sorted(expected), "got": sorted(got),
-                                  "text": row["text"]})
+            report.misses.append(
+                {"id": row.get("id"), "expected": sorted(expected), "got": sorted(got), "text": row["text"]}
+            )
     return report
 
 
@@ -143,10 +153,20 @@ def score_risk(checker, lines: Iterable[str]) -> dict:
             negatives += 1
             negatives_possible += tiers["risk_possible"]
         if got != obj["risk"]:
-            misses.append({"id": obj.get("id"), "expected": obj["risk"],
-                           "got": "risk" if tiers["risk"] else "risk_possible" if got else None,
-                           "text": obj["text"]})
-    return {"items": total, **either.to_dict(),
-            "alert_tier": alert.to_dict(), "possible_tier": possible.to_dict(),
-            "non_risk_lines_possible": round(negatives_possible / negatives, 4) if negatives else None,
-            "misses": misses, "bad_lines": bad}
+            misses.append(
+                {
+                    "id": obj.get("id"),
+                    "expected": obj["risk"],
+                    "got": "risk" if tiers["risk"] else "risk_possible" if got else None,
+                    "text": obj["text"],
+                }
+            )
+    return {
+        "items": total,
+        **either.to_dict(),
+        "alert_tier": alert.to_dict(),
+        "possible_tier": possible.to_dict(),
+        "non_risk_lines_possible": round(negatives_possible / negatives, 4) if negatives else None,
+        "misses": misses,
+        "bad_lines": bad,
+    }

@@ -31,17 +31,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from bot.notes.config import CATEGORIES as ALL_CATEGORIES
 from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
+from bot.notes.config import CATEGORIES as ALL_CATEGORIES
 
-CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")   # the scope categories (risk has its own model)
+CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
 FORMAT = 2
 FOLDS = 5
-PRECISION_TARGET = 0.85       # scope categories: held-out precision at the chosen threshold
-RISK_PRECISION = 0.90         # the alert tier
-RISK_RECALL = 0.99            # the alert tier and the "please check" tier together
-GATE_RECALL = 0.995           # risk passages the n-gram gate lets through to the embedding model
-SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)   # dense block: cue rule hits
+PRECISION_TARGET = 0.85  # scope categories: held-out precision at the chosen threshold
+RISK_PRECISION = 0.90  # the alert tier
+RISK_RECALL = 0.99  # the alert tier and the "please check" tier together
+GATE_RECALL = 0.995  # risk passages the n-gram gate lets through to the embedding model
+SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: cue rule hits
 RISK_FEATURES = FeatureConfig(max_features=30000)
 GATE_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
 
@@ -74,7 +74,7 @@ class NoteModel:
     scope: TextClassifier
     risk: TextClassifier
     gate: TextClassifier
-    thresholds: dict = field(default_factory=dict)   # category -> threshold; risk, risk_possible, gate
+    thresholds: dict = field(default_factory=dict)  # category -> threshold; risk, risk_possible, gate
     meta: dict = field(default_factory=dict)
 
     def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray) -> np.ndarray:
@@ -109,17 +109,23 @@ class NoteModel:
     def load(cls, directory: Path) -> "NoteModel":
         directory = Path(directory)
         meta = read_meta(directory, FORMAT, "note")
-        return cls(TextClassifier.load(directory / "scope.npz"), TextClassifier.load(directory / "risk.npz"),
-                   TextClassifier.load(directory / "gate.npz"), meta["thresholds"], meta)
+        return cls(
+            TextClassifier.load(directory / "scope.npz"),
+            TextClassifier.load(directory / "risk.npz"),
+            TextClassifier.load(directory / "gate.npz"),
+            meta["thresholds"],
+            meta,
+        )
 
 
 # -- training data ----------------------------------------------------------------------------
+
 
 @dataclass
 class Unit:
     text: str
     group: str
-    labels: frozenset      # categories (scope) or {"risk"}
+    labels: frozenset  # categories (scope) or {"risk"}
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -154,8 +160,14 @@ def scope_units(rows: list[dict], checker) -> tuple[list[Unit], np.ndarray]:
 def risk_units(rows: list[dict]) -> list[Unit]:
     """Each risk-bank line; a line and its near-miss pair share a group, so they are
     never split across folds."""
-    return [Unit(row["text"], min(row["id"], row.get("pair") or row["id"]),
-                 frozenset({"risk"}) if row["risk"] else frozenset()) for row in rows]
+    return [
+        Unit(
+            row["text"],
+            min(row["id"], row.get("pair") or row["id"]),
+            frozenset({"risk"}) if row["risk"] else frozenset(),
+        )
+        for row in rows
+    ]
 
 
 def banks(root: Path) -> tuple[list[dict], list[dict]]:
@@ -165,6 +177,7 @@ def banks(root: Path) -> tuple[list[dict], list[dict]]:
 
 
 # -- thresholds --------------------------------------------------------------------------------
+
 
 def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
     """The lowest threshold whose precision (on these held-out predictions) reaches the target."""
@@ -197,14 +210,16 @@ def held_out_scope(units: list[Unit], hits: np.ndarray, seeds: Sequence[int] = (
     texts = [u.text for u in units]
     y = np.array([[c in u.labels for c in CATEGORIES] for u in units], dtype=int)
     clf = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES)
-    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), hits)
-               for seed in seeds) / len(seeds)
+    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), hits) for seed in seeds) / len(
+        seeds
+    )
 
 
 @dataclass
 class Probe:
     """Something the checker reads whole (a risk-bank line, a bank note): its passages
     are scored and the highest score counts, as in NoteChecker._risk."""
+
     group: str
     label: int
     passages: list[str]
@@ -214,16 +229,27 @@ def probes(risk_rows: list[dict], notes: list[dict]) -> list[Probe]:
     out = []
     for row in risk_rows:
         text = row["text"]
-        out.append(Probe(min(row["id"], row.get("pair") or row["id"]), int(row["risk"]),
-                         [text[a:b] for a, b in passages(text, split_sentences(text))]))
+        out.append(
+            Probe(
+                min(row["id"], row.get("pair") or row["id"]),
+                int(row["risk"]),
+                [text[a:b] for a, b in passages(text, split_sentences(text))],
+            )
+        )
     for row in notes:
         text = row["text"]
         out.append(Probe("n:" + row["id"], 0, [text[a:b] for a, b in passages(text, split_sentences(text))]))
     return out
 
 
-def held_out_risk(units: list[Unit], E: np.ndarray | None, tests: list[Probe], P: np.ndarray | None,
-                  features: FeatureConfig, seeds: Sequence[int] = (0, 1)) -> np.ndarray:
+def held_out_risk(
+    units: list[Unit],
+    E: np.ndarray | None,
+    tests: list[Probe],
+    P: np.ndarray | None,
+    features: FeatureConfig,
+    seeds: Sequence[int] = (0, 1),
+) -> np.ndarray:
     """Held-out risk score of every probe (highest over its passages): the model of each
     fold is trained on the units whose group is outside that fold."""
     texts = [u.text for u in units]
@@ -261,8 +287,12 @@ def chat_negatives(root: Path) -> list[tuple[str, str]]:
     rules about risk) and the Rasa NLU examples (minus risk_disclosure)."""
     import yaml
 
-    out = [(row["id"], row["text"]) for p in sorted((Path(root) / "banks" / "questions").glob("*.jsonl"))
-           for row in read_jsonl(p) if row["rule"] not in RISK_RULES]
+    out = [
+        (row["id"], row["text"])
+        for p in sorted((Path(root) / "banks" / "questions").glob("*.jsonl"))
+        for row in read_jsonl(p)
+        if row["rule"] not in RISK_RULES
+    ]
     for path in sorted((Path(root).parent / "nlu_data" / "nlu").glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             if block.get("intent") in (None, "risk_disclosure"):
@@ -276,7 +306,6 @@ def chat_negatives(root: Path) -> list[tuple[str, str]]:
 
 def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
     from bot.nlp.encoder import encode_cached
-
     from bot.notes.checker import NoteChecker
 
     started = time.monotonic()
@@ -290,8 +319,9 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     echo(f"note model: {len(s_units)} note sentences, {len(risk_rows)} risk lines; cross-validating thresholds")
     y_scope = np.array([[c in u.labels for c in CATEGORIES] for u in s_units], dtype=int)
     p_scope = held_out_scope(s_units, hits)
-    thresholds = {c: threshold_for_precision(p_scope[:, j], y_scope[:, j], PRECISION_TARGET)
-                  for j, c in enumerate(CATEGORIES)}
+    thresholds = {
+        c: threshold_for_precision(p_scope[:, j], y_scope[:, j], PRECISION_TARGET) for j, c in enumerate(CATEGORIES)
+    }
     r_texts = [u.text for u in r_units]
     y_risk = np.array(["risk" in u.labels for u in r_units], dtype=int)
     tests = probes(risk_rows, notes)
@@ -307,7 +337,8 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     echo("note model: final fit")
     s_texts = [u.text for u in s_units]
     scope = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES).fit(
-        s_texts, y_scope, hits)
+        s_texts, y_scope, hits
+    )
     risk = TextClassifier(labels=[0, 1], features=RISK_FEATURES).fit(r_texts, y_risk, E)
     gate = TextClassifier(labels=[0, 1], features=GATE_FEATURES).fit(r_texts, y_risk)
     model = NoteModel(scope, risk, gate, thresholds, {"held_out": stats})
@@ -328,8 +359,10 @@ def held_out_stats(p_scope, y_scope, p_risk, y_risk, thresholds, is_note_sentenc
     is_note = np.array(is_note_sentence)
     alert = p_risk >= thresholds["risk"]
     possible = p_risk >= thresholds["risk_possible"]
-    out["risk"] = {"recall_either_tier": round(float(possible[y_risk == 1].mean()), 3),
-                   "alert_precision": round(float((alert & (y_risk == 1)).sum() / max(alert.sum(), 1)), 3),
-                   "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note].mean()), 3),
-                   "bank_notes_flagged": round(float(possible[is_note].mean()), 3)}
+    out["risk"] = {
+        "recall_either_tier": round(float(possible[y_risk == 1].mean()), 3),
+        "alert_precision": round(float((alert & (y_risk == 1)).sum() / max(alert.sum(), 1)), 3),
+        "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note].mean()), 3),
+        "bank_notes_flagged": round(float(possible[is_note].mean()), 3),
+    }
     return out

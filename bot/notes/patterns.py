@@ -21,7 +21,7 @@ from .config import NoteCheckDataError
 
 MAX_VARIANTS = 256
 
-Tokenize = Callable[[str], list[str]]   # text -> normalised lemmas
+Tokenize = Callable[[str], list[str]]  # text -> normalised lemmas
 
 
 def _slot_options(word: str, lists: Mapping[str, list[str]], tokenize: Tokenize) -> list[list[dict]]:
@@ -111,6 +111,7 @@ def compile_phrases(phrases: Iterable[str], lists, tokenize) -> list[list[dict]]
 # with our ~500 patterns. Cue phrases are simple sequences of lemma sets, so
 # we index them by their possible first lemma and only try the phrases that can
 # start at each token: linear in the note length, ~1 ms per note.
+
 
 def _spec_test(spec: dict):
     """(kind, value) for one Matcher-style token spec produced above."""

@@ -31,26 +31,29 @@ logger = logging.getLogger("peerscope.risk")
 
 @dataclass(frozen=True)
 class RiskFinding:
-    about: str                      # self | client | unknown
-    rules: tuple[str, ...]          # ids of the risk rules that fired ("model": the classifier; never text)
-    citations: tuple[dict, ...]     # {"source", "section", "quote"} from risk.yml
+    about: str  # self | client | unknown
+    rules: tuple[str, ...]  # ids of the risk rules that fired ("model": the classifier; never text)
+    citations: tuple[dict, ...]  # {"source", "section", "quote"} from risk.yml
     reason: str
-    tier: str = "risk"              # risk (alert) | risk_possible (please check: no alert on its own)
+    tier: str = "risk"  # risk (alert) | risk_possible (please check: no alert on its own)
 
     def __bool__(self) -> bool:
         return True
 
 
-CRISIS_LINE = ("If you or someone you support may be at risk of harm: call or text 988 (Suicide & Crisis "
-               "Lifeline), any time. If anyone is in immediate danger, call 911, and tell your supervisor.")
+CRISIS_LINE = (
+    "If you or someone you support may be at risk of harm: call or text 988 (Suicide & Crisis "
+    "Lifeline), any time. If anyone is in immediate danger, call 911, and tell your supervisor."
+)
 
 
 def normalise(text: str) -> str:
     """NFKC, without format characters ("ki\u00adll" with a soft hyphen) and with control
     characters turned into spaces, so neither can hide a word."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join("" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch) == "Cc" else ch
-                   for ch in text)
+    return "".join(
+        "" if unicodedata.category(ch) == "Cf" else " " if unicodedata.category(ch) == "Cc" else ch for ch in text
+    )
 
 
 def safe_risk_in(text: object) -> RiskFinding | None:
@@ -103,8 +106,13 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     tier = "risk" if any(f.category == "risk" for f in flags) else "risk_possible"
     flags = [f for f in flags if f.category == tier]
     citations = tuple(flags[0].to_dict()["citations"])
-    return RiskFinding(about=_about(doc, flags, chat_words(checker)), rules=tuple(sorted({f.rule for f in flags})),
-                       citations=citations, reason=flags[0].reason, tier=tier)
+    return RiskFinding(
+        about=_about(doc, flags, chat_words(checker)),
+        rules=tuple(sorted({f.rule for f in flags})),
+        citations=citations,
+        reason=flags[0].reason,
+        tier=tier,
+    )
 
 
 TIERS = ("risk", "risk_possible")
@@ -114,9 +122,9 @@ TIERS = ("risk", "risk_possible")
 class ChatWords:
     """``chat`` in knowledge/note_checks/lexicon.yml."""
 
-    capitals_only: frozenset    # everyday words in chat that are risk cues only in capitals ("hi", "si")
-    first_person: re.Pattern    # whole words: the writer
-    third_person: re.Pattern    # whole words: someone the writer supports
+    capitals_only: frozenset  # everyday words in chat that are risk cues only in capitals ("hi", "si")
+    first_person: re.Pattern  # whole words: the writer
+    third_person: re.Pattern  # whole words: someone the writer supports
 
 
 def _whole_words(words) -> re.Pattern:
@@ -137,8 +145,9 @@ def chat_words(checker=None) -> ChatWords:
     else:
         data = checker.data
     chat = data.lexicon["chat"]
-    return _chat_words_of(id(data), tuple(chat["capitals_only"]), tuple(chat["first_person"]),
-                          tuple(chat["third_person"]))
+    return _chat_words_of(
+        id(data), tuple(chat["capitals_only"]), tuple(chat["first_person"]), tuple(chat["third_person"])
+    )
 
 
 def _chat_flags(doc, flags, checker=None) -> list:
@@ -155,8 +164,11 @@ def _chat_flags(doc, flags, checker=None) -> list:
         return flags
     keep = []
     for flag in flags:
-        spans = [span for span, rule in targets
-                 if span.label_ == "risk" and rule == flag.rule and flag.start <= span.start_char < flag.end]
+        spans = [
+            span
+            for span, rule in targets
+            if span.label_ == "risk" and rule == flag.rule and flag.start <= span.start_char < flag.end
+        ]
         if spans and all(len(span) == 1 and _not_a_cue(span[0], words, capitals_only) for span in spans):
             continue
         keep.append(flag)
@@ -172,8 +184,9 @@ def _not_a_cue(token, words: frozenset, capitals_only: frozenset) -> bool:
 
 @lru_cache(maxsize=4)
 def _risk_words_of(data_id: int, cues: tuple) -> frozenset:
-    return frozenset(w.lower() for phrase in cues for part in phrase.split() for w in part.split("|")
-                     if w and w[0].isalnum())
+    return frozenset(
+        w.lower() for phrase in cues for part in phrase.split() for w in part.split("|") if w and w[0].isalnum()
+    )
 
 
 def _risk_words(checker) -> frozenset:
@@ -181,8 +194,7 @@ def _risk_words(checker) -> frozenset:
     if checker is None:
         return frozenset()
     cues = checker.data.all_cues()
-    phrases = tuple(p for label, ps in cues.items() if label.startswith("risk:") and label != "risk:IDIOM"
-                    for p in ps)
+    phrases = tuple(p for label, ps in cues.items() if label.startswith("risk:") and label != "risk:IDIOM" for p in ps)
     return _risk_words_of(id(checker.data), phrases)
 
 
@@ -190,7 +202,8 @@ def _about(doc, flags, words: ChatWords) -> str:
     """Whose risk: the doer of each risk passage, as the note checker's actor index sees it."""
     try:
         from .pipeline import TARGETS
-        from .pipeline.actor_index import CHILD, CLIENT as CLIENT_ROLE, OTHER, STAFF
+        from .pipeline.actor_index import CHILD, OTHER, STAFF
+        from .pipeline.actor_index import CLIENT as CLIENT_ROLE
 
         index = doc._.ps_actors
         flagged = [(f.start, f.end) for f in flags]
@@ -204,11 +217,12 @@ def _about(doc, flags, words: ChatWords) -> str:
             sent = index.sents[index.sentence_of(span.start)]
             found.add(_whose(index, span, sent, others, STAFF))
         found.discard(UNKNOWN)
-        if not found:   # a classifier flag with no cue: whom the flagged words are about
+        if not found:  # a classifier flag with no cue: whom the flagged words are about
             text = " ".join(f.text for f in flags)
-            found = {CLIENT} if words.third_person.search(text) else {SELF} if words.first_person.search(text) \
-                else set()
-        if CLIENT in found:   # a client at risk needs the supervisor even if "I" appear too
+            found = (
+                {CLIENT} if words.third_person.search(text) else {SELF} if words.first_person.search(text) else set()
+            )
+        if CLIENT in found:  # a client at risk needs the supervisor even if "I" appear too
             return CLIENT
         if SELF in found:
             return SELF

@@ -12,10 +12,12 @@ def register(sub, eval_sub) -> None:
     reminders_sub = reminders.add_subparsers(dest="reminders_command", metavar="ACTION")
     reminders.set_defaults(func=lambda args: reminders.print_help() or 2)
     run = reminders_sub.add_parser(
-        "run", help="queue every reminder that is due, once (the Telegram bridge sends them)",
+        "run",
+        help="queue every reminder that is due, once (the Telegram bridge sends them)",
         description="Queues, once each: WRSP plans due within 7 days or overdue (to the peer; overdue also to "
-                    "their supervisor) and notes waiting in a supervisor's queue. Running it again sends "
-                    "nothing twice. Dates are in PEERSCOPE_TIMEZONE.")
+        "their supervisor) and notes waiting in a supervisor's queue. Running it again sends "
+        "nothing twice. Dates are in PEERSCOPE_TIMEZONE.",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -25,6 +27,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         result = service.run_pass(session)
-    print(f"queued {result.total} reminder(s): {result.due_soon} plan(s) due soon, {result.overdue} overdue, "
-          f"{result.notes_waiting} note(s) waiting for review")
+    print(
+        f"queued {result.total} reminder(s): {result.due_soon} plan(s) due soon, {result.overdue} overdue, "
+        f"{result.notes_waiting} note(s) waiting for review"
+    )
     return 0

@@ -108,8 +108,10 @@ def text_of(session: Session, row: Notification) -> str | None:
         if note is None or note.status != NoteStatus.submitted:
             return None  # decided (or withdrawn) before the message went out
         author = session.get(Staff, note.author_id)
-        return (f"Note #{note.id} from {author.name if author else 'your team'} is waiting in your review queue. "
-                "Say \"review queue\" to see it.")
+        return (
+            f"Note #{note.id} from {author.name if author else 'your team'} is waiting in your review queue. "
+            "Say \"review queue\" to see it."
+        )
     if row.kind in (WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM):
         found = plan_due_now(session, row.object_id)
         if found is None:

@@ -17,7 +17,8 @@ def register(sub, eval_sub) -> None:
     onboarding_sub = onboarding.add_subparsers(dest="onboarding_command", metavar="ACTION")
     onboarding.set_defaults(func=lambda args: onboarding.print_help() or 2)
     status = onboarding_sub.add_parser(
-        "status", help="module progress and quiz scores: your team's (supervisors) or your own")
+        "status", help="module progress and quiz scores: your team's (supervisors) or your own"
+    )
     acting(status)
     status.add_argument("--staff", type=int, metavar="ID", help="only this staff member (yourself or a supervisee)")
     status.add_argument("--json", action="store_true", help="print JSON (one object per staff member, in a list)")

@@ -19,8 +19,8 @@ from bot.knowledge.schema import CitationModel
 from bot.knowledge.schema import Strict as _Strict
 from bot.knowledge.sources import Source, check_citation, normalise
 
-MAX_MESSAGE_CHARS = 600   # one chat bubble
-MAX_LABEL_CHARS = 60      # fits on a Telegram button
+MAX_MESSAGE_CHARS = 600  # one chat bubble
+MAX_LABEL_CHARS = 60  # fits on a Telegram button
 _ID = r"^[a-z0-9][a-z0-9-]*$"
 # A phrase in double quotes inside a message or explanation claims to be a quote.
 _INLINE_QUOTE = re.compile(r'"([^"]{12,})"')
@@ -43,7 +43,7 @@ class Message(_Strict):
 
 
 class Module(_Strict):
-    id: str = Field(..., regex=_ID, max_length=100)   # stored in onboarding_progress.module
+    id: str = Field(..., regex=_ID, max_length=100)  # stored in onboarding_progress.module
     title: str
     messages: List[Message] = Field(..., min_items=1)
 
@@ -87,7 +87,7 @@ class Question(_Strict):
 
 
 class Quiz(_Strict):
-    pass_mark: int = Field(..., ge=1, le=100)   # percent
+    pass_mark: int = Field(..., ge=1, le=100)  # percent
     pass_mark_citation: CitationModel
     questions: List[Question] = Field(..., min_items=1)
 
@@ -101,8 +101,10 @@ class Onboarding(_Strict):
 
     @root_validator(skip_on_failure=True)
     def _unique_ids(cls, values):
-        for kind, ids in (("module", [m.id for m in values["modules"]]),
-                          ("question", [q.id for q in values["quiz"].questions])):
+        for kind, ids in (
+            ("module", [m.id for m in values["modules"]]),
+            ("question", [q.id for q in values["quiz"].questions]),
+        ):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"duplicate {kind} ids: {', '.join(dupes)}")
@@ -159,8 +161,9 @@ def _inline_quote_errors(where: str, text: str, citations: List[CitationModel]) 
 def validate(content: Onboarding, sources: Mapping[str, Source]) -> list[str]:
     """Every citation verbatim in its named section, every quoted phrase backed by a citation,
     and the quiz's pass mark matching its cited standard. Empty when all is well."""
-    errors = [f"{where}: {err}" for where, c in content.all_citations()
-              if (err := check_citation(sources, c.to_citation()))]
+    errors = [
+        f"{where}: {err}" for where, c in content.all_citations() if (err := check_citation(sources, c.to_citation()))
+    ]
     for m in content.modules:
         for n, msg in enumerate(m.messages):
             errors += _inline_quote_errors(f"{m.id}[{n}]", msg.text, msg.citations)

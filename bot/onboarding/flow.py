@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------- steps
 
+
 @dataclass(frozen=True)
 class MessageStep:
     """Message ``index`` (0-based) of ``module``; module ``module_number`` of ``module_count``."""
+
     module: Module
     index: int
     module_number: int
@@ -56,6 +58,7 @@ class MessageStep:
 @dataclass(frozen=True)
 class QuizIntro:
     """All modules read, no open attempt and not passed yet: offer the quiz (a retake after a fail)."""
+
     question_count: int
     pass_mark: int
     last: "Attempt | None" = None
@@ -69,6 +72,7 @@ class QuizIntro:
 @dataclass(frozen=True)
 class QuestionStep:
     """Question ``number`` (1-based) of ``total`` in the open attempt."""
+
     attempt_id: int
     question: Question
     number: int
@@ -79,6 +83,7 @@ class QuestionStep:
 @dataclass(frozen=True)
 class ScoreDue:
     """An open attempt with every question answered: score it (service.finish does)."""
+
     attempt_id: int
     kind: str = "score_due"
 
@@ -137,7 +142,7 @@ def parse_choice(question: Question, text: object) -> str | None:
     folded = _fold(text)
     if not folded:
         return None
-    for option in question.options:   # the label first: "21" is a label, not option 21
+    for option in question.options:  # the label first: "21" is a label, not option 21
         if _fold(option.label) == folded:
             return option.id
     match = _CHOICE.match(folded)
@@ -152,10 +157,11 @@ def parse_choice(question: Question, text: object) -> str | None:
 
 # ---------------------------------------------------------------- scoring
 
+
 @dataclass(frozen=True)
 class WrongAnswer:
     question: Question
-    chosen: Option | None    # None: left unanswered
+    chosen: Option | None  # None: left unanswered
     correct: Option
 
     @property
@@ -184,12 +190,22 @@ class QuizResult:
 
     def to_dict(self) -> dict:
         return {
-            "score": self.score, "total": self.total, "percent": self.percent, "passed": self.passed,
+            "score": self.score,
+            "total": self.total,
+            "percent": self.percent,
+            "passed": self.passed,
             "pass_mark": self.pass_mark,
-            "wrong": [{"question_id": w.question.id, "question": w.question.question,
-                       "chosen": w.chosen.label if w.chosen else None, "correct": w.correct.label,
-                       "explanation": w.explanation, "citations": [c.to_dict() for c in w.citations]}
-                      for w in self.wrong],
+            "wrong": [
+                {
+                    "question_id": w.question.id,
+                    "question": w.question.question,
+                    "chosen": w.chosen.label if w.chosen else None,
+                    "correct": w.correct.label,
+                    "explanation": w.explanation,
+                    "citations": [c.to_dict() for c in w.citations],
+                }
+                for w in self.wrong
+            ],
         }
 
 
@@ -215,6 +231,7 @@ def score(quiz: Quiz, answers: Mapping[str, str]) -> QuizResult:
 
 # ---------------------------------------------------------------- status
 
+
 def best_attempt(attempts) -> "Attempt | None":
     """The finished attempt with the highest share right (the latest one on a tie)."""
     best = None
@@ -239,7 +256,7 @@ class ModuleStatus:
 
 @dataclass(frozen=True)
 class QuizStatus:
-    attempts: int            # finished attempts
+    attempts: int  # finished attempts
     in_progress: bool
     best_score: int | None
     best_total: int | None
@@ -252,7 +269,7 @@ class Status:
     name: str | None
     modules: tuple[ModuleStatus, ...]
     quiz: QuizStatus
-    next: str                # the kind of the next step
+    next: str  # the kind of the next step
 
     @property
     def modules_done(self) -> int:
@@ -265,19 +282,28 @@ class Status:
     def to_dict(self) -> dict:
         q = self.quiz
         return {
-            "staff_id": self.staff_id, "name": self.name, "complete": self.complete, "next": self.next,
-            "modules": [{"id": m.id, "title": m.title, "done": m.done, "read": m.read, "total": m.total}
-                        for m in self.modules],
-            "quiz": {"attempts": q.attempts, "in_progress": q.in_progress, "best_score": q.best_score,
-                     "best_total": q.best_total,
-                     "best_percent": percent(q.best_score, q.best_total) if q.best_total else None,
-                     "passed": q.passed},
+            "staff_id": self.staff_id,
+            "name": self.name,
+            "complete": self.complete,
+            "next": self.next,
+            "modules": [
+                {"id": m.id, "title": m.title, "done": m.done, "read": m.read, "total": m.total} for m in self.modules
+            ],
+            "quiz": {
+                "attempts": q.attempts,
+                "in_progress": q.in_progress,
+                "best_score": q.best_score,
+                "best_total": q.best_total,
+                "best_percent": percent(q.best_score, q.best_total) if q.best_total else None,
+                "passed": q.passed,
+            },
         }
 
 
 def status(content: Onboarding, progress: "Progress", name: str | None = None) -> Status:
-    modules = tuple(ModuleStatus(m.id, m.title, min(progress.step(m.id), len(m.messages)), len(m.messages))
-                    for m in content.modules)
+    modules = tuple(
+        ModuleStatus(m.id, m.title, min(progress.step(m.id), len(m.messages)), len(m.messages)) for m in content.modules
+    )
     best = best_attempt(progress.attempts)
     quiz = QuizStatus(
         attempts=sum(a.finished for a in progress.attempts),

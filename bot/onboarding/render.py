@@ -25,25 +25,32 @@ def result(res: flow.QuizResult) -> str:
     verdict = "You passed" if res.passed else f"Not this time: the pass mark is {res.pass_mark}%"
     lines = [f"{verdict}. You scored {res.score} of {res.total} ({res.percent}%)."]
     for w in res.wrong:
-        chosen = f"you answered \"{w.chosen.label}\"" if w.chosen else "not answered"
-        lines += ["", f"- {w.question.question}", f"  {chosen}; the answer is \"{w.correct.label}\".",
-                  f"  {w.explanation}"]
+        chosen = f'you answered "{w.chosen.label}"' if w.chosen else "not answered"
+        lines += [
+            "",
+            f"- {w.question.question}",
+            f'  {chosen}; the answer is "{w.correct.label}".',
+            f"  {w.explanation}",
+        ]
         lines += [f"  Source: {citation(c)}" for c in w.citations]
     return "\n".join(lines)
 
 
 def status(st: flow.Status) -> str:
     who = f"#{st.staff_id} {st.name}" if st.name else f"#{st.staff_id}"
-    lines = [f"{who}: {st.modules_done}/{len(st.modules)} modules done"
-             f"{', onboarding complete' if st.complete else ''}"]
+    lines = [
+        f"{who}: {st.modules_done}/{len(st.modules)} modules done" f"{', onboarding complete' if st.complete else ''}"
+    ]
     for m in st.modules:
         mark = "done " if m.done else "to do"
         lines.append(f"  [{mark}] {m.title} ({m.read}/{m.total})")
     q = st.quiz
     if q.attempts:
         best = f"best {q.best_score}/{q.best_total} ({flow.percent(q.best_score, q.best_total)}%)"
-        lines.append(f"  quiz: {q.attempts} attempt(s), {best}, {'passed' if q.passed else 'not passed yet'}"
-                     f"{', one in progress' if q.in_progress else ''}")
+        lines.append(
+            f"  quiz: {q.attempts} attempt(s), {best}, {'passed' if q.passed else 'not passed yet'}"
+            f"{', one in progress' if q.in_progress else ''}"
+        )
     else:
         lines.append(f"  quiz: {'in progress' if q.in_progress else 'not taken yet'}")
     return "\n".join(lines)

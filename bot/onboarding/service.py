@@ -44,8 +44,9 @@ def current(session: Session, member: Staff, content: Onboarding | None = None) 
     return _settle(session, member, _content(content))[0]
 
 
-def advance(session: Session, member: Staff, at: tuple[str, int] | None = None,
-            content: Onboarding | None = None) -> flow.Step:
+def advance(
+    session: Session, member: Staff, at: tuple[str, int] | None = None, content: Onboarding | None = None
+) -> flow.Step:
     """Mark the current module message as read (saved) and return the next step.
 
     ``at`` = (module id, message index) of the message the member is answering "next" to;
@@ -67,7 +68,7 @@ def start_quiz(session: Session, member: Staff, content: Onboarding | None = Non
     content = _content(content)
     attempt = repo.start_attempt(session, member.id)
     step = flow.next_question(content.quiz, attempt)
-    if isinstance(step, flow.ScoreDue):   # an old open attempt was already complete
+    if isinstance(step, flow.ScoreDue):  # an old open attempt was already complete
         _finish(session, member, content, attempt.id)
         step = flow.next_question(content.quiz, repo.start_attempt(session, member.id))
     return step
@@ -75,15 +76,16 @@ def start_quiz(session: Session, member: Staff, content: Onboarding | None = Non
 
 @dataclass(frozen=True)
 class AnswerOutcome:
-    recorded: bool               # False: the text named no option, or no question was open
-    question: Question | None    # the question the text was taken as an answer to
+    recorded: bool  # False: the text named no option, or no question was open
+    question: Question | None  # the question the text was taken as an answer to
     chosen: Option | None
-    next: flow.Step              # what to show now (the same question when not recorded)
-    result: flow.QuizResult | None = None   # set when this answer finished the attempt
+    next: flow.Step  # what to show now (the same question when not recorded)
+    result: flow.QuizResult | None = None  # set when this answer finished the attempt
 
 
-def answer(session: Session, member: Staff, text: object, question_id: str | None = None,
-           content: Onboarding | None = None) -> AnswerOutcome:
+def answer(
+    session: Session, member: Staff, text: object, question_id: str | None = None, content: Onboarding | None = None
+) -> AnswerOutcome:
     """Take ``text`` as the answer to the open question. The answer is saved at once; the
     last answer scores the attempt. Never raises for any text: an answer naming no
     option is not recorded and the same question comes back. ``question_id`` (from a
@@ -99,8 +101,9 @@ def answer(session: Session, member: Staff, text: object, question_id: str | Non
     if option_id is None:
         return AnswerOutcome(False, question, None, step)
     repo.record_answer(session, member.id, step.attempt_id, question.id, option_id)
-    nxt = flow.next_question(content.quiz, next(a for a in repo.get_progress(session, member.id).attempts
-                                                if a.id == step.attempt_id))
+    nxt = flow.next_question(
+        content.quiz, next(a for a in repo.get_progress(session, member.id).attempts if a.id == step.attempt_id)
+    )
     result = None
     if isinstance(nxt, flow.ScoreDue):
         result = _finish(session, member, content, step.attempt_id)
@@ -114,8 +117,9 @@ def last_result(session: Session, member: Staff, content: Onboarding | None = No
     return flow.score(_content(content).quiz, finished[-1].answers) if finished else None
 
 
-def status(session: Session, actor: Staff, staff_id: int | None = None,
-           content: Onboarding | None = None) -> flow.Status:
+def status(
+    session: Session, actor: Staff, staff_id: int | None = None, content: Onboarding | None = None
+) -> flow.Status:
     """A member's status: the actor's own, or (supervisors, admins) a supervisee's.
     Access-checked and audited; raises bot.store.access.AccessDenied / NotFound."""
     owner, progress = repo.progress_for(session, actor, actor.id if staff_id is None else staff_id)

@@ -34,20 +34,41 @@ def team(actor: Staff) -> Select:
 def check(session: Session, actor: Staff, owner: Staff, action: str, object_type: str, object_id: int) -> None:
     """Audit the access and raise AccessDenied when it is not allowed."""
     allowed = may_read(actor, owner)
-    audit.record(session, action, actor_id=actor.id, object_type=object_type, object_id=object_id,
-                 outcome="ok" if allowed else "denied")
+    audit.record(
+        session,
+        action,
+        actor_id=actor.id,
+        object_type=object_type,
+        object_id=object_id,
+        outcome="ok" if allowed else "denied",
+    )
     if not allowed:
         # the denial must be stored even though the caller's work stops here
         session.commit()
         raise AccessDenied(f"you don't have access to {object_type} #{object_id}")
 
 
-def deny(session: Session, action: str, message: str, *, actor_id: int | None,
-         object_type: str | None = None, object_id: int | None = None, detail: dict | None = None) -> None:
+def deny(
+    session: Session,
+    action: str,
+    message: str,
+    *,
+    actor_id: int | None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    detail: dict | None = None,
+) -> None:
     """Audit a refusal, store it at once (the caller's transaction is about to be rolled
     back) and raise AccessDenied with ``message``."""
-    audit.record(session, action, actor_id=actor_id, object_type=object_type, object_id=object_id,
-                 outcome="denied", detail=detail)
+    audit.record(
+        session,
+        action,
+        actor_id=actor_id,
+        object_type=object_type,
+        object_id=object_id,
+        outcome="denied",
+        detail=detail,
+    )
     session.commit()
     raise AccessDenied(message)
 
@@ -56,14 +77,27 @@ def actor(session: Session, staff_id: int) -> Staff:
     """The acting staff member, if active; anyone else is refused (and the refusal audited)."""
     staff = session.get(Staff, staff_id)
     if staff is None or not staff.active:
-        deny(session, "access.actor", f"no active staff member #{staff_id}",
-             actor_id=staff.id if staff else None, object_type="staff", object_id=staff_id)
+        deny(
+            session,
+            "access.actor",
+            f"no active staff member #{staff_id}",
+            actor_id=staff.id if staff else None,
+            object_type="staff",
+            object_id=staff_id,
+        )
     return staff
 
 
-def require_admin(session: Session, actor: Staff, action: str, object_type: str | None = None,
-                  object_id: int | None = None) -> None:
+def require_admin(
+    session: Session, actor: Staff, action: str, object_type: str | None = None, object_id: int | None = None
+) -> None:
     """Only an active admin may manage staff and invites; anyone else is refused (audited)."""
     if actor is None or not actor.active or actor.role != Role.admin:
-        deny(session, action, "only an admin can do that", actor_id=actor.id if actor else None,
-             object_type=object_type, object_id=object_id)
+        deny(
+            session,
+            action,
+            "only an admin can do that",
+            actor_id=actor.id if actor else None,
+            object_type=object_type,
+            object_id=object_id,
+        )

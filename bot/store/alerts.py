@@ -38,12 +38,12 @@ from bot.store.models import ChatIdentity, RiskAlert, Role, Staff, utcnow
 ABOUT = ("self", "client", "unknown")
 CLAIM_LEASE = timedelta(seconds=60)  # longer than a notice with all its retries takes
 SOURCES = ("chat", "note")
-ABOUT_WORDS = {"self": "about themselves", "client": "about someone they support",
-               "unknown": "unclear about whom"}
+ABOUT_WORDS = {"self": "about themselves", "client": "about someone they support", "unknown": "unclear about whom"}
 
 
-def raise_alert(session: Session, staff_id: int, about: str, source: str = "chat",
-                note_id: int | None = None) -> RiskAlert:
+def raise_alert(
+    session: Session, staff_id: int, about: str, source: str = "chat", note_id: int | None = None
+) -> RiskAlert:
     """Record an alert (no text) and audit it. ``source`` is where the risk came up:
     ``chat`` (a message) or ``note`` (a checked progress note, ``note_id``)."""
     if about not in ABOUT:
@@ -56,20 +56,29 @@ def raise_alert(session: Session, staff_id: int, about: str, source: str = "chat
     detail = {"about": about, "source": source}
     if note_id is not None:
         detail["note"] = note_id
-    audit.record(session, "risk_alert.raise", actor_id=staff_id, object_type="risk_alert",
-                 object_id=alert.id, detail=detail)
+    audit.record(
+        session, "risk_alert.raise", actor_id=staff_id, object_type="risk_alert", object_id=alert.id, detail=detail
+    )
     return alert
 
 
-def raise_unless_recent(session: Session, staff_id: int, about: str, source: str = "chat",
-                        within: float | timedelta = 300) -> RiskAlert | None:
+def raise_unless_recent(
+    session: Session, staff_id: int, about: str, source: str = "chat", within: float | timedelta = 300
+) -> RiskAlert | None:
     """For a channel that answered a risk message itself because the assistant could not
     (bot/channels/telegram.py): raise the alert the assistant would have raised, unless an
     open alert from the same source for the person is less than ``within`` old (the
     assistant may have recorded it before its answer was lost). None if one exists."""
-    recent = session.scalar(select(RiskAlert.id).where(
-        RiskAlert.staff_id == staff_id, RiskAlert.source == source, RiskAlert.acknowledged_at.is_(None),
-        RiskAlert.created_at >= utcnow() - _delta(within)).limit(1))
+    recent = session.scalar(
+        select(RiskAlert.id)
+        .where(
+            RiskAlert.staff_id == staff_id,
+            RiskAlert.source == source,
+            RiskAlert.acknowledged_at.is_(None),
+            RiskAlert.created_at >= utcnow() - _delta(within),
+        )
+        .limit(1)
+    )
     if recent is not None:
         return None
     return raise_alert(session, staff_id, about, source=source)
@@ -91,8 +100,7 @@ def visible(session: Session, actor: Staff, include_acknowledged: bool = False) 
     if actor.role != Role.admin:
         query = query.where(RiskAlert.staff_id.in_(team(actor)))
     rows = list(session.scalars(query))
-    audit.record(session, "risk_alert.list", actor_id=actor.id, object_type="risk_alert",
-                 detail={"count": len(rows)})
+    audit.record(session, "risk_alert.list", actor_id=actor.id, object_type="risk_alert", detail={"count": len(rows)})
     return rows
 
 
@@ -104,8 +112,9 @@ def acknowledge(session: Session, actor: Staff, alert_id: int) -> RiskAlert:
         raise NotFound(f"no risk alert #{alert_id}")
     owner = session.get(Staff, alert.staff_id)
     if owner is None or owner.id == actor.id or not may_read(actor, owner):
-        audit.record(session, "risk_alert.ack", actor_id=actor.id, object_type="risk_alert",
-                     object_id=alert_id, outcome="denied")
+        audit.record(
+            session, "risk_alert.ack", actor_id=actor.id, object_type="risk_alert", object_id=alert_id, outcome="denied"
+        )
         session.commit()
         raise AccessDenied(f"you don't have access to risk alert #{alert_id}")
     if alert.acknowledged_at is None:
@@ -117,8 +126,11 @@ def acknowledge(session: Session, actor: Staff, alert_id: int) -> RiskAlert:
 
 def open_about(session: Session, staff_id: int) -> list[str]:
     """Whom the staff member's open alerts are about (for the "I'm fine" reply)."""
-    return list(session.scalars(select(RiskAlert.about).where(
-        RiskAlert.staff_id == staff_id, RiskAlert.acknowledged_at.is_(None))))
+    return list(
+        session.scalars(
+            select(RiskAlert.about).where(RiskAlert.staff_id == staff_id, RiskAlert.acknowledged_at.is_(None))
+        )
+    )
 
 
 def about_words(about: str) -> str:
@@ -145,16 +157,16 @@ def describe(alert: RiskAlert, names: dict[int, str] | None = None) -> str:
 
 # --- delivery: who is told, when, and only once per notice ------------------------------------
 
-OPEN_TOO_LONG = "open_too_long"            # open longer than escalate_after
-NO_SUPERVISOR = "no_supervisor"            # the person has no active supervisor
+OPEN_TOO_LONG = "open_too_long"  # open longer than escalate_after
+NO_SUPERVISOR = "no_supervisor"  # the person has no active supervisor
 SUPERVISOR_NOT_LINKED = "supervisor_not_linked"  # the supervisor has no account on the channel
-ESCALATED = "escalated"                    # escalated earlier; admins keep getting the reminders
+ESCALATED = "escalated"  # escalated earlier; admins keep getting the reminders
 
 
 @dataclass(frozen=True)
 class Recipient:
     staff_id: int
-    role: str                  # "supervisor" (the person's own) or "admin" (escalation)
+    role: str  # "supervisor" (the person's own) or "admin" (escalation)
     accounts: tuple[str, ...]  # their external ids on the channel (e.g. Telegram user ids)
 
 
@@ -183,8 +195,13 @@ def _delta(value: float | timedelta) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
-def due_for_notice(session: Session, now: datetime | None = None, repeat: float | timedelta = 900,
-                   escalate_after: float | timedelta = 1800, channel: str = "telegram") -> list[Due]:
+def due_for_notice(
+    session: Session,
+    now: datetime | None = None,
+    repeat: float | timedelta = 900,
+    escalate_after: float | timedelta = 1800,
+    channel: str = "telegram",
+) -> list[Due]:
     """Open alerts that need a notice at ``now``, oldest first: never notified, last notified
     more than ``repeat`` ago, or due for escalation (open longer than ``escalate_after`` and
     not escalated yet). Acknowledged alerts never come back. Each comes with its recipients on
@@ -194,23 +211,33 @@ def due_for_notice(session: Session, now: datetime | None = None, repeat: float 
     now = _aware(now) or utcnow()
     cutoff = now - _delta(repeat)
     escalate_before = now - _delta(escalate_after)
-    alerts = list(session.scalars(
-        select(RiskAlert)
-        .where(RiskAlert.acknowledged_at.is_(None),
-               or_(RiskAlert.last_notified_at.is_(None), RiskAlert.last_notified_at < cutoff,
-                   and_(RiskAlert.escalated_at.is_(None), RiskAlert.created_at < escalate_before),
-                   RiskAlert.notice_claimed_at < now - CLAIM_LEASE))
-        .order_by(RiskAlert.created_at, RiskAlert.id)
-    ))
+    alerts = list(
+        session.scalars(
+            select(RiskAlert)
+            .where(
+                RiskAlert.acknowledged_at.is_(None),
+                or_(
+                    RiskAlert.last_notified_at.is_(None),
+                    RiskAlert.last_notified_at < cutoff,
+                    and_(RiskAlert.escalated_at.is_(None), RiskAlert.created_at < escalate_before),
+                    RiskAlert.notice_claimed_at < now - CLAIM_LEASE,
+                ),
+            )
+            .order_by(RiskAlert.created_at, RiskAlert.id)
+        )
+    )
     if not alerts:
         return []
-    admins = list(session.scalars(select(Staff.id).where(Staff.role == Role.admin, Staff.active.is_(True))
-                                  .order_by(Staff.id)))
+    admins = list(
+        session.scalars(select(Staff.id).where(Staff.role == Role.admin, Staff.active.is_(True)).order_by(Staff.id))
+    )
     accounts: dict[int, list[str]] = {}
     for staff_id, external_id in session.execute(
-            select(ChatIdentity.staff_id, ChatIdentity.external_id).join(Staff)
-            .where(ChatIdentity.channel == channel, Staff.active.is_(True))
-            .order_by(ChatIdentity.id)):
+        select(ChatIdentity.staff_id, ChatIdentity.external_id)
+        .join(Staff)
+        .where(ChatIdentity.channel == channel, Staff.active.is_(True))
+        .order_by(ChatIdentity.id)
+    ):
         accounts.setdefault(staff_id, []).append(external_id)
     out = []
     for alert in alerts:
@@ -231,10 +258,17 @@ def due_for_notice(session: Session, now: datetime | None = None, repeat: float 
                 reason = ESCALATED if alert.escalated_at is not None else None
         if reason:
             skip = {alert.staff_id} | ({supervisor.id} if supervisor is not None else set())
-            recipients += [Recipient(a, "admin", tuple(accounts[a])) for a in admins
-                           if a not in skip and accounts.get(a)]
-        out.append(Due(alert=alert, staff_name=owner.name if owner else f"staff #{alert.staff_id}",
-                       recipients=tuple(recipients), escalate=reason))
+            recipients += [
+                Recipient(a, "admin", tuple(accounts[a])) for a in admins if a not in skip and accounts.get(a)
+            ]
+        out.append(
+            Due(
+                alert=alert,
+                staff_name=owner.name if owner else f"staff #{alert.staff_id}",
+                recipients=tuple(recipients),
+                escalate=reason,
+            )
+        )
     return out
 
 
@@ -244,8 +278,11 @@ def claim(session: Session, due: Due, now: datetime, repeat: float | timedelta =
     let the caller's session_scope commit) before sending. A first escalation is audited."""
     now = _aware(now)
     alert = due.alert
-    fresh = or_(RiskAlert.last_notified_at.is_(None), RiskAlert.last_notified_at < now - _delta(repeat),
-                RiskAlert.notice_claimed_at < now - CLAIM_LEASE)  # a claim left by a bridge that died
+    fresh = or_(
+        RiskAlert.last_notified_at.is_(None),
+        RiskAlert.last_notified_at < now - _delta(repeat),
+        RiskAlert.notice_claimed_at < now - CLAIM_LEASE,
+    )  # a claim left by a bridge that died
     values: dict = {"last_notified_at": now, "notice_claimed_at": now, "notice_claimed_by": by[:64]}
     first_escalation = due.escalate is not None and alert.escalated_at is None
     if first_escalation:
@@ -261,10 +298,14 @@ def claim(session: Session, due: Due, now: datetime, repeat: float | timedelta =
     if result.rowcount != 1:
         return False
     if first_escalation:
-        audit.record(session, "risk_alert.escalate", actor_id=None, object_type="risk_alert",
-                     object_id=alert.id,
-                     detail={"reason": due.escalate,
-                             "admins": sorted(r.staff_id for r in due.recipients if r.role == "admin")})
+        audit.record(
+            session,
+            "risk_alert.escalate",
+            actor_id=None,
+            object_type="risk_alert",
+            object_id=alert.id,
+            detail={"reason": due.escalate, "admins": sorted(r.staff_id for r in due.recipients if r.role == "admin")},
+        )
     return True
 
 
@@ -272,12 +313,19 @@ def mark_notified(session: Session, alert_id: int, delivered_to: list[int] | tup
     """A claimed notice went out to these staff ids: count it and audit it."""
     audit.lock_chain(session)  # the chain lock before the row lock (see bot.store.audit)
     session.execute(
-        update(RiskAlert).where(RiskAlert.id == alert_id)
+        update(RiskAlert)
+        .where(RiskAlert.id == alert_id)
         .values(notify_count=RiskAlert.notify_count + 1, notice_claimed_at=None, notice_claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "risk_alert.notify", actor_id=None, object_type="risk_alert", object_id=alert_id,
-                 detail={"to": sorted(set(delivered_to))})
+    audit.record(
+        session,
+        "risk_alert.notify",
+        actor_id=None,
+        object_type="risk_alert",
+        object_id=alert_id,
+        detail={"to": sorted(set(delivered_to))},
+    )
 
 
 def release(session: Session, due: Due, claimed_at: datetime) -> None:
@@ -298,5 +346,6 @@ def release_claims(session: Session, by: str) -> int:
         update(RiskAlert)
         .where(RiskAlert.notice_claimed_by == by[:64], RiskAlert.notice_claimed_at.isnot(None))
         .values(notice_claimed_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount

@@ -126,9 +126,7 @@ def lock_chain(session: Session) -> None:
 
 
 def _last_hash(session: Session) -> str | None:
-    return session.connection().execute(
-        select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1)
-    ).scalar()
+    return session.connection().execute(select(AuditLog.entry_hash).order_by(AuditLog.id.desc()).limit(1)).scalar()
 
 
 @event.listens_for(Session, "before_flush")
@@ -180,8 +178,11 @@ def verify(session: Session) -> Verification:
         if entry.entry_hash is None:
             return Verification(False, count, unchained, entry.id, "the entry has no hash")
         if entry.prev_hash != previous:
-            why = ("it does not follow the entry before it (an entry was removed or inserted)" if started
-                   else "the chain does not start here (its first entries were removed)")
+            why = (
+                "it does not follow the entry before it (an entry was removed or inserted)"
+                if started
+                else "the chain does not start here (its first entries were removed)"
+            )
             return Verification(False, count, unchained, entry.id, why)
         if entry_hash(entry.prev_hash, entry) != entry.entry_hash:
             return Verification(False, count, unchained, entry.id, "its content does not match its hash")

@@ -24,14 +24,22 @@ def register(sub, eval_sub) -> None:
     staff = sub.add_parser("staff", help="add, list and link staff members; manage their access (admins)")
     staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION")
     staff.set_defaults(func=lambda args: staff.print_help() or 2)
-    add = acting(staff_sub.add_parser(
-        "add", help="add a staff member (admins; on a fresh install, the first admin adds themselves)"))
+    add = acting(
+        staff_sub.add_parser(
+            "add", help="add a staff member (admins; on a fresh install, the first admin adds themselves)"
+        )
+    )
     add.add_argument("name", help="the person's name as colleagues know it")
     add.add_argument("--role", choices=ROLES, default="peer")
     add.add_argument("--program", choices=["adult", "family"], help="adult or family peer support")
     add.add_argument("--supervisor", type=int, metavar="ID", help="staff id of their supervisor")
-    add.add_argument("--link", metavar="CHANNEL:ID", action="append", default=[],
-                     help="link a chat account, e.g. local:alice or telegram:12345")
+    add.add_argument(
+        "--link",
+        metavar="CHANNEL:ID",
+        action="append",
+        default=[],
+        help="link a chat account, e.g. local:alice or telegram:12345",
+    )
     add.set_defaults(func=cmd_staff_add)
     lst = json_option(staff_sub.add_parser("list", help="list staff members"))
     lst.set_defaults(func=cmd_staff_list)
@@ -39,19 +47,24 @@ def register(sub, eval_sub) -> None:
     link.add_argument("staff_id", type=int)
     link.add_argument("account", metavar="CHANNEL:ID")
     link.set_defaults(func=cmd_staff_link)
-    local = acting(staff_sub.add_parser(
-        "link-local", help="link an OS login to a staff member: `peerscope` run by that login acts as them "
-                           "(admins; a login belongs to one staff member, so this moves it)"))
+    local = acting(
+        staff_sub.add_parser(
+            "link-local",
+            help="link an OS login to a staff member: `peerscope` run by that login acts as them "
+            "(admins; a login belongs to one staff member, so this moves it)",
+        )
+    )
     local.add_argument("staff_id", type=int)
     local.add_argument("login", help="the OS login name, as `whoami` prints it")
     local.set_defaults(func=cmd_staff_link_local)
-    for name, help_text in (("deactivate", "refuse a staff member everywhere from their next message (admins)"),
-                            ("reactivate", "give a deactivated staff member their access back (admins)")):
+    for name, help_text in (
+        ("deactivate", "refuse a staff member everywhere from their next message (admins)"),
+        ("reactivate", "give a deactivated staff member their access back (admins)"),
+    ):
         one = acting(staff_sub.add_parser(name, help=help_text))
         one.add_argument("staff_id", type=int)
         one.set_defaults(func=cmd_staff_access, change=name)
-    unlink = acting(staff_sub.add_parser(
-        "unlink", help="remove the chat accounts linked to a staff member (admins)"))
+    unlink = acting(staff_sub.add_parser("unlink", help="remove the chat accounts linked to a staff member (admins)"))
     unlink.add_argument("staff_id", type=int)
     unlink.add_argument("--channel", metavar="CHANNEL", help="only this channel's accounts, e.g. telegram or local")
     unlink.set_defaults(func=cmd_staff_unlink)
@@ -63,8 +76,9 @@ def register(sub, eval_sub) -> None:
     audit_parser = sub.add_parser("audit", help="the audit log")
     audit_sub = audit_parser.add_subparsers(dest="audit_command", metavar="ACTION")
     audit_parser.set_defaults(func=lambda args: audit_parser.print_help() or 2)
-    audit_sub.add_parser("verify", help="check the audit log's hash chain: exit 1 if an entry was changed, "
-                                        "removed or inserted").set_defaults(func=cmd_audit_verify)
+    audit_sub.add_parser(
+        "verify", help="check the audit log's hash chain: exit 1 if an entry was changed, " "removed or inserted"
+    ).set_defaults(func=cmd_audit_verify)
 
     unanswered = sub.add_parser("unanswered", help="questions the policies did not cover (supervisors)")
     json_option(acting(unanswered))
@@ -114,8 +128,9 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         access.require_admin(session, actor, "staff.add", "staff")
-        member = repo.add(session, args.name, role=args.role, program=args.program,
-                          supervisor_id=args.supervisor, actor_id=actor.id)
+        member = repo.add(
+            session, args.name, role=args.role, program=args.program, supervisor_id=args.supervisor, actor_id=actor.id
+        )
         for channel, external in accounts:
             repo.link_identity(session, member.id, channel, external, actor_id=actor.id)
         print(f"added staff #{member.id} ({member.role.value})")
@@ -128,15 +143,20 @@ def _add_first_admin(session, args: argparse.Namespace, accounts: list[tuple[str
     from bot.store import staff as repo
 
     if args.role != "admin":
-        print("peerscope: no admin can use the command line yet: add yourself first, with "
-              "`peerscope staff add \"Your Name\" --role admin`", file=sys.stderr)
+        print(
+            "peerscope: no admin can use the command line yet: add yourself first, with "
+            '`peerscope staff add "Your Name" --role admin`',
+            file=sys.stderr,
+        )
         return 2
     login = os_login()
     member = repo.bootstrap_admin(session, args.name, login, program=args.program)
     for channel, external in accounts:
         repo.link_identity(session, member.id, channel, external, actor_id=member.id)
-    print(f"added staff #{member.id} (admin) and linked your OS login '{login}' to it: "
-          "from now on only an admin can manage staff")
+    print(
+        f"added staff #{member.id} (admin) and linked your OS login '{login}' to it: "
+        "from now on only an admin can manage staff"
+    )
     return 0
 
 
@@ -147,13 +167,23 @@ def cmd_staff_list(args: argparse.Namespace) -> int:
     with session_scope() as session:
         rows = repo.list_all(session)
         if args.json:
-            print_json([{"id": s.id, "name": s.name, "role": s.role.value,
-                         "program": s.program.value if s.program else None, "supervisor_id": s.supervisor_id,
-                         "active": s.active, "accounts": [f"{i.channel}:{i.external_id}" for i in s.identities]}
-                        for s in rows])
+            print_json(
+                [
+                    {
+                        "id": s.id,
+                        "name": s.name,
+                        "role": s.role.value,
+                        "program": s.program.value if s.program else None,
+                        "supervisor_id": s.supervisor_id,
+                        "active": s.active,
+                        "accounts": [f"{i.channel}:{i.external_id}" for i in s.identities],
+                    }
+                    for s in rows
+                ]
+            )
             return 0
         if not rows:
-            print("no staff yet: add yourself first, as admin:  peerscope staff add \"Your Name\" --role admin")
+            print('no staff yet: add yourself first, as admin:  peerscope staff add "Your Name" --role admin')
             return 0
         print(f"{'id':>4}  {'role':<10} {'program':<8} {'supervisor':<10} {'accounts':<30} name")
         for s in rows:
@@ -185,8 +215,10 @@ def cmd_staff_link_local(args: argparse.Namespace) -> int:
         with session_scope() as session:
             if args.actor is None and repo.bootstrap_open(session) and args.login == os_login():
                 repo.claim_admin(session, args.staff_id, args.login)
-                print(f"linked your OS login '{args.login}' to admin #{args.staff_id}: "
-                      "from now on only an admin can manage staff")
+                print(
+                    f"linked your OS login '{args.login}' to admin #{args.staff_id}: "
+                    "from now on only an admin can manage staff"
+                )
                 return 0
     except _staff_errors() as exc:
         print(f"peerscope: {exc}", file=sys.stderr)
@@ -248,13 +280,27 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
     def work(session, actor):
         if actor.role not in (Role.supervisor, Role.admin):
-            access.deny(session, "unanswered.list", "only supervisors and admins can list unanswered questions",
-                        actor_id=actor.id)
+            access.deny(
+                session,
+                "unanswered.list",
+                "only supervisors and admins can list unanswered questions",
+                actor_id=actor.id,
+            )
         audit.record(session, "unanswered.list", actor_id=actor.id)
         rows = unanswered.list_open(session, actor, limit=args.limit)
         if args.json:
-            print_json([{"id": r.id, "created_at": r.created_at, "staff_id": r.staff_id, "program": r.program,
-                         "question": r.question} for r in rows])
+            print_json(
+                [
+                    {
+                        "id": r.id,
+                        "created_at": r.created_at,
+                        "staff_id": r.staff_id,
+                        "program": r.program,
+                        "question": r.question,
+                    }
+                    for r in rows
+                ]
+            )
             return 0
         if not rows:
             print("no unanswered questions")

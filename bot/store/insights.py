@@ -34,8 +34,13 @@ class RangeError(ValueError):
 
 def record_policy_answer(session: Session, staff_id: int | None, rule_id: str | None, verdict: str) -> None:
     """Note which rule (topic) a policy question was answered from; never the question."""
-    audit.record(session, POLICY_ANSWER, actor_id=staff_id, object_type="rule",
-                 detail={"rule": rule_id or "not_covered", "verdict": verdict})
+    audit.record(
+        session,
+        POLICY_ANSWER,
+        actor_id=staff_id,
+        object_type="rule",
+        detail={"rule": rule_id or "not_covered", "verdict": verdict},
+    )
 
 
 def parse_range(start: str | None, end: str | None, today: date) -> tuple[date, date]:
@@ -60,16 +65,16 @@ def week_of(day: date) -> date:
 class Insights:
     start: date
     end: date
-    scope: str                                   # "your team" or "all staff"
+    scope: str  # "your team" or "all staff"
     weeks: list[date] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     by_week: dict[tuple[date, str], int] = field(default_factory=dict)
     by_peer: dict[str, Counter] = field(default_factory=dict)
-    decisions: dict[str, Counter] = field(default_factory=dict)   # category -> confirmed/dismissed/open
+    decisions: dict[str, Counter] = field(default_factory=dict)  # category -> confirmed/dismissed/open
     topics: list[tuple[str, int]] = field(default_factory=list)
     unanswered: list[tuple[date, str]] = field(default_factory=list)
     plans: list[dict] = field(default_factory=list)
-    plan_counts: Counter = field(default_factory=Counter)        # due / overdue / signed / ok
+    plan_counts: Counter = field(default_factory=Counter)  # due / overdue / signed / ok
     quiz: list[dict] = field(default_factory=list)
 
     @property
@@ -80,12 +85,17 @@ class Insights:
         """The headline numbers, in the order the page and the report show them."""
         confirmed = sum(c["confirmed"] for c in self.decisions.values())
         dismissed = sum(c["dismissed"] for c in self.decisions.values())
-        return [("Flags raised", self.flag_total), ("Flags confirmed", confirmed), ("Flags dismissed", dismissed),
-                ("Policy questions answered", sum(n for _, n in self.topics)),
-                ("Unanswered questions", len(self.unanswered)),
-                ("Plans due", self.plan_counts["due"]), ("Plans overdue", self.plan_counts["overdue"]),
-                ("Plans signed in range", self.plan_counts["signed"]),
-                ("Quiz attempts in range", sum(q["attempts"] for q in self.quiz))]
+        return [
+            ("Flags raised", self.flag_total),
+            ("Flags confirmed", confirmed),
+            ("Flags dismissed", dismissed),
+            ("Policy questions answered", sum(n for _, n in self.topics)),
+            ("Unanswered questions", len(self.unanswered)),
+            ("Plans due", self.plan_counts["due"]),
+            ("Plans overdue", self.plan_counts["overdue"]),
+            ("Plans signed in range", self.plan_counts["signed"]),
+            ("Quiz attempts in range", sum(q["attempts"] for q in self.quiz)),
+        ]
 
 
 def _local_day(moment: datetime | None) -> date | None:
@@ -103,16 +113,25 @@ def _team(session: Session, actor: Staff) -> list[int] | None:
 
 def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """UTC bounds wide enough for any local zone; rows are then filtered by their local day."""
-    return (datetime.combine(start - timedelta(days=1), time.min, timezone.utc),
-            datetime.combine(end + timedelta(days=2), time.min, timezone.utc))
+    return (
+        datetime.combine(start - timedelta(days=1), time.min, timezone.utc),
+        datetime.combine(end + timedelta(days=2), time.min, timezone.utc),
+    )
 
 
 def _flags(session: Session, out: Insights, team: list[int] | None) -> None:
     low, high = _bounds(out.start, out.end)
-    query = (select(NoteFlag.category, NoteFlag.status, Staff.name, Staff.id, Note.submitted_at)
-             .join(Note, Note.id == NoteFlag.note_id).join(Staff, Staff.id == Note.author_id)
-             .where(Note.submitted_at.is_not(None), Note.submitted_at >= low, Note.submitted_at < high,
-                    Note.status != NoteStatus.discarded))
+    query = (
+        select(NoteFlag.category, NoteFlag.status, Staff.name, Staff.id, Note.submitted_at)
+        .join(Note, Note.id == NoteFlag.note_id)
+        .join(Staff, Staff.id == Note.author_id)
+        .where(
+            Note.submitted_at.is_not(None),
+            Note.submitted_at >= low,
+            Note.submitted_at < high,
+            Note.status != NoteStatus.discarded,
+        )
+    )
     if team is not None:
         query = query.where(Note.author_id.in_(team))
     categories = set()
@@ -134,8 +153,9 @@ def _flags(session: Session, out: Insights, team: list[int] | None) -> None:
 
 def _topics(session: Session, out: Insights, team: list[int] | None) -> None:
     low, high = _bounds(out.start, out.end)
-    query = select(AuditLog.at, AuditLog.detail).where(AuditLog.action == POLICY_ANSWER, AuditLog.at >= low,
-                                                       AuditLog.at < high)
+    query = select(AuditLog.at, AuditLog.detail).where(
+        AuditLog.action == POLICY_ANSWER, AuditLog.at >= low, AuditLog.at < high
+    )
     if team is not None:
         query = query.where(AuditLog.actor_id.in_(team))
     counts = Counter()
@@ -149,12 +169,15 @@ def _unanswered(session: Session, out: Insights, actor: Staff) -> None:
     from bot.store import unanswered
 
     rows = unanswered.list_open(session, actor, limit=500)
-    out.unanswered = sorted(((_local_day(r.created_at), r.question) for r in rows
-                             if out.start <= _local_day(r.created_at) <= out.end), reverse=True)
+    out.unanswered = sorted(
+        ((_local_day(r.created_at), r.question) for r in rows if out.start <= _local_day(r.created_at) <= out.end),
+        reverse=True,
+    )
 
 
-def _plans(session: Session, out: Insights, actor: Staff, team: list[int] | None, today: date,
-           plans_due: PlansDue) -> None:
+def _plans(
+    session: Session, out: Insights, actor: Staff, team: list[int] | None, today: date, plans_due: PlansDue
+) -> None:
     names = {s.id: s.name for s in session.scalars(select(Staff))}
     for plan, due in plans_due(session, actor, today, include_ok=True):
         if team is not None and plan.owner_id not in team:
@@ -163,10 +186,19 @@ def _plans(session: Session, out: Insights, actor: Staff, team: list[int] | None
         if signed_day is not None and out.start <= signed_day <= out.end:
             out.plan_counts["signed"] += 1
         out.plan_counts[due.status] += 1
-        out.plans.append({"id": plan.id, "owner": names.get(plan.owner_id, f"#{plan.owner_id}"),
-                          "client_ref": plan.client_ref, "version": plan.version, "status": plan.status.value,
-                          "due_status": due.status, "due_date": due.due_date, "message": due.message,
-                          "signed_at": signed_day})
+        out.plans.append(
+            {
+                "id": plan.id,
+                "owner": names.get(plan.owner_id, f"#{plan.owner_id}"),
+                "client_ref": plan.client_ref,
+                "version": plan.version,
+                "status": plan.status.value,
+                "due_status": due.status,
+                "due_date": due.due_date,
+                "message": due.message,
+                "signed_at": signed_day,
+            }
+        )
 
 
 def _quiz(session: Session, out: Insights, actor: Staff) -> None:
@@ -177,9 +209,15 @@ def _quiz(session: Session, out: Insights, actor: Staff) -> None:
         in_range = [a for a in done if out.start <= _local_day(a.finished_at) <= out.end]
         best = max((round(100 * a.score / a.total) for a in done), default=None)
         latest = done[-1] if done else None
-        out.quiz.append({"name": f"{member.name} (#{member.id})", "attempts": len(in_range), "best": best,
-                         "latest": round(100 * latest.score / latest.total) if latest else None,
-                         "passed": any(a.passed for a in done)})
+        out.quiz.append(
+            {
+                "name": f"{member.name} (#{member.id})",
+                "attempts": len(in_range),
+                "best": best,
+                "latest": round(100 * latest.score / latest.total) if latest else None,
+                "passed": any(a.passed for a in done),
+            }
+        )
 
 
 # (session, actor, today, include_ok=True) -> [(plan, due status)]: the WRSP deadline rule,
@@ -187,8 +225,9 @@ def _quiz(session: Session, out: Insights, actor: Staff) -> None:
 PlansDue = Callable[..., list]
 
 
-def build(session: Session, actor: Staff, start: date, end: date, today: date | None = None, *,
-          plans_due: PlansDue) -> Insights:
+def build(
+    session: Session, actor: Staff, start: date, end: date, today: date | None = None, *, plans_due: PlansDue
+) -> Insights:
     """The insights for the actor's team (admins: everyone) between two local dates;
     ``plans_due`` is bot.wrsp.service.plans_due."""
     from bot.settings import local_today
@@ -202,8 +241,12 @@ def build(session: Session, actor: Staff, start: date, end: date, today: date | 
     _unanswered(session, out, actor)
     _plans(session, out, actor, team, today or local_today(), plans_due)
     _quiz(session, out, actor)
-    audit.record(session, "insights.read", actor_id=actor.id,
-                 detail={"start": start.isoformat(), "end": end.isoformat(), "scope": out.scope})
+    audit.record(
+        session,
+        "insights.read",
+        actor_id=actor.id,
+        detail={"start": start.isoformat(), "end": end.isoformat(), "scope": out.scope},
+    )
     return out
 
 
@@ -217,16 +260,28 @@ def weekly_rows(out: Insights) -> list[tuple[str, list[int], int]]:
 
 
 def peer_rows(out: Insights) -> list[tuple[str, list[int], int]]:
-    rows = [(name, [counts.get(c, 0) for c in out.categories], sum(counts.values()))
-            for name, counts in out.by_peer.items()]
+    rows = [
+        (name, [counts.get(c, 0) for c in out.categories], sum(counts.values())) for name, counts in out.by_peer.items()
+    ]
     return sorted(rows, key=lambda r: (-r[2], r[0]))
 
 
 def decision_rows(out: Insights) -> list[tuple[str, int, int, int]]:
     """(category, confirmed, dismissed, still open)."""
-    return [(c, out.decisions[c]["confirmed"], out.decisions[c]["dismissed"], out.decisions[c]["open"])
-            for c in out.categories]
+    return [
+        (c, out.decisions[c]["confirmed"], out.decisions[c]["dismissed"], out.decisions[c]["open"])
+        for c in out.categories
+    ]
 
 
-__all__ = ["Insights", "RangeError", "build", "decision_rows", "parse_range", "peer_rows", "record_policy_answer",
-           "weekly_rows", "week_of"]
+__all__ = [
+    "Insights",
+    "RangeError",
+    "build",
+    "decision_rows",
+    "parse_range",
+    "peer_rows",
+    "record_policy_answer",
+    "weekly_rows",
+    "week_of",
+]

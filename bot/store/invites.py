@@ -54,7 +54,7 @@ REFUSALS = {
 
 def new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_GROUPS * GROUP_LEN))
-    return "-".join(raw[i:i + GROUP_LEN] for i in range(0, len(raw), GROUP_LEN))
+    return "-".join(raw[i : i + GROUP_LEN] for i in range(0, len(raw), GROUP_LEN))
 
 
 def normalize_code(code: str) -> str:
@@ -103,14 +103,26 @@ def create(
     now = now or utcnow()
     code = new_code()
     invite = StaffInvite(
-        code_hash=hash_code(code), role=role_value, program=program_value, supervisor_id=supervisor_id,
-        name=name, staff_id=staff_id, created_by_id=actor_id, created_at=now,
+        code_hash=hash_code(code),
+        role=role_value,
+        program=program_value,
+        supervisor_id=supervisor_id,
+        name=name,
+        staff_id=staff_id,
+        created_by_id=actor_id,
+        created_at=now,
         expires_at=now + timedelta(hours=expires_hours),
     )
     session.add(invite)
     session.flush()
-    audit.record(session, "invite.create", actor_id=actor_id, object_type="staff_invite", object_id=invite.id,
-                 detail={"role": role_value.value, "existing_staff": staff_id is not None})
+    audit.record(
+        session,
+        "invite.create",
+        actor_id=actor_id,
+        object_type="staff_invite",
+        object_id=invite.id,
+        detail={"role": role_value.value, "existing_staff": staff_id is not None},
+    )
     return code, invite
 
 
@@ -157,16 +169,28 @@ def redeem(
             raise InviteRefused("inactive", REFUSALS["inactive"])
     else:
         name = invite.name or display_name or f"{channel} user {external_id}"
-        member = staff_repo.add(session, name[:200], role=invite.role.value,
-                                program=invite.program.value if invite.program else None,
-                                supervisor_id=invite.supervisor_id)
+        member = staff_repo.add(
+            session,
+            name[:200],
+            role=invite.role.value,
+            program=invite.program.value if invite.program else None,
+            supervisor_id=invite.supervisor_id,
+        )
     staff_repo.link_identity(session, member.id, channel, external_id)
     session.execute(
-        update(StaffInvite).where(StaffInvite.id == invite.id).values(used_by_staff_id=member.id)
+        update(StaffInvite)
+        .where(StaffInvite.id == invite.id)
+        .values(used_by_staff_id=member.id)
         .execution_options(synchronize_session=False)
     )
-    audit.record(session, "invite.redeem", actor_id=member.id, object_type="staff_invite", object_id=invite.id,
-                 detail={"channel": channel})
+    audit.record(
+        session,
+        "invite.redeem",
+        actor_id=member.id,
+        object_type="staff_invite",
+        object_id=invite.id,
+        detail={"channel": channel},
+    )
     return member
 
 
@@ -183,8 +207,7 @@ def list_recent(session: Session, actor: Staff, limit: int = 50) -> list[StaffIn
     """The newest invites, for an admin (to find the one to revoke)."""
     access.require_admin(session, actor, "invite.list", "staff_invite")
     rows = list(session.scalars(select(StaffInvite).order_by(StaffInvite.id.desc()).limit(limit)))
-    audit.record(session, "invite.list", actor_id=actor.id, object_type="staff_invite",
-                 detail={"count": len(rows)})
+    audit.record(session, "invite.list", actor_id=actor.id, object_type="staff_invite", detail={"count": len(rows)})
     return rows
 
 
@@ -205,8 +228,10 @@ def revoke(session: Session, actor: Staff, invite_id: int, now: datetime | None 
     ).rowcount
     session.refresh(invite)
     if revoked != 1:
-        raise InviteError(f"invite #{invite_id} was already used (by staff #{invite.used_by_staff_id}); "
-                          "to take that access away use `peerscope staff unlink` or `peerscope staff deactivate`")
+        raise InviteError(
+            f"invite #{invite_id} was already used (by staff #{invite.used_by_staff_id}); "
+            "to take that access away use `peerscope staff unlink` or `peerscope staff deactivate`"
+        )
     audit.record(session, "invite.revoke", actor_id=actor.id, object_type="staff_invite", object_id=invite_id)
     return invite
 
@@ -219,8 +244,9 @@ class SignIn:
     reason: str | None = None
 
 
-def sign_in(code: str, channel: str, external_id: str, display_name: str | None = None,
-            url: str | None = None) -> SignIn:
+def sign_in(
+    code: str, channel: str, external_id: str, display_name: str | None = None, url: str | None = None
+) -> SignIn:
     """Redeem a code in a transaction of its own; a refusal is audited (without the code)."""
     from bot.store.db import session_scope
 
@@ -232,7 +258,13 @@ def sign_in(code: str, channel: str, external_id: str, display_name: str | None 
             staff_id = member.id
     except InviteRefused as refused:
         with session_scope(url) as session:
-            audit.record(session, "invite.redeem", actor_id=None, object_type="staff_invite",
-                         outcome="denied", detail={"channel": channel, "reason": refused.reason})
+            audit.record(
+                session,
+                "invite.redeem",
+                actor_id=None,
+                object_type="staff_invite",
+                outcome="denied",
+                detail={"channel": channel, "reason": refused.reason},
+            )
         return SignIn(False, str(refused), reason=refused.reason)
     return SignIn(True, f"Welcome to PeerScope, {first}. You're signed in as {role}.", staff_id=staff_id)

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from bot.store import access, alerts, audit
 from bot.store.models import FlagStatus, Note, NoteFlag, NoteStatus, Review, Role, Staff, utcnow
 
-
 RISK = "risk"  # the flag category that raises a risk alert (``risk_possible`` does not)
 
 
@@ -22,15 +21,25 @@ class NoteError(ValueError):
 def _flag_rows(flags: Iterable[dict]) -> list[NoteFlag]:
     return [
         NoteFlag(
-            category=f["category"], start=f["start"], end=f["end"], reason=f["reason"],
-            suggestion=f["suggestion"], citations=list(f.get("citations") or []),
+            category=f["category"],
+            start=f["start"],
+            end=f["end"],
+            reason=f["reason"],
+            suggestion=f["suggestion"],
+            citations=list(f.get("citations") or []),
         )
         for f in flags
     ]
 
 
-def save_draft(session: Session, author: Staff, text: str, flags: Iterable[dict], note_id: int | None = None,
-               risk_about: str | None = None) -> Note:
+def save_draft(
+    session: Session,
+    author: Staff,
+    text: str,
+    flags: Iterable[dict],
+    note_id: int | None = None,
+    risk_about: str | None = None,
+) -> Note:
     """Create a draft, or replace the text and flags of the author's existing draft.
 
     A check with a risk-of-harm flag (category ``risk``; not ``risk_possible``, which only
@@ -49,8 +58,14 @@ def save_draft(session: Session, author: Staff, text: str, flags: Iterable[dict]
         note.flags.clear()
     note.flags.extend(_flag_rows(flags))
     session.flush()
-    audit.record(session, "note.check", actor_id=author.id, object_type="note", object_id=note.id,
-                 detail={"flags": len(note.flags)})
+    audit.record(
+        session,
+        "note.check",
+        actor_id=author.id,
+        object_type="note",
+        object_id=note.id,
+        detail={"flags": len(note.flags)},
+    )
     if not had_risk and any(f.category == RISK for f in note.flags):
         alerts.raise_alert(session, author.id, risk_about or "unknown", source="note", note_id=note.id)
     return note
@@ -96,8 +111,9 @@ def read(session: Session, actor: Staff, note_id: int) -> Note:
     """A note for someone allowed to see it; every attempt is audited."""
     note = session.get(Note, note_id)
     if note is None or note.status == NoteStatus.discarded:
-        audit.record(session, "note.read", actor_id=actor.id, object_type="note", object_id=note_id,
-                     outcome="not_found")
+        audit.record(
+            session, "note.read", actor_id=actor.id, object_type="note", object_id=note_id, outcome="not_found"
+        )
         raise access.NotFound(f"no note #{note_id}")
     access.check(session, actor, note.author, "note.read", "note", note_id)
     return note
@@ -134,8 +150,9 @@ def review_queue(session: Session, reviewer: Staff) -> list[QueueItem]:
 def _reviewable(session: Session, reviewer: Staff, note_id: int) -> Note:
     note = read(session, reviewer, note_id)
     if reviewer.role not in (Role.supervisor, Role.admin) or reviewer.id == note.author_id:
-        audit.record(session, "review.decide", actor_id=reviewer.id, object_type="note", object_id=note_id,
-                     outcome="denied")
+        audit.record(
+            session, "review.decide", actor_id=reviewer.id, object_type="note", object_id=note_id, outcome="denied"
+        )
         session.commit()
         raise access.AccessDenied("only the author's supervisor can review this note")
     if note.status != NoteStatus.submitted:
@@ -152,8 +169,14 @@ def decide_flag(session: Session, reviewer: Staff, note_id: int, flag_number: in
     flag.status = FlagStatus.confirmed if confirm else FlagStatus.dismissed
     flag.reviewed_by_id = reviewer.id
     flag.reviewed_at = utcnow()
-    audit.record(session, "review.flag", actor_id=reviewer.id, object_type="note", object_id=note_id,
-                 detail={"flag": flag.id, "status": flag.status.value})
+    audit.record(
+        session,
+        "review.flag",
+        actor_id=reviewer.id,
+        object_type="note",
+        object_id=note_id,
+        detail={"flag": flag.id, "status": flag.status.value},
+    )
     return flag
 
 
@@ -169,11 +192,18 @@ def decide_note(session: Session, reviewer: Staff, note_id: int, approve: bool, 
     review = Review(note_id=note.id, reviewer_id=reviewer.id, decision=decision, comment=note.review_comment)
     session.add(review)
     session.flush()
-    audit.record(session, "review.decide", actor_id=reviewer.id, object_type="note", object_id=note.id,
-                 detail={"decision": decision})
+    audit.record(
+        session,
+        "review.decide",
+        actor_id=reviewer.id,
+        object_type="note",
+        object_id=note.id,
+        detail={"decision": decision},
+    )
     # the author is told by the Telegram bridge, even if it is down now (an outbox row,
     # committed with the decision)
     from bot.store import notifications
+
     notifications.note_decided(session, note, review.id)
     return note
 
@@ -201,7 +231,11 @@ def dismissed_examples(session: Session, actor: Staff) -> list[dict]:
         select(NoteFlag, Note.text).join(Note).where(NoteFlag.status == FlagStatus.dismissed).order_by(NoteFlag.id)
     )
     return [
-        {"category": flag.category, "text": text[flag.start:flag.end], "label": "false_positive",
-         "reviewed_at": flag.reviewed_at.isoformat() if flag.reviewed_at else None}
+        {
+            "category": flag.category,
+            "text": text[flag.start : flag.end],
+            "label": "false_positive",
+            "reviewed_at": flag.reviewed_at.isoformat() if flag.reviewed_at else None,
+        }
         for flag, text in rows
     ]

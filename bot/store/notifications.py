@@ -34,10 +34,10 @@ from sqlalchemy.orm import Session
 from bot.store.models import Note, Notification, WrspPlan, utcnow
 
 PLAN_SIGNED_OFF = "plan_signed_off"
-NOTE_DECIDED = "note_decided"        # to the author: approved or returned
-NOTE_WAITING = "note_waiting"        # to the supervisor: a note is in their queue
-WRSP_DUE_SOON = "wrsp_due_soon"      # to the peer: their plan is due within a week
-WRSP_OVERDUE = "wrsp_overdue"        # to the peer
+NOTE_DECIDED = "note_decided"  # to the author: approved or returned
+NOTE_WAITING = "note_waiting"  # to the supervisor: a note is in their queue
+WRSP_DUE_SOON = "wrsp_due_soon"  # to the peer: their plan is due within a week
+WRSP_OVERDUE = "wrsp_overdue"  # to the peer
 WRSP_OVERDUE_TEAM = "wrsp_overdue_team"  # to the peer's supervisor
 KINDS = (PLAN_SIGNED_OFF, NOTE_DECIDED, NOTE_WAITING, WRSP_DUE_SOON, WRSP_OVERDUE, WRSP_OVERDUE_TEAM)
 MAX_ATTEMPTS = 5
@@ -84,14 +84,22 @@ def plan_signed_off(session: Session, plan: WrspPlan) -> Notification:
 
 def _free(now: datetime):
     """Unsent, and not held by a bridge (never claimed, given back, or a claim run out)."""
-    return (Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS,
-            or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_LEASE))
+    return (
+        Notification.sent_at.is_(None),
+        Notification.attempts < MAX_ATTEMPTS,
+        or_(Notification.claimed_at.is_(None), Notification.claimed_at < now - CLAIM_LEASE),
+    )
 
 
 def pending(session: Session, limit: int = 50, now: datetime | None = None) -> list[Notification]:
-    return list(session.scalars(
-        select(Notification).where(*_free(now or utcnow()))
-        .order_by(Notification.created_at, Notification.id).limit(limit)))
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(*_free(now or utcnow()))
+            .order_by(Notification.created_at, Notification.id)
+            .limit(limit)
+        )
+    )
 
 
 def claim(session: Session, notification_id: int, now: datetime | None = None, by: str = "") -> bool:
@@ -102,7 +110,8 @@ def claim(session: Session, notification_id: int, now: datetime | None = None, b
         update(Notification)
         .where(Notification.id == notification_id, *_free(now))
         .values(claimed_at=now, claimed_by=by[:64], attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -110,10 +119,10 @@ def mark_sent(session: Session, notification_id: int, by: str = "", now: datetim
     """The claimed row went out."""
     result = session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.sent_at.is_(None),
-               Notification.claimed_by == by[:64])
+        .where(Notification.id == notification_id, Notification.sent_at.is_(None), Notification.claimed_by == by[:64])
         .values(sent_at=now or utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
@@ -122,13 +131,16 @@ def release(session: Session, notification_id: int, by: str = "", now: datetime 
     closed). Returns True when it will be retried."""
     mine = (Notification.id == notification_id, Notification.sent_at.is_(None), Notification.claimed_by == by[:64])
     result = session.execute(
-        update(Notification).where(*mine, Notification.attempts < MAX_ATTEMPTS)
+        update(Notification)
+        .where(*mine, Notification.attempts < MAX_ATTEMPTS)
         .values(claimed_at=None, claimed_by=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount == 1:
         return True
-    session.execute(update(Notification).where(*mine).values(sent_at=now or utcnow())
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Notification).where(*mine).values(sent_at=now or utcnow()).execution_options(synchronize_session=False)
+    )
     return False
 
 
@@ -139,7 +151,8 @@ def release_claims(session: Session, by: str) -> int:
         update(Notification)
         .where(Notification.claimed_by == by[:64], Notification.sent_at.is_(None), Notification.claimed_at.isnot(None))
         .values(claimed_at=None, claimed_by=None, attempts=Notification.attempts - 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 
@@ -150,5 +163,6 @@ def close_undeliverable(session: Session, notification_id: int, now: datetime | 
         update(Notification)
         .where(Notification.id == notification_id, Notification.sent_at.is_(None))
         .values(sent_at=now or utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1

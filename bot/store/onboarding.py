@@ -30,14 +30,14 @@ class OnboardingError(ValueError):
 @dataclass(frozen=True)
 class ModuleProgress:
     module: str
-    step: int                       # messages of the module already read (index of the next one)
+    step: int  # messages of the module already read (index of the next one)
     completed_at: datetime | None
 
 
 @dataclass(frozen=True)
 class Attempt:
     id: int
-    answers: Mapping[str, str]      # question id -> option id
+    answers: Mapping[str, str]  # question id -> option id
     score: int | None
     total: int | None
     passed: bool | None
@@ -83,13 +83,14 @@ def get_progress(session: Session, staff_id: int) -> Progress:
 
 
 def _progress_row(session: Session, staff_id: int, module: str) -> OnboardingProgress:
-    query = select(OnboardingProgress).where(OnboardingProgress.staff_id == staff_id,
-                                             OnboardingProgress.module == module)
+    query = select(OnboardingProgress).where(
+        OnboardingProgress.staff_id == staff_id, OnboardingProgress.module == module
+    )
     row = session.scalar(query.with_for_update())
     if row is not None:
         return row
     try:
-        with session.begin_nested():   # two chat turns racing to create the same row
+        with session.begin_nested():  # two chat turns racing to create the same row
             row = OnboardingProgress(staff_id=staff_id, module=module, step=0)
             session.add(row)
     except IntegrityError:
@@ -107,8 +108,14 @@ def record_step(session: Session, staff_id: int, module: str, step: int, complet
         row.step = step
     if completed and row.completed_at is None:
         row.completed_at = utcnow()
-        audit.record(session, "onboarding.module_done", actor_id=staff_id, object_type="staff",
-                     object_id=staff_id, detail={"module": module})
+        audit.record(
+            session,
+            "onboarding.module_done",
+            actor_id=staff_id,
+            object_type="staff",
+            object_id=staff_id,
+            detail={"module": module},
+        )
     session.flush()
     return ModuleProgress(row.module, row.step, row.completed_at)
 
@@ -134,8 +141,7 @@ def start_attempt(session: Session, staff_id: int) -> Attempt:
         row = QuizAttempt(staff_id=staff_id, answers={})
         session.add(row)
         session.flush()
-        audit.record(session, "onboarding.quiz_start", actor_id=staff_id, object_type="quiz_attempt",
-                     object_id=row.id)
+        audit.record(session, "onboarding.quiz_start", actor_id=staff_id, object_type="quiz_attempt", object_id=row.id)
     return _attempt(row)
 
 
@@ -145,20 +151,25 @@ def record_answer(session: Session, staff_id: int, attempt_id: int, question_id:
     answers = dict(row.answers or {})
     if question_id not in answers:
         answers[question_id] = option_id
-        row.answers = answers   # a new dict, so SQLAlchemy sees the JSON change
+        row.answers = answers  # a new dict, so SQLAlchemy sees the JSON change
         session.flush()
     return _attempt(row)
 
 
-def finish_attempt(session: Session, staff_id: int, attempt_id: int, score: int, total: int,
-                   passed: bool) -> Attempt:
+def finish_attempt(session: Session, staff_id: int, attempt_id: int, score: int, total: int, passed: bool) -> Attempt:
     row = _own_attempt(session, staff_id, attempt_id)
     if not 0 <= score <= total:
         raise OnboardingError("the score must be between 0 and the number of questions")
     row.score, row.total, row.passed, row.finished_at = score, total, passed, utcnow()
     session.flush()
-    audit.record(session, "onboarding.quiz_finish", actor_id=staff_id, object_type="quiz_attempt",
-                 object_id=row.id, detail={"score": score, "total": total, "passed": passed})
+    audit.record(
+        session,
+        "onboarding.quiz_finish",
+        actor_id=staff_id,
+        object_type="quiz_attempt",
+        object_id=row.id,
+        detail={"score": score, "total": total, "passed": passed},
+    )
     return _attempt(row)
 
 
@@ -167,8 +178,9 @@ def progress_for(session: Session, actor: Staff, staff_id: int) -> tuple[Staff, 
     admin); every read is audited, a refusal too."""
     owner = session.get(Staff, staff_id)
     if owner is None:
-        audit.record(session, "onboarding.read", actor_id=actor.id, object_type="staff", object_id=staff_id,
-                     outcome="not_found")
+        audit.record(
+            session, "onboarding.read", actor_id=actor.id, object_type="staff", object_id=staff_id, outcome="not_found"
+        )
         raise access.NotFound(f"no staff member #{staff_id}")
     access.check(session, actor, owner, "onboarding.read", "staff", staff_id)
     return owner, get_progress(session, staff_id)
@@ -178,7 +190,7 @@ def supervisee_progress(session: Session, actor: Staff) -> list[tuple[Staff, Pro
     """Progress of a supervisor's active supervisees (every active peer for admins), by name."""
     if actor.role not in (Role.supervisor, Role.admin):
         audit.record(session, "onboarding.team", actor_id=actor.id, outcome="denied")
-        session.commit()   # the denial is stored even though the caller's work stops here
+        session.commit()  # the denial is stored even though the caller's work stops here
         raise access.AccessDenied("only supervisors can see their team's onboarding")
     query = select(Staff).where(Staff.active.is_(True), Staff.id != actor.id).order_by(Staff.name, Staff.id)
     if actor.role == Role.admin:

@@ -31,5 +31,9 @@ def remember(session: Session, sender: str, question: str) -> None:
 def recall(session: Session, sender: str) -> str:
     """The sender's pending question, or "" when there is none or it is too old."""
     cutoff = utcnow() - timedelta(seconds=PENDING_SECONDS)
-    return session.scalar(select(PendingQuestion.question).where(
-        PendingQuestion.sender == sender, PendingQuestion.asked_at >= cutoff)) or ""
+    return (
+        session.scalar(
+            select(PendingQuestion.question).where(PendingQuestion.sender == sender, PendingQuestion.asked_at >= cutoff)
+        )
+        or ""
+    )

@@ -36,15 +36,15 @@ def active_staff(session: Session) -> dict[int, Staff]:
     return {s.id: s for s in session.scalars(select(Staff).where(Staff.active.is_(True)))}
 
 
-def queue_plan_overdue(session: Session, owner: Staff, plan: WrspPlan, due: date,
-                       active: dict[int, Staff]) -> bool:
+def queue_plan_overdue(session: Session, owner: Staff, plan: WrspPlan, due: date, active: dict[int, Staff]) -> bool:
     """Once per plan and due date: to the peer, and to their supervisor. True when the
     peer's reminder is new."""
     when = due.isoformat()
     new = outbox.queue_once(session, owner.id, outbox.WRSP_OVERDUE, plan.id, f"wrsp_overdue:{plan.id}:{when}")
     if owner.supervisor_id in active:
-        outbox.queue_once(session, owner.supervisor_id, outbox.WRSP_OVERDUE_TEAM, plan.id,
-                          f"wrsp_overdue_team:{plan.id}:{when}")
+        outbox.queue_once(
+            session, owner.supervisor_id, outbox.WRSP_OVERDUE_TEAM, plan.id, f"wrsp_overdue_team:{plan.id}:{when}"
+        )
     return new is not None
 
 

@@ -40,8 +40,8 @@ RECORDS_CITATION = {
     "source": "fps-toolkit",
     "section": "Code of Ethics",
     "quote": "These records shall be maintained by the licensee or agency employing the licensee under "
-             "secure conditions and for time periods in compliance with applicable federal or state law, "
-             "but in no case for fewer than seven years after the last date of service.",
+    "secure conditions and for time periods in compliance with applicable federal or state law, "
+    "but in no case for fewer than seven years after the last date of service.",
 }
 
 
@@ -66,8 +66,9 @@ class Settings:
         if years < MIN_RECORD_YEARS:
             raise RetentionError(
                 f"PEERSCOPE_RETENTION_YEARS={years:g} is shorter than the policy allows: records are kept "
-                f"\"in no case for fewer than seven years after the last date of service\" "
-                f"(fps-toolkit, Code of Ethics)")
+                f'"in no case for fewer than seven years after the last date of service" '
+                f"(fps-toolkit, Code of Ethics)"
+            )
         if days <= 0:
             raise RetentionError("PEERSCOPE_CONVERSATION_DAYS must be a positive number of days")
         return cls(years, days)
@@ -98,15 +99,23 @@ def _note_last_change():
     return func.coalesce(Note.decided_at, Note.submitted_at, Note.created_at)
 
 
-def prune(session: Session, settings: Settings | None = None, *, dry_run: bool = False,
-          now: datetime | None = None, tracker: str | None = None, actor_id: int | None = None) -> PruneReport:
+def prune(
+    session: Session,
+    settings: Settings | None = None,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    tracker: str | None = None,
+    actor_id: int | None = None,
+) -> PruneReport:
     """Delete (or with ``dry_run`` only count) what is past its retention period."""
     settings = settings or Settings.from_env()
     now = now or datetime.now(timezone.utc)
     record_cutoff = now - timedelta(days=365.25 * settings.record_years)
     event_cutoff = now - timedelta(days=settings.conversation_days)
-    report = PruneReport(dry_run, record_cutoff.isoformat(timespec="seconds"),
-                         event_cutoff.isoformat(timespec="seconds"))
+    report = PruneReport(
+        dry_run, record_cutoff.isoformat(timespec="seconds"), event_cutoff.isoformat(timespec="seconds")
+    )
 
     # timestamps are stored in UTC; SQLite hands them back naive, so compare naive-UTC there
     cutoff = record_cutoff if session.bind.dialect.name != "sqlite" else record_cutoff.replace(tzinfo=None)
@@ -118,35 +127,49 @@ def prune(session: Session, settings: Settings | None = None, *, dry_run: bool =
     if not dry_run and (note_ids or plan_ids):
         for chunk in _chunks(plan_ids):
             # a newer version of a plan keeps its place; only the link to the pruned one goes
-            session.execute(update(WrspPlan).where(WrspPlan.previous_id.in_(chunk))
-                            .values(previous_id=None).execution_options(synchronize_session=False))
+            session.execute(
+                update(WrspPlan)
+                .where(WrspPlan.previous_id.in_(chunk))
+                .values(previous_id=None)
+                .execution_options(synchronize_session=False)
+            )
         for chunk in _chunks(plan_ids):
-            session.execute(delete(WrspPlan).where(WrspPlan.id.in_(chunk))
-                            .execution_options(synchronize_session=False))
+            session.execute(delete(WrspPlan).where(WrspPlan.id.in_(chunk)).execution_options(synchronize_session=False))
         for chunk in _chunks(note_ids):  # flags and reviews go with their note (ON DELETE CASCADE)
             session.execute(delete(Note).where(Note.id.in_(chunk)).execution_options(synchronize_session=False))
 
     event_cutoff_db = event_cutoff if session.bind.dialect.name != "sqlite" else event_cutoff.replace(tzinfo=None)
     old_questions = UnansweredQuestion.created_at < event_cutoff_db
-    report.unanswered_questions = session.scalar(select(func.count()).select_from(UnansweredQuestion).where(old_questions)) or 0
+    report.unanswered_questions = (
+        session.scalar(select(func.count()).select_from(UnansweredQuestion).where(old_questions)) or 0
+    )
     if not dry_run and report.unanswered_questions:
         session.execute(delete(UnansweredQuestion).where(old_questions).execution_options(synchronize_session=False))
 
     report.tracker_events, report.tracker_checked = _prune_events(
-        tracker or tracker_url(), event_cutoff.timestamp(), dry_run)
+        tracker or tracker_url(), event_cutoff.timestamp(), dry_run
+    )
 
     if not dry_run:
-        audit.record(session, "retention.prune", actor_id=actor_id, detail={
-            "notes": report.notes, "plans": report.plans, "tracker_events": report.tracker_events,
-            "unanswered_questions": report.unanswered_questions,
-            "record_years": settings.record_years, "conversation_days": settings.conversation_days,
-        })
+        audit.record(
+            session,
+            "retention.prune",
+            actor_id=actor_id,
+            detail={
+                "notes": report.notes,
+                "plans": report.plans,
+                "tracker_events": report.tracker_events,
+                "unanswered_questions": report.unanswered_questions,
+                "record_years": settings.record_years,
+                "conversation_days": settings.conversation_days,
+            },
+        )
     return report
 
 
 def _chunks(ids: list[int], size: int = 500):
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
 def _prune_events(url: str, cutoff_epoch: float, dry_run: bool) -> tuple[int, bool]:

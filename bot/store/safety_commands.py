@@ -23,7 +23,8 @@ def register(sub, eval_sub) -> None:
     ret = sub.add_parser(
         "retention",
         help="delete notes and plans past the retention period (PEERSCOPE_RETENTION_YEARS, default 7) "
-             "and conversation events past PEERSCOPE_CONVERSATION_DAYS (default 90)")
+        "and conversation events past PEERSCOPE_CONVERSATION_DAYS (default 90)",
+    )
     ret.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     ret.add_argument("--json", action="store_true")
     ret.set_defaults(func=cmd_retention)
@@ -36,9 +37,21 @@ def cmd_alerts_list(args: argparse.Namespace) -> int:
     def work(session, actor):
         rows = alerts.visible(session, actor, include_acknowledged=args.all)
         if args.json:
-            print_json([{"id": r.id, "staff_id": r.staff_id, "about": r.about, "source": r.source,
-                         "created_at": r.created_at, "acknowledged_at": r.acknowledged_at,
-                         "notify_count": r.notify_count, "escalated_at": r.escalated_at} for r in rows])
+            print_json(
+                [
+                    {
+                        "id": r.id,
+                        "staff_id": r.staff_id,
+                        "about": r.about,
+                        "source": r.source,
+                        "created_at": r.created_at,
+                        "acknowledged_at": r.acknowledged_at,
+                        "notify_count": r.notify_count,
+                        "escalated_at": r.escalated_at,
+                    }
+                    for r in rows
+                ]
+            )
             return 0
         if not rows:
             print("no open risk alerts" if not args.all else "no risk alerts")
@@ -77,11 +90,15 @@ def cmd_retention(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict()))
         return 0
     verb = "would delete" if args.dry_run else "deleted"
-    print(f"records older than {settings.record_years:g} years (last change before {report.records_before}): "
-          f"{verb} {report.notes} note(s) and {report.plans} plan(s)")
+    print(
+        f"records older than {settings.record_years:g} years (last change before {report.records_before}): "
+        f"{verb} {report.notes} note(s) and {report.plans} plan(s)"
+    )
     if report.tracker_checked:
-        print(f"conversation events older than {settings.conversation_days:g} days "
-              f"(before {report.events_before}): {verb} {report.tracker_events}")
+        print(
+            f"conversation events older than {settings.conversation_days:g} days "
+            f"(before {report.events_before}): {verb} {report.tracker_events}"
+        )
     else:
         print("conversation events: no tracker store found, nothing to do")
     if not args.dry_run:

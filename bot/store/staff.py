@@ -22,8 +22,9 @@ class StaffError(ValueError):
     """A staff operation that cannot be done as asked; the message is safe to show."""
 
 
-def check_profile(session: Session, role: str, program: str | None,
-                  supervisor_id: int | None) -> tuple[Role, Program | None]:
+def check_profile(
+    session: Session, role: str, program: str | None, supervisor_id: int | None
+) -> tuple[Role, Program | None]:
     """The role and program as enums, after checking them and the supervisor; StaffError if not valid."""
     try:
         role_value = Role(role)
@@ -59,8 +60,14 @@ def add(
     staff = Staff(name=name, role=role_value, program=program_value, supervisor_id=supervisor_id)
     session.add(staff)
     session.flush()
-    audit.record(session, "staff.add", actor_id=actor_id, object_type="staff", object_id=staff.id,
-                 detail={"role": role_value.value})
+    audit.record(
+        session,
+        "staff.add",
+        actor_id=actor_id,
+        object_type="staff",
+        object_id=staff.id,
+        detail={"role": role_value.value},
+    )
     return staff
 
 
@@ -70,8 +77,9 @@ def list_all(session: Session) -> list[Staff]:
 
 def by_identity(session: Session, channel: str, external_id: str, *, include_inactive: bool = False) -> Staff | None:
     """The staff member a chat account is linked to; nobody for a deactivated one unless asked."""
-    query = select(Staff).join(ChatIdentity).where(ChatIdentity.channel == channel,
-                                                   ChatIdentity.external_id == external_id)
+    query = (
+        select(Staff).join(ChatIdentity).where(ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)
+    )
     if not include_inactive:
         query = query.where(Staff.active.is_(True))
     return session.scalar(query)
@@ -92,8 +100,9 @@ def _get(session: Session, staff_id: int) -> Staff:
     return staff
 
 
-def link_identity(session: Session, staff_id: int, channel: str, external_id: str,
-                  actor_id: int | None = None) -> ChatIdentity:
+def link_identity(
+    session: Session, staff_id: int, channel: str, external_id: str, actor_id: int | None = None
+) -> ChatIdentity:
     """Link a chat account to an active staff record (``actor_id``: who did it; default the
     person themselves, as when they redeem an invite). Refuses an account linked to someone else."""
     staff = _get(session, staff_id)
@@ -109,16 +118,28 @@ def link_identity(session: Session, staff_id: int, channel: str, external_id: st
     identity = ChatIdentity(staff_id=staff_id, channel=channel, external_id=external_id)
     session.add(identity)
     session.flush()
-    audit.record(session, "staff.link", actor_id=staff_id if actor_id is None else actor_id,
-                 object_type="staff", object_id=staff_id, detail={"channel": channel})
+    audit.record(
+        session,
+        "staff.link",
+        actor_id=staff_id if actor_id is None else actor_id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"channel": channel},
+    )
     return identity
 
 
 def set_program(session: Session, staff_id: int, program: str) -> Staff:
     staff = _get(session, staff_id)
     staff.program = Program(program)
-    audit.record(session, "staff.program", actor_id=staff_id, object_type="staff", object_id=staff_id,
-                 detail={"program": staff.program.value})
+    audit.record(
+        session,
+        "staff.program",
+        actor_id=staff_id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"program": staff.program.value},
+    )
     return staff
 
 
@@ -127,10 +148,13 @@ def set_program(session: Session, staff_id: int, program: str) -> Staff:
 
 def cli_admin_ids(session: Session) -> set[int]:
     """Active admins with an OS login linked: the people who can manage staff from the command line."""
-    return set(session.scalars(
-        select(Staff.id).join(ChatIdentity)
-        .where(ChatIdentity.channel == LOCAL, Staff.role == Role.admin, Staff.active.is_(True))
-    ))
+    return set(
+        session.scalars(
+            select(Staff.id)
+            .join(ChatIdentity)
+            .where(ChatIdentity.channel == LOCAL, Staff.role == Role.admin, Staff.active.is_(True))
+        )
+    )
 
 
 def bootstrap_open(session: Session) -> bool:
@@ -143,16 +167,20 @@ def _keep_a_cli_admin(session: Session, losing: int, *, unless_still: bool = Fal
     """Refuse a change that would leave no admin able to use the command line (which would
     open the bootstrap to anyone who can run ``peerscope``)."""
     if cli_admin_ids(session) == {losing} and not unless_still:
-        raise StaffError(f"staff #{losing} is the only active admin with a linked OS login: "
-                         "make someone else admin (and link their login) first")
+        raise StaffError(
+            f"staff #{losing} is the only active admin with a linked OS login: "
+            "make someone else admin (and link their login) first"
+        )
 
 
-def move_local_login(session: Session, staff_id: int, login: str, actor_id: int | None = None,
-                      detail: dict | None = None) -> ChatIdentity:
+def move_local_login(
+    session: Session, staff_id: int, login: str, actor_id: int | None = None, detail: dict | None = None
+) -> ChatIdentity:
     """Point the OS login at ``staff_id`` (a login belongs to one staff member at a time).
     Does not check who asks: :func:`link_local` does, for admins; tests use it directly."""
     existing = session.scalar(
-        select(ChatIdentity).where(ChatIdentity.channel == LOCAL, ChatIdentity.external_id == login))
+        select(ChatIdentity).where(ChatIdentity.channel == LOCAL, ChatIdentity.external_id == login)
+    )
     moved_from = None
     if existing is not None:
         if existing.staff_id == staff_id:
@@ -163,8 +191,14 @@ def move_local_login(session: Session, staff_id: int, login: str, actor_id: int 
     identity = ChatIdentity(staff_id=staff_id, channel=LOCAL, external_id=login)
     session.add(identity)
     session.flush()
-    audit.record(session, "staff.link", actor_id=actor_id, object_type="staff", object_id=staff_id,
-                 detail={"channel": LOCAL, "moved_from": moved_from, **(detail or {})})
+    audit.record(
+        session,
+        "staff.link",
+        actor_id=actor_id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"channel": LOCAL, "moved_from": moved_from, **(detail or {})},
+    )
     return identity
 
 
@@ -185,8 +219,10 @@ def claim_admin(session: Session, staff_id: int, login: str) -> ChatIdentity:
         raise StaffError("an admin already manages staff from the command line: ask them")
     member = _get(session, staff_id)
     if member.role != Role.admin or not member.active:
-        raise StaffError("no admin can use the command line yet: link your login to an active admin "
-                         "first (or add one with `peerscope staff add NAME --role admin`)")
+        raise StaffError(
+            "no admin can use the command line yet: link your login to an active admin "
+            "first (or add one with `peerscope staff add NAME --role admin`)"
+        )
     return move_local_login(session, staff_id, login, actor_id=None, detail={"bootstrap": True})
 
 
@@ -223,8 +259,14 @@ def unlink(session: Session, actor: Staff, staff_id: int, channel: str | None = 
         query = query.where(ChatIdentity.channel == channel)
     removed = session.execute(query.execution_options(synchronize_session="fetch")).rowcount
     session.expire(member, ["identities"])
-    audit.record(session, "staff.unlink", actor_id=actor.id, object_type="staff", object_id=staff_id,
-                 detail={"channel": channel or "all", "removed": removed})
+    audit.record(
+        session,
+        "staff.unlink",
+        actor_id=actor.id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"channel": channel or "all", "removed": removed},
+    )
     return removed
 
 
@@ -232,14 +274,19 @@ def set_role(session: Session, actor: Staff, staff_id: int, role: str) -> Staff:
     """A new role, with the same checks as adding someone (role, program, supervisor)."""
     access.require_admin(session, actor, "staff.set_role", "staff", staff_id)
     member = _get(session, staff_id)
-    role_value, _ = check_profile(session, role, member.program.value if member.program else None,
-                                  member.supervisor_id)
+    role_value, _ = check_profile(session, role, member.program.value if member.program else None, member.supervisor_id)
     before = member.role
     if before == Role.admin and role_value != Role.admin:
         _keep_a_cli_admin(session, member.id)
     member.role = role_value
-    audit.record(session, "staff.set_role", actor_id=actor.id, object_type="staff", object_id=staff_id,
-                 detail={"from": before.value, "to": role_value.value})
+    audit.record(
+        session,
+        "staff.set_role",
+        actor_id=actor.id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"from": before.value, "to": role_value.value},
+    )
     return member
 
 

@@ -36,8 +36,12 @@ BUTTON_DAYS = 30
 
 def _lock_rate_row(session: Session, user_id: int) -> TelegramRate:
     """The account's flood-control row, locked for this transaction (created if new)."""
-    touch = update(TelegramRate).where(TelegramRate.user_id == user_id) \
-        .values(user_id=TelegramRate.user_id).execution_options(synchronize_session=False)
+    touch = (
+        update(TelegramRate)
+        .where(TelegramRate.user_id == user_id)
+        .values(user_id=TelegramRate.user_id)
+        .execution_options(synchronize_session=False)
+    )
     if session.execute(touch).rowcount != 1:
         try:
             with session.begin_nested():
@@ -84,8 +88,12 @@ def first_time(session: Session, key: str, now: datetime | None = None) -> bool:
 def save_payload(session: Session, key: str, payload: str, now: datetime | None = None) -> None:
     """Keep ``payload`` under ``key`` (a hash of it: saving it again only refreshes its date)."""
     moment = now or utcnow()
-    refreshed = session.execute(update(TelegramButton).where(TelegramButton.key == key)
-                                .values(created_at=moment).execution_options(synchronize_session=False))
+    refreshed = session.execute(
+        update(TelegramButton)
+        .where(TelegramButton.key == key)
+        .values(created_at=moment)
+        .execution_options(synchronize_session=False)
+    )
     if refreshed.rowcount == 1:
         return
     try:
@@ -100,13 +108,19 @@ def payload_for(session: Session, key: str) -> str | None:
     return session.scalar(select(TelegramButton.payload).where(TelegramButton.key == key))
 
 
-def prune(session: Session, now: datetime | None = None, update_days: float = UPDATE_DAYS,
-          button_days: float = BUTTON_DAYS) -> tuple[int, int]:
+def prune(
+    session: Session, now: datetime | None = None, update_days: float = UPDATE_DAYS, button_days: float = BUTTON_DAYS
+) -> tuple[int, int]:
     """Forget old updates and button payloads; (updates, payloads) deleted."""
     now = now or utcnow()
-    updates = session.execute(delete(TelegramUpdate).where(TelegramUpdate.seen_at < now - timedelta(days=update_days))
-                              .execution_options(synchronize_session=False)).rowcount
-    buttons = session.execute(delete(TelegramButton)
-                              .where(TelegramButton.created_at < now - timedelta(days=button_days))
-                              .execution_options(synchronize_session=False)).rowcount
+    updates = session.execute(
+        delete(TelegramUpdate)
+        .where(TelegramUpdate.seen_at < now - timedelta(days=update_days))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    buttons = session.execute(
+        delete(TelegramButton)
+        .where(TelegramButton.created_at < now - timedelta(days=button_days))
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return updates, buttons

@@ -15,8 +15,9 @@ from bot.store.models import Role, Staff, UnansweredQuestion
 MAX_QUESTION_CHARS = 2000
 
 
-def record(question: str, staff_id: int | None = None, program: str | None = None,
-           session: Session | None = None) -> int:
+def record(
+    question: str, staff_id: int | None = None, program: str | None = None, session: Session | None = None
+) -> int:
     """Store the question (truncated) with the asker's staff id only; returns its id."""
     row = UnansweredQuestion(question=question.strip()[:MAX_QUESTION_CHARS], staff_id=staff_id, program=program)
     if session is not None:
@@ -31,8 +32,12 @@ def record(question: str, staff_id: int | None = None, program: str | None = Non
 
 def list_open(session: Session, actor: Staff, limit: int = 100) -> list[UnansweredQuestion]:
     """Open questions ``actor`` may read: an admin all, a supervisor their supervisees'."""
-    query = (select(UnansweredQuestion).where(UnansweredQuestion.resolved_at.is_(None))
-             .order_by(UnansweredQuestion.created_at.desc()).limit(limit))
+    query = (
+        select(UnansweredQuestion)
+        .where(UnansweredQuestion.resolved_at.is_(None))
+        .order_by(UnansweredQuestion.created_at.desc())
+        .limit(limit)
+    )
     if actor.role == Role.admin:
         return list(session.scalars(query))
     if actor.role != Role.supervisor:

@@ -42,23 +42,36 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_code(session: Session, actor: Staff, staff_id: int, minutes: float | None,
-              now: datetime | None) -> tuple[str, WebCode]:
+def _new_code(
+    session: Session, actor: Staff, staff_id: int, minutes: float | None, now: datetime | None
+) -> tuple[str, WebCode]:
     from bot.settings import web_code_minutes
 
     now = now or utcnow()
     code = new_code()
-    row = WebCode(staff_id=staff_id, code_hash=hash_code(code), created_by_id=actor.id, created_at=now,
-                  expires_at=now + timedelta(minutes=minutes or web_code_minutes()))
+    row = WebCode(
+        staff_id=staff_id,
+        code_hash=hash_code(code),
+        created_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes or web_code_minutes()),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, "web.code", actor_id=actor.id, object_type="staff", object_id=staff_id,
-                 detail={"self": actor.id == staff_id})
+    audit.record(
+        session,
+        "web.code",
+        actor_id=actor.id,
+        object_type="staff",
+        object_id=staff_id,
+        detail={"self": actor.id == staff_id},
+    )
     return code, row
 
 
-def issue_code(session: Session, actor: Staff, staff_id: int, minutes: float | None = None,
-               now: datetime | None = None) -> tuple[str, WebCode]:
+def issue_code(
+    session: Session, actor: Staff, staff_id: int, minutes: float | None = None, now: datetime | None = None
+) -> tuple[str, WebCode]:
     """A new console code for ``staff_id`` (admins only). Returns the code, shown once."""
     access.require_admin(session, actor, "web.code", "staff", staff_id)
     member = session.get(Staff, staff_id)
@@ -71,8 +84,14 @@ def issue_own_code(session: Session, actor: Staff, minutes: float | None = None)
     """A console code for the actor themself, asked for from their linked chat account (the
     Telegram bridge's /webcode). Supervisors and admins only: the console has nothing for peers."""
     if actor.role not in (Role.supervisor, Role.admin):
-        access.deny(session, "web.code", "the console is for supervisors and admins", actor_id=actor.id,
-                    object_type="staff", object_id=actor.id)
+        access.deny(
+            session,
+            "web.code",
+            "the console is for supervisors and admins",
+            actor_id=actor.id,
+            object_type="staff",
+            object_id=actor.id,
+        )
     return _new_code(session, actor, actor.id, minutes, None)
 
 
@@ -86,16 +105,18 @@ def own_code_message(staff_id: int) -> str:
             code, _ = issue_own_code(session, access.actor(session, staff_id))
     except access.AccessDenied:
         return "The PeerScope console is for supervisors and admins. Your notes and plans are here in the chat."
-    return (f"Your one-time code for the PeerScope console: {code}\nIt works once, for "
-            f"{web_code_minutes():g} minutes. Don't share it; if you didn't ask for it, tell your admin.")
+    return (
+        f"Your one-time code for the PeerScope console: {code}\nIt works once, for "
+        f"{web_code_minutes():g} minutes. Don't share it; if you didn't ask for it, tell your admin."
+    )
 
 
 @dataclass(frozen=True)
 class SignIn:
     ok: bool
-    token: str | None = None          # for the cookie
+    token: str | None = None  # for the cookie
     staff_id: int | None = None
-    reason: str | None = None         # unknown | used | expired | inactive
+    reason: str | None = None  # unknown | used | expired | inactive
 
 
 def _claim(session: Session, code: str, now: datetime) -> tuple[WebCode | None, str | None]:
@@ -109,8 +130,11 @@ def _claim(session: Session, code: str, now: datetime) -> tuple[WebCode | None, 
     if _aware(row.expires_at) <= now:
         return row, "expired"
     claimed = session.execute(
-        update(WebCode).where(WebCode.id == row.id, WebCode.used_at.is_(None)).values(used_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+        update(WebCode)
+        .where(WebCode.id == row.id, WebCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if claimed != 1:
         return row, "used"
     member = session.get(Staff, row.staff_id)
@@ -126,16 +150,30 @@ def sign_in(session: Session, code: str, now: datetime | None = None, minutes: f
     now = now or utcnow()
     row, reason = _claim(session, code, now)
     if reason is not None:
-        audit.record(session, "web.signin", actor_id=row.staff_id if row else None, object_type="staff",
-                     object_id=row.staff_id if row else None, outcome="denied", detail={"reason": reason},
-                     channel="web")
+        audit.record(
+            session,
+            "web.signin",
+            actor_id=row.staff_id if row else None,
+            object_type="staff",
+            object_id=row.staff_id if row else None,
+            outcome="denied",
+            detail={"reason": reason},
+            channel="web",
+        )
         session.commit()
         return SignIn(False, reason=reason)
     token = secrets.token_urlsafe(32)
-    session.add(WebSession(token_hash=_token_hash(token), staff_id=row.staff_id, created_at=now,
-                           expires_at=now + timedelta(minutes=minutes or web_session_minutes())))
-    audit.record(session, "web.signin", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id,
-                 channel="web")
+    session.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            staff_id=row.staff_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes or web_session_minutes()),
+        )
+    )
+    audit.record(
+        session, "web.signin", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id, channel="web"
+    )
     session.commit()
     return SignIn(True, token=token, staff_id=row.staff_id)
 
@@ -164,8 +202,9 @@ def sign_out(session: Session, token: str | None) -> None:
     row = session.scalar(select(WebSession).where(WebSession.token_hash == _token_hash(token)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, "web.signout", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id,
-                     channel="web")
+        audit.record(
+            session, "web.signout", actor_id=row.staff_id, object_type="staff", object_id=row.staff_id, channel="web"
+        )
 
 
 def csrf_token(session_token: str) -> str:

@@ -31,8 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store import access, audit
-from bot.store.models import (PlanStatus, Program, Role, Staff, WrspAnswer, WrspAnswerHistory, WrspPlan,
-                               utcnow)
+from bot.store.models import PlanStatus, Program, Role, Staff, WrspAnswer, WrspAnswerHistory, WrspPlan, utcnow
 
 SIGNOFF_FIELD = "_signoff"  # the sign-off as recorded: name, role, time (not an interview field)
 
@@ -55,13 +54,15 @@ def _get(session: Session, actor: Staff, plan_id: int, action: str, lock: bool =
     """The plan; with ``lock``, its row locked until the transaction ends, freshly read."""
     if lock:
         audit.lock_chain(session)
-        plan = session.scalar(select(WrspPlan).where(WrspPlan.id == plan_id).with_for_update()
-                              .execution_options(populate_existing=True))
+        plan = session.scalar(
+            select(WrspPlan).where(WrspPlan.id == plan_id).with_for_update().execution_options(populate_existing=True)
+        )
     else:
         plan = session.get(WrspPlan, plan_id)
     if plan is None:
-        audit.record(session, action, actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
-                     outcome="not_found")
+        audit.record(
+            session, action, actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id, outcome="not_found"
+        )
         raise access.NotFound(f"no plan #{plan_id}")
     return plan
 
@@ -126,8 +127,9 @@ def _visible(query, actor: Staff):
     return query.where(WrspPlan.owner_id == actor.id)
 
 
-def list_plans(session: Session, actor: Staff, in_progress_only: bool = False,
-               latest_only: bool = True) -> list[WrspPlan]:
+def list_plans(
+    session: Session, actor: Staff, in_progress_only: bool = False, latest_only: bool = True
+) -> list[WrspPlan]:
     """Plans the actor may see: their own; a supervisor's also their supervisees'; admins all.
     ``latest_only`` leaves out versions that a review has replaced."""
     query = _visible(select(WrspPlan), actor).order_by(WrspPlan.id)
@@ -164,10 +166,18 @@ def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff 
         plan.answers.append(answer)
     else:
         if answer.value != value:  # the old value is kept, with who changed it, when and where
-            session.add(WrspAnswerHistory(plan_id=plan.id, field=field, old_value=answer.value, new_value=value,
-                                          old_answered_at=answer.answered_at,
-                                          actor_id=actor.id if actor is not None else None,
-                                          channel=audit.current_channel(), changed_at=now))
+            session.add(
+                WrspAnswerHistory(
+                    plan_id=plan.id,
+                    field=field,
+                    old_value=answer.value,
+                    new_value=value,
+                    old_answered_at=answer.answered_at,
+                    actor_id=actor.id if actor is not None else None,
+                    channel=audit.current_channel(),
+                    changed_at=now,
+                )
+            )
         answer.value = value
         answer.answered_at = now
     # the columns other queries need are kept in step with their answers
@@ -184,8 +194,16 @@ def _put(session: Session, plan: WrspPlan, field: str, value: Any, actor: Staff 
 Missing = Callable[[dict[str, Any]], Sequence[Any]]  # answers -> the required questions (with .label) unanswered
 
 
-def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value: Any, *,
-                check: Callable[[str, Any], Any], missing: Missing) -> WrspAnswer:
+def save_answer(
+    session: Session,
+    actor: Staff,
+    plan_id: int,
+    field: str,
+    value: Any,
+    *,
+    check: Callable[[str, Any], Any],
+    missing: Missing,
+) -> WrspAnswer:
     """Store one answer and commit at once. ``check(field, value)`` returns the value to
     store or raises PlanError (an unknown field, a malformed value); ``missing(answers)``
     the required questions still unanswered (a complete plan goes back in progress when a
@@ -201,8 +219,9 @@ def save_answer(session: Session, actor: Staff, plan_id: int, field: str, value:
     answer = _put(session, plan, field, value, actor)
     if plan.status == PlanStatus.complete and missing(answers_of(plan)):
         plan.status, plan.completed_at = PlanStatus.in_progress, None  # a new required question appeared
-    audit.record(session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
-                 detail={"field": field})
+    audit.record(
+        session, "wrsp.answer", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id, detail={"field": field}
+    )
     session.commit()
     return answer
 
@@ -212,15 +231,26 @@ def answer_history(session: Session, actor: Staff, plan_id: int) -> list[WrspAns
     channel), for someone allowed to read the plan; the read is audited."""
     read_plan(session, actor, plan_id)
     rows = history_of(session, plan_id)
-    audit.record(session, "wrsp.history", actor_id=actor.id, object_type="wrsp_plan", object_id=plan_id,
-                 detail={"count": len(rows)})
+    audit.record(
+        session,
+        "wrsp.history",
+        actor_id=actor.id,
+        object_type="wrsp_plan",
+        object_id=plan_id,
+        detail={"count": len(rows)},
+    )
     return rows
 
 
 def history_of(session: Session, plan_id: int) -> list[WrspAnswerHistory]:
     """The changes of a plan already read through an access check, oldest first."""
-    return list(session.scalars(select(WrspAnswerHistory).where(WrspAnswerHistory.plan_id == plan_id)
-                                .order_by(WrspAnswerHistory.changed_at, WrspAnswerHistory.id)))
+    return list(
+        session.scalars(
+            select(WrspAnswerHistory)
+            .where(WrspAnswerHistory.plan_id == plan_id)
+            .order_by(WrspAnswerHistory.changed_at, WrspAnswerHistory.id)
+        )
+    )
 
 
 # --- completing, signing, reviewing --------------------------------------------------------
@@ -249,8 +279,14 @@ class AttestationRequired(PlanError):
 def content_hash(plan: WrspPlan) -> str:
     """SHA-256 of what a sign-off covers: the plan's identity, version and every answer,
     as canonical JSON. The same content always gives the same hash."""
-    content = {"plan_id": plan.id, "version": plan.version, "previous_id": plan.previous_id,
-               "owner_id": plan.owner_id, "client_ref": plan.client_ref, "answers": answers_of(plan)}
+    content = {
+        "plan_id": plan.id,
+        "version": plan.version,
+        "previous_id": plan.previous_id,
+        "owner_id": plan.owner_id,
+        "client_ref": plan.client_ref,
+        "answers": answers_of(plan),
+    }
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -269,8 +305,7 @@ def _signable(session: Session, actor: Staff, plan_id: int, action: str, roles: 
     return plan
 
 
-def review_for_signoff(session: Session, actor: Staff, plan_id: int, *,
-                       roles: Collection[str]) -> tuple[WrspPlan, str]:
+def review_for_signoff(session: Session, actor: Staff, plan_id: int, *, roles: Collection[str]) -> tuple[WrspPlan, str]:
     """Step one of a sign-off: the plan the consultant is to review, and the hash of its
     content, which step two (:func:`sign_off`) must name. Nothing is signed. ``roles``:
     the roles that may sign (the schema's)."""
@@ -281,8 +316,16 @@ def review_for_signoff(session: Session, actor: Staff, plan_id: int, *,
 MIN_HASH_PREFIX = 8
 
 
-def sign_off(session: Session, actor: Staff, plan_id: int, *, roles: Collection[str], attestation: str,
-             attested: bool = False, reviewed_hash: str | None = None) -> WrspPlan:
+def sign_off(
+    session: Session,
+    actor: Staff,
+    plan_id: int,
+    *,
+    roles: Collection[str],
+    attestation: str,
+    attested: bool = False,
+    reviewed_hash: str | None = None,
+) -> WrspPlan:
     """Step two: the clinical consultant's sign-off, by the owner's supervisor or an admin,
     who has confirmed the attestation sentence (``attested``). ``reviewed_hash`` (the hash
     from :func:`review_for_signoff`, or its first 8+ characters) must match the plan as it is
@@ -293,20 +336,33 @@ def sign_off(session: Session, actor: Staff, plan_id: int, *, roles: Collection[
     plan = _signable(session, actor, plan_id, "wrsp.signoff", roles)
     digest = content_hash(plan)
     if not attested:
-        raise AttestationRequired(f"plan #{plan_id} is not signed: confirm \"{attestation}\" to sign it off")
+        raise AttestationRequired(f'plan #{plan_id} is not signed: confirm "{attestation}" to sign it off')
     wanted = (reviewed_hash or "").strip().lower()
     if reviewed_hash is not None and (len(wanted) < MIN_HASH_PREFIX or not digest.startswith(wanted)):
-        raise PlanError(f"plan #{plan_id} changed since it was reviewed (or the hash is wrong); "
-                        "review it again before signing")
+        raise PlanError(
+            f"plan #{plan_id} changed since it was reviewed (or the hash is wrong); " "review it again before signing"
+        )
     now = utcnow()
     plan.status, plan.signed_by_id, plan.signed_at = PlanStatus.signed, actor.id, now
-    plan.answers.append(WrspAnswer(field=SIGNOFF_FIELD, value={
-        "staff_id": actor.id, "name": actor.name, "role": actor.role.value, "at": now.isoformat(),
-        "attestation": attestation, "content_sha256": digest}))
-    audit.record(session, "wrsp.signed", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
-                 detail={"sha256": digest})
+    plan.answers.append(
+        WrspAnswer(
+            field=SIGNOFF_FIELD,
+            value={
+                "staff_id": actor.id,
+                "name": actor.name,
+                "role": actor.role.value,
+                "at": now.isoformat(),
+                "attestation": attestation,
+                "content_sha256": digest,
+            },
+        )
+    )
+    audit.record(
+        session, "wrsp.signed", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id, detail={"sha256": digest}
+    )
     # the owner is told by the Telegram bridge (an outbox row, committed with the sign-off)
     from bot.store import notifications
+
     notifications.plan_signed_off(session, plan)
     session.commit()
     return plan
@@ -328,16 +384,28 @@ def new_version(session: Session, actor: Staff, plan_id: int, *, renewed: Callab
     newer = _newer(session, plan)
     if newer is not None:
         raise PlanError(f"plan #{plan_id} already has a review, plan #{newer.id}")
-    review = WrspPlan(owner_id=plan.owner_id, client_ref=plan.client_ref, program=plan.program,
-                      admission_date=plan.admission_date, status=PlanStatus.in_progress,
-                      version=plan.version + 1, previous_id=plan.id)
+    review = WrspPlan(
+        owner_id=plan.owner_id,
+        client_ref=plan.client_ref,
+        program=plan.program,
+        admission_date=plan.admission_date,
+        status=PlanStatus.in_progress,
+        version=plan.version + 1,
+        previous_id=plan.id,
+    )
     session.add(review)
     session.flush()
     for field, value in answers_of(plan).items():
         if not renewed(field):
             review.answers.append(WrspAnswer(field=field, value=value))
-    audit.record(session, "wrsp.review", actor_id=actor.id, object_type="wrsp_plan", object_id=review.id,
-                 detail={"previous": plan.id, "version": review.version})
+    audit.record(
+        session,
+        "wrsp.review",
+        actor_id=actor.id,
+        object_type="wrsp_plan",
+        object_id=review.id,
+        detail={"previous": plan.id, "version": review.version},
+    )
     session.commit()
     return review
 
@@ -355,5 +423,6 @@ def owner_of(session: Session, plan: WrspPlan) -> Staff | None:
 
 def record_export(session: Session, actor: Staff, plan: WrspPlan, fmt: str) -> None:
     """Audit an export of a plan already read through :func:`read_plan`."""
-    audit.record(session, "wrsp.export", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id,
-                 detail={"format": fmt})
+    audit.record(
+        session, "wrsp.export", actor_id=actor.id, object_type="wrsp_plan", object_id=plan.id, detail={"format": fmt}
+    )

@@ -17,15 +17,14 @@ from collections import defaultdict, deque
 from sanic import Sanic, response
 from sanic.request import Request
 
-from bot.store import access, audit, session_scope
-from bot.store import web_auth
+from bot.store import access, audit, session_scope, web_auth
 from bot.store.models import Role, Staff
 from bot.web import views
 
 SESSION_COOKIE = "ps_session"
 SIGNIN_COOKIE = "ps_signin"
-MAX_FAILED_SIGNINS = 5            # per client address ...
-FAILED_SIGNIN_WINDOW = 15 * 60    # ... in this many seconds
+MAX_FAILED_SIGNINS = 5  # per client address ...
+FAILED_SIGNIN_WINDOW = 15 * 60  # ... in this many seconds
 HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
@@ -33,7 +32,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 
 
@@ -64,8 +63,13 @@ class Failures:
 
 def _cookie(resp, name: str, value: str, max_age: int) -> None:
     resp.cookies[name] = value
-    for key, setting in (("path", "/"), ("httponly", True), ("secure", True), ("samesite", "Strict"),
-                         ("max-age", max_age)):
+    for key, setting in (
+        ("path", "/"),
+        ("httponly", True),
+        ("secure", True),
+        ("samesite", "Strict"),
+        ("max-age", max_age),
+    ):
         resp.cookies[name][key] = setting
 
 
@@ -97,8 +101,9 @@ def is_supervisor(staff: Staff | None) -> bool:
 def supervisors_only(session, staff: Staff, what: str) -> None:
     """Refuse (and audit) anyone but supervisors and admins on a supervisor page."""
     if not is_supervisor(staff):
-        access.deny(session, "web.page", "this page is for supervisors and admins", actor_id=staff.id,
-                    detail={"page": what})
+        access.deny(
+            session, "web.page", "this page is for supervisors and admins", actor_id=staff.id, detail={"page": what}
+        )
 
 
 def checked_form(session, request: Request, staff: Staff) -> dict:
@@ -112,9 +117,9 @@ def checked_form(session, request: Request, staff: Staff) -> dict:
 
 
 def create_app(name: str = "peerscope_web") -> Sanic:
+    from bot.store.insights import RangeError
     from bot.store.notes import NoteError
     from bot.wrsp.service import PlanError
-    from bot.store.insights import RangeError
 
     app = Sanic(name)
     app.config.KEEP_ALIVE_TIMEOUT = 5
@@ -159,8 +164,11 @@ def create_app(name: str = "peerscope_web") -> Sanic:
             if web_auth.session_staff(session, request.cookies.get(SESSION_COOKIE)) is not None:
                 return response.redirect("/", status=303)
         pre = secrets.token_urlsafe(24)
-        resp = _html(views.render("signin.html", me=None, csrf=web_auth.csrf_token("signin:" + pre),
-                                  error=request.args.get("error")))
+        resp = _html(
+            views.render(
+                "signin.html", me=None, csrf=web_auth.csrf_token("signin:" + pre), error=request.args.get("error")
+            )
+        )
         _cookie(resp, SIGNIN_COOKIE, pre, 15 * 60)
         return resp
 
@@ -176,13 +184,21 @@ def create_app(name: str = "peerscope_web") -> Sanic:
                 raise BadForm("the sign-in form has expired; open the sign-in page again")
             if failures.blocked(who):
                 web_auth.record_refusal(session, "rate_limited")
-                return _html(views.render("signin.html", me=None, csrf=request.form.get("csrf"),
-                                          error="Too many wrong codes. Wait 15 minutes and try again."), 429)
+                return _html(
+                    views.render(
+                        "signin.html",
+                        me=None,
+                        csrf=request.form.get("csrf"),
+                        error="Too many wrong codes. Wait 15 minutes and try again.",
+                    ),
+                    429,
+                )
             result = web_auth.sign_in(session, request.form.get("code") or "")
         if not result.ok:
             failures.add(who)
-            return _html(views.render("signin.html", me=None, csrf=request.form.get("csrf"),
-                                      error=web_auth.REFUSED), 401)
+            return _html(
+                views.render("signin.html", me=None, csrf=request.form.get("csrf"), error=web_auth.REFUSED), 401
+            )
         resp = response.redirect("/", status=303)
         _cookie(resp, SESSION_COOKIE, result.token, int(web_session_minutes() * 60))
         _forget(resp, SIGNIN_COOKIE)

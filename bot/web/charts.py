@@ -9,16 +9,23 @@ import re
 
 from bot.store import insights as ins
 
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-          "#bcbd22", "#17becf"]
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "peerscope", "font.size": 9,
-                                "text.usetex": False, "axes.spines.top": False, "axes.spines.right": False})
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "peerscope",
+            "font.size": 9,
+            "text.usetex": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     import matplotlib.pyplot as plt
 
     return plt
@@ -46,7 +53,7 @@ def _finish(fig, fmt: str) -> str | bytes:
     if fmt != "svg":
         return data
     text = data.decode("utf-8")
-    return text[text.index("<svg"):]  # inline: no XML prolog or doctype
+    return text[text.index("<svg") :]  # inline: no XML prolog or doctype
 
 
 def _empty(ax, message: str = "nothing in this range") -> None:
@@ -162,8 +169,14 @@ def quiz(data: ins.Insights, fmt: str = "svg"):
     return _finish(fig, fmt)
 
 
-CHARTS = (("by_week", flags_by_week), ("by_peer", flags_by_peer), ("decisions", decisions), ("topics", topics),
-          ("plans", plans), ("quiz", quiz))
+CHARTS = (
+    ("by_week", flags_by_week),
+    ("by_peer", flags_by_peer),
+    ("decisions", decisions),
+    ("topics", topics),
+    ("plans", plans),
+    ("quiz", quiz),
+)
 
 
 def all_charts(data: ins.Insights, fmt: str = "svg") -> dict:

@@ -11,24 +11,29 @@ from bot.cli_support import acting, run_as
 def register(sub, eval_sub) -> None:
     from bot.store.invite_commands import _staff_actions
 
-    web = sub.add_parser("web", help="the supervisor console in the browser, on 127.0.0.1 "
-                                     "(sign in with `peerscope staff web-code`)")
-    web.add_argument("--port", type=int, default=None,
-                     help="port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)")
+    web = sub.add_parser(
+        "web", help="the supervisor console in the browser, on 127.0.0.1 " "(sign in with `peerscope staff web-code`)"
+    )
+    web.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default PEERSCOPE_WEB_PORT or 5080)")
     web.set_defaults(func=cmd_web)
 
-    code = acting(_staff_actions(sub).add_parser(
-        "web-code", help="print a one-time code for signing in to the console (admins)"))
+    code = acting(
+        _staff_actions(sub).add_parser("web-code", help="print a one-time code for signing in to the console (admins)")
+    )
     code.add_argument("staff_id", type=int, metavar="STAFF_ID")
-    code.add_argument("--minutes", type=float, default=None,
-                      help="how long the code works (default PEERSCOPE_WEB_CODE_MINUTES or 10)")
+    code.add_argument(
+        "--minutes", type=float, default=None, help="how long the code works (default PEERSCOPE_WEB_CODE_MINUTES or 10)"
+    )
     code.set_defaults(func=cmd_web_code)
 
     report = sub.add_parser("report", help="reports for supervision meetings")
     report_sub = report.add_subparsers(dest="report_command", metavar="WHICH")
     report.set_defaults(func=lambda args: report.print_help() or 2)
-    weekly = acting(report_sub.add_parser(
-        "weekly", help="the console's insights page as a file (supervisors: your team; admins: everyone)"))
+    weekly = acting(
+        report_sub.add_parser(
+            "weekly", help="the console's insights page as a file (supervisors: your team; admins: everyone)"
+        )
+    )
     weekly.add_argument("--format", choices=["html", "pdf"], default="html")
     weekly.add_argument("--out", required=True, metavar="FILE", help="file to write (owner-only)")
     weekly.add_argument("--start", metavar="YYYY-MM-DD", help="first day (default: 27 days before --end)")
@@ -52,8 +57,12 @@ def cmd_web(args: argparse.Namespace) -> int:
         return 2
     if port_busy(port):
         holder = port_holder(port)
-        print(f"peerscope: port {port} is already in use" + (f" by {holder}" if holder else "")
-              + "; choose another with --port or PEERSCOPE_WEB_PORT", file=sys.stderr)
+        print(
+            f"peerscope: port {port} is already in use"
+            + (f" by {holder}" if holder else "")
+            + "; choose another with --port or PEERSCOPE_WEB_PORT",
+            file=sys.stderr,
+        )
         return 2
     from bot.web.app import serve
 
@@ -68,8 +77,11 @@ def cmd_web_code(args: argparse.Namespace) -> int:
     def work(session, actor):
         code, row = web_auth.issue_code(session, actor, args.staff_id, minutes=args.minutes)
         print(code)
-        print(f"one-time console code for staff #{args.staff_id}, valid until "
-              f"{_shown(row.expires_at)}; sign in at the console's /signin page", file=sys.stderr)
+        print(
+            f"one-time console code for staff #{args.staff_id}, valid until "
+            f"{_shown(row.expires_at)}; sign in at the console's /signin page",
+            file=sys.stderr,
+        )
 
     return run_as(args, work)
 
@@ -123,8 +135,14 @@ def start_console_process(port: int, log_dir=None):
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
         out = open(log_dir / "web.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=PROJECT_ROOT,
-                            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop_console_process(process, timeout: float = 10) -> None:

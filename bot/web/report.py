@@ -78,14 +78,35 @@ def to_pdf(data: ins.Insights) -> bytes:
         table(["Asked", "Question"], [])
     heading("WRSP plans")
     chart(pngs["plans"])
-    table(["Plan", "Peer", "Client", "Status", "Due", "Deadline"],
-          [[f"#{p['id']} v{p['version']}", p["owner"], p["client_ref"], p["status"].replace("_", " "),
-            p["due_date"] or "unknown", p["due_status"]] for p in data.plans])
+    table(
+        ["Plan", "Peer", "Client", "Status", "Due", "Deadline"],
+        [
+            [
+                f"#{p['id']} v{p['version']}",
+                p["owner"],
+                p["client_ref"],
+                p["status"].replace("_", " "),
+                p["due_date"] or "unknown",
+                p["due_status"],
+            ]
+            for p in data.plans
+        ],
+    )
     heading("Onboarding quiz scores")
     chart(pngs["quiz"])
-    table(["Peer", "Attempts in range", "Best", "Latest", "Passed"],
-          [[q["name"], q["attempts"], "-" if q["best"] is None else f"{q['best']}%",
-            "-" if q["latest"] is None else f"{q['latest']}%", "yes" if q["passed"] else "no"] for q in data.quiz])
+    table(
+        ["Peer", "Attempts in range", "Best", "Latest", "Passed"],
+        [
+            [
+                q["name"],
+                q["attempts"],
+                "-" if q["best"] is None else f"{q['best']}%",
+                "-" if q["latest"] is None else f"{q['latest']}%",
+                "yes" if q["passed"] else "no",
+            ]
+            for q in data.quiz
+        ],
+    )
     return bytes(pdf.output())
 
 

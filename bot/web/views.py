@@ -14,8 +14,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def templates():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("bot.web", "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("bot.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["pct"] = lambda v: "-" if v is None else f"{v}%"
     return env
 
@@ -38,9 +42,14 @@ def note_segments(text: str, flags) -> list[dict]:
     pieces = []
     for start, end in zip(cuts, cuts[1:]):
         covering = [(n, f) for n, f in enumerate(flags, 1) if f.start <= start and end <= f.end and f.start < f.end]
-        pieces.append({"text": text[start:end], "flags": [n for n, _ in covering],
-                       "categories": sorted({f.category for _, f in covering}),
-                       "statuses": sorted({f.status.value for _, f in covering})})
+        pieces.append(
+            {
+                "text": text[start:end],
+                "flags": [n for n, _ in covering],
+                "categories": sorted({f.category for _, f in covering}),
+                "statuses": sorted({f.status.value for _, f in covering}),
+            }
+        )
     return pieces
 
 
@@ -50,9 +59,19 @@ def insights_page(data, *, standalone: bool, today: date | None = None, **contex
     from bot.web import charts
 
     svgs = {name: charts.safe_svg(svg) for name, svg in charts.all_charts(data, "svg").items()}
-    return render("insights.html", data=data, charts=svgs, figures=data.figures(),
-                  weekly=ins.weekly_rows(data), peers=ins.peer_rows(data), decisions=ins.decision_rows(data),
-                  standalone=standalone, css=stylesheet() if standalone else None, today=today, **context)
+    return render(
+        "insights.html",
+        data=data,
+        charts=svgs,
+        figures=data.figures(),
+        weekly=ins.weekly_rows(data),
+        peers=ins.peer_rows(data),
+        decisions=ins.decision_rows(data),
+        standalone=standalone,
+        css=stylesheet() if standalone else None,
+        today=today,
+        **context,
+    )
 
 
 def html_response(text: str):

@@ -15,5 +15,15 @@ from bot.wrsp.interview import Interview, Progress, Step, validate_answer
 from bot.wrsp.schema import Schema, SchemaError, load_schema
 from bot.wrsp.validators import Validated
 
-__all__ = ["DueStatus", "Interview", "Progress", "Schema", "SchemaError", "Step", "Validated", "due_status",
-           "load_schema", "validate_answer"]
+__all__ = [
+    "DueStatus",
+    "Interview",
+    "Progress",
+    "Schema",
+    "SchemaError",
+    "Step",
+    "Validated",
+    "due_status",
+    "load_schema",
+    "validate_answer",
+]

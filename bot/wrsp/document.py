@@ -60,8 +60,15 @@ def display_date(value: str) -> str:
 
 
 def _item(step: Step) -> dict:
-    return {"field": step.field, "label": step.label, "question": step.prompt, "type": step.type,
-            "required": step.required, "value": step.value, "display": display(step, step.value)}
+    return {
+        "field": step.field,
+        "label": step.label,
+        "question": step.prompt,
+        "type": step.type,
+        "required": step.required,
+        "value": step.value,
+        "display": display(step, step.value),
+    }
 
 
 def history_items(rows: Any, names: Mapping[int, str], schema: Schema | None = None) -> list[dict]:
@@ -72,18 +79,35 @@ def history_items(rows: Any, names: Mapping[int, str], schema: Schema | None = N
     out = []
     for row in rows:
         question = schema.question_for(row.field) if schema.is_field(row.field) else None
-        out.append({"field": row.field, "label": question.label if question else row.field,
-                    "old_value": row.old_value, "new_value": row.new_value,
-                    "old": display(question, row.old_value) if question else str(row.old_value),
-                    "new": display(question, row.new_value) if question else str(row.new_value),
-                    "by_id": row.actor_id, "by": names.get(row.actor_id) if row.actor_id else None,
-                    "channel": row.channel, "at": _iso(row.changed_at), "at_shown": show_time(row.changed_at)})
+        out.append(
+            {
+                "field": row.field,
+                "label": question.label if question else row.field,
+                "old_value": row.old_value,
+                "new_value": row.new_value,
+                "old": display(question, row.old_value) if question else str(row.old_value),
+                "new": display(question, row.new_value) if question else str(row.new_value),
+                "by_id": row.actor_id,
+                "by": names.get(row.actor_id) if row.actor_id else None,
+                "channel": row.channel,
+                "at": _iso(row.changed_at),
+                "at_shown": show_time(row.changed_at),
+            }
+        )
     return out
 
 
-def document(plan: Any, answers: Mapping[str, Any], *, owner_name: str | None = None,
-             signoff: Mapping | None = None, previous: Any = None, today: date | None = None,
-             schema: Schema | None = None, history: list[dict] | None = None) -> dict:
+def document(
+    plan: Any,
+    answers: Mapping[str, Any],
+    *,
+    owner_name: str | None = None,
+    signoff: Mapping | None = None,
+    previous: Any = None,
+    today: date | None = None,
+    schema: Schema | None = None,
+    history: list[dict] | None = None,
+) -> dict:
     """Everything about a plan as JSON-ready data. ``plan`` is a WrspPlan (or alike);
     ``answers`` its stored answers (bot.store.wrsp.answers_of); ``history`` the answer
     changes (:func:`history_items`), for the audit appendix."""
@@ -111,30 +135,44 @@ def document(plan: Any, answers: Mapping[str, Any], *, owner_name: str | None = 
     for field, value in sorted(answers.items()):
         if field not in shown and schema.is_field(field):
             q = schema.question_for(field)
-            other.append({"field": field, "label": q.label, "type": q.type, "value": value,
-                          "display": display(q, value)})
+            other.append(
+                {"field": field, "label": q.label, "type": q.type, "value": value, "display": display(q, value)}
+            )
     progress = interview.progress()
     return {
         "title": schema.title,
         "schema_version": schema.version,
         "plan": {
-            "id": plan.id, "version": plan.version, "previous_id": plan.previous_id,
-            "status": _enum(plan.status), "client_ref": plan.client_ref, "program": _enum(plan.program),
+            "id": plan.id,
+            "version": plan.version,
+            "previous_id": plan.previous_id,
+            "status": _enum(plan.status),
+            "client_ref": plan.client_ref,
+            "program": _enum(plan.program),
             "program_label": _program_label(schema, _enum(plan.program)),
-            "admission_date": _iso(plan.admission_date), "owner_id": plan.owner_id, "owner_name": owner_name,
-            "created_at": _iso(plan.created_at), "updated_at": _iso(plan.updated_at),
+            "admission_date": _iso(plan.admission_date),
+            "owner_id": plan.owner_id,
+            "owner_name": owner_name,
+            "created_at": _iso(plan.created_at),
+            "updated_at": _iso(plan.updated_at),
             "completed_at": _iso(plan.completed_at),
         },
         "due": due_status(plan, today, previous=previous, schema=schema).to_dict(),
         "signoff": dict(signoff) if signoff else None,
-        "progress": {"answered": progress.answered, "total": progress.total,
-                     "missing_required": [s.field for s in progress.missing_required]},
+        "progress": {
+            "answered": progress.answered,
+            "total": progress.total,
+            "missing_required": [s.field for s in progress.missing_required],
+        },
         "sections": sections,
         "other_answers": other,
         "answers": dict(answers),
         "history": list(history or []),
-        "policy": {"plan": schema.cite.to_dict(), "deadlines": schema.deadlines.cite.to_dict(),
-                   "signoff": schema.signoff.cite.to_dict()},
+        "policy": {
+            "plan": schema.cite.to_dict(),
+            "deadlines": schema.deadlines.cite.to_dict(),
+            "signoff": schema.signoff.cite.to_dict(),
+        },
         "exported_at": datetime.now(_zone()).isoformat(timespec="seconds"),
     }
 
@@ -157,12 +195,15 @@ def shown(iso: str) -> str:
 
 def change_line(item: Mapping) -> str:
     """One answer change as the audit appendix lists it."""
+
     def one(value: Any) -> str:
         return "; ".join(value) if isinstance(value, list) else str(value)
 
     who = item["by"] or (f"staff #{item['by_id']}" if item["by_id"] else "unknown")
-    return (f"{item['at_shown']}: {item['label']} changed from \"{one(item['old'])}\" to \"{one(item['new'])}\" "
-            f"by {who} ({item['channel'] or 'unknown channel'})")
+    return (
+        f"{item['at_shown']}: {item['label']} changed from \"{one(item['old'])}\" to \"{one(item['new'])}\" "
+        f"by {who} ({item['channel'] or 'unknown channel'})"
+    )
 
 
 def signoff_summary(doc: Mapping, width: int = 90) -> str:
@@ -173,10 +214,12 @@ def signoff_summary(doc: Mapping, width: int = 90) -> str:
     def short(value: Any) -> str:
         text = "; ".join(value) if isinstance(value, list) else str(value)
         text = " ".join(text.split())
-        return text if len(text) <= width else text[:width - 1] + "\u2026"
+        return text if len(text) <= width else text[: width - 1] + "\u2026"
 
-    lines = [f"Plan #{plan['id']} (version {plan['version']}) for {plan['client_ref']}, "
-             f"by {plan['owner_name'] or 'staff #' + str(plan['owner_id'])}. {doc['due']['message']}"]
+    lines = [
+        f"Plan #{plan['id']} (version {plan['version']}) for {plan['client_ref']}, "
+        f"by {plan['owner_name'] or 'staff #' + str(plan['owner_id'])}. {doc['due']['message']}"
+    ]
     for section in doc["sections"]:
         items = list(section["questions"]) + [i for g in section["goals"] for i in g["fields"]]
         if items:
@@ -195,6 +238,12 @@ def plan_document(session, actor, plan_id: int, today: date | None = None) -> di
     rows = store.history_of(session, plan.id)
     people = (session.get(Staff, i) for i in {r.actor_id for r in rows if r.actor_id})
     names = {m.id: m.name for m in people if m is not None}
-    return document(plan, store.answers_of(plan), owner_name=owner.name if owner else None,
-                    signoff=store.signoff_of(plan), previous=store.previous_of(session, plan), today=today,
-                    history=history_items(rows, names))
+    return document(
+        plan,
+        store.answers_of(plan),
+        owner_name=owner.name if owner else None,
+        signoff=store.signoff_of(plan),
+        previous=store.previous_of(session, plan),
+        today=today,
+        history=history_items(rows, names),
+    )

@@ -26,17 +26,22 @@ DUE, OVERDUE, OK = "due", "overdue", "ok"
 
 @dataclass(frozen=True)
 class DueStatus:
-    status: str                # due | overdue | ok
-    kind: str                  # "plan" (first plan) or "review"
-    due_date: date | None      # None: no admission date recorded yet
-    days_left: int | None      # negative when overdue
+    status: str  # due | overdue | ok
+    kind: str  # "plan" (first plan) or "review"
+    due_date: date | None  # None: no admission date recorded yet
+    days_left: int | None  # negative when overdue
     message: str
     cite: Citation
 
     def to_dict(self) -> dict:
-        return {"status": self.status, "kind": self.kind,
-                "due_date": self.due_date.isoformat() if self.due_date else None,
-                "days_left": self.days_left, "message": self.message, "citation": self.cite.to_dict()}
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "days_left": self.days_left,
+            "message": self.message,
+            "citation": self.cite.to_dict(),
+        }
 
 
 def _day(value: Any) -> date | None:
@@ -79,8 +84,14 @@ def due_status(plan: Any, today: date, previous: Any = None, schema: Schema | No
     kind, when = due_date(plan, previous, schema)
     what = "The plan" if kind == "plan" else "The plan review"
     if when is None:
-        return DueStatus(DUE, kind, None, None, "The plan is in progress; the admission date isn't recorded yet, "
-                         "so its 30-day deadline is unknown.", rules.cite)
+        return DueStatus(
+            DUE,
+            kind,
+            None,
+            None,
+            "The plan is in progress; the admission date isn't recorded yet, " "so its 30-day deadline is unknown.",
+            rules.cite,
+        )
     days = (when - today).days
     shown = format_date(when)
     if days < 0:

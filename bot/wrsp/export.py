@@ -18,13 +18,38 @@ import unicodedata
 from datetime import date
 from typing import Any, Mapping
 
-from bot.wrsp.document import (change_line, date_label, display, display_date, document, history_items,
-                               plan_document, shown, signoff_summary)
+from bot.wrsp.document import (
+    change_line,
+    date_label,
+    display,
+    display_date,
+    document,
+    history_items,
+    plan_document,
+    shown,
+    signoff_summary,
+)
 from bot.wrsp.pdf import pdf_document, pdf_text, to_pdf
 
-__all__ = ["FORMATS", "ExportChoice", "display", "display_date", "document", "export_plan", "history_items",
-           "md_escape", "pdf_document", "pdf_for_chat", "pdf_text", "plan_document", "render", "signoff_summary",
-           "to_json", "to_markdown", "to_pdf"]
+__all__ = [
+    "FORMATS",
+    "ExportChoice",
+    "display",
+    "display_date",
+    "document",
+    "export_plan",
+    "history_items",
+    "md_escape",
+    "pdf_document",
+    "pdf_for_chat",
+    "pdf_text",
+    "plan_document",
+    "render",
+    "signoff_summary",
+    "to_json",
+    "to_markdown",
+    "to_pdf",
+]
 
 FORMATS = ("md", "json", "pdf")
 
@@ -63,13 +88,19 @@ def _md_value(item: Mapping) -> list[str]:
 def to_markdown(doc: Mapping) -> str:
     plan, due = doc["plan"], doc["due"]
     out = [f"# {md_escape(doc['title'])}", ""]
-    meta = [("Plan for", plan["client_ref"]), ("Program", plan["program_label"] or "(not answered)"),
-            ("Admission date", date_label(plan["admission_date"])),
-            ("Plan", f"#{plan['id']}, version {plan['version']}"
-                     + (f" (reviews plan #{plan['previous_id']})" if plan["previous_id"] else "")),
-            ("Status", plan["status"].replace("_", " ")),
-            ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
-            ("Deadline", due["message"])]
+    meta = [
+        ("Plan for", plan["client_ref"]),
+        ("Program", plan["program_label"] or "(not answered)"),
+        ("Admission date", date_label(plan["admission_date"])),
+        (
+            "Plan",
+            f"#{plan['id']}, version {plan['version']}"
+            + (f" (reviews plan #{plan['previous_id']})" if plan["previous_id"] else ""),
+        ),
+        ("Status", plan["status"].replace("_", " ")),
+        ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
+        ("Deadline", due["message"]),
+    ]
     out += [f"- **{label}:** {md_escape(value)}" for label, value in meta]
     out.append("")
     for section in doc["sections"]:
@@ -79,19 +110,28 @@ def to_markdown(doc: Mapping) -> str:
         for goal in section["goals"]:
             out += [f"### Goal {goal['number']}", ""]
             for item in goal["fields"]:
-                label = "Goal" if item["field"].endswith(".goal") else item["label"].replace(
-                    f"goal {goal['number']} ", "").capitalize()
+                label = (
+                    "Goal"
+                    if item["field"].endswith(".goal")
+                    else item["label"].replace(f"goal {goal['number']} ", "").capitalize()
+                )
                 out += [f"**{md_escape(label)}**", "", *_md_value(item), ""]
     if doc["other_answers"]:
         out += ["## Other recorded answers", "", "_Answers kept from earlier choices that no longer apply._", ""]
         for item in doc["other_answers"]:
-            out += [f"**{md_escape(item['label'].capitalize())}** ({md_escape(item['field'])})", "",
-                    *_md_value(item), ""]
+            out += [
+                f"**{md_escape(item['label'].capitalize())}** ({md_escape(item['field'])})",
+                "",
+                *_md_value(item),
+                "",
+            ]
     out += ["## Clinical consultant sign-off", ""]
     signoff = doc["signoff"]
     if signoff:
-        out.append(f"Signed off by {md_escape(signoff['name'])} ({md_escape(signoff['role'])}) "
-                   f"on {md_escape(shown(signoff['at']))}.")
+        out.append(
+            f"Signed off by {md_escape(signoff['name'])} ({md_escape(signoff['role'])}) "
+            f"on {md_escape(shown(signoff['at']))}."
+        )
         if signoff.get("attestation"):
             out += ["", f"Attested: \u201c{md_escape(signoff['attestation'])}\u201d"]
         if signoff.get("content_sha256"):
@@ -99,8 +139,7 @@ def to_markdown(doc: Mapping) -> str:
     else:
         out.append("Not signed off yet.")
     cite = doc["policy"]["signoff"]
-    out += ["", f"> {md_escape(cite['quote'])}  \n> ({md_escape(cite['source'])}, {md_escape(cite['section'])})",
-            ""]
+    out += ["", f"> {md_escape(cite['quote'])}  \n> ({md_escape(cite['source'])}, {md_escape(cite['section'])})", ""]
     out += ["## Audit appendix: answer changes", ""]
     out += [f"- {md_escape(change_line(item))}" for item in doc.get("history") or []] or ["No answer was changed."]
     out.append("")
@@ -133,7 +172,7 @@ def export_plan(session, actor, plan_id: int, fmt: str, today: date | None = Non
 
 
 class ExportChoice(LookupError):
-    """"export my plan" without a number, for someone with no plan or several of them.
+    """ "export my plan" without a number, for someone with no plan or several of them.
     The message says what to type instead and is safe to show."""
 
 
@@ -147,11 +186,15 @@ def pdf_for_chat(session, actor, plan_id: int | None = None) -> tuple[int, str, 
     if plan_id is None:
         own = [p for p in store.list_plans(session, actor) if p.owner_id == actor.id]
         if not own:
-            raise ExportChoice("You have no WRSP plan to export. To export a plan of your team, say "
-                               "\"export plan\" and its number, e.g. \"export plan 12\".")
+            raise ExportChoice(
+                "You have no WRSP plan to export. To export a plan of your team, say "
+                '"export plan" and its number, e.g. "export plan 12".'
+            )
         if len(own) > 1:
             listed = ", ".join(f"#{p.id} ({p.client_ref})" for p in own)
-            raise ExportChoice(f"You have {len(own)} plans: {listed}. Say \"export plan\" and the number, "
-                               f"e.g. \"export plan {own[-1].id}\".")
+            raise ExportChoice(
+                f'You have {len(own)} plans: {listed}. Say "export plan" and the number, '
+                f'e.g. "export plan {own[-1].id}".'
+            )
         plan_id = own[0].id
     return plan_id, f"wrsp-plan-{plan_id}.pdf", export_plan(session, actor, plan_id, "pdf")

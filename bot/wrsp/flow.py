@@ -29,9 +29,9 @@ from bot.wrsp.schema import load_schema
 
 @dataclass(frozen=True)
 class Answered:
-    result: v.Validated            # the value stored, or the error to show (nothing stored)
-    interview: Interview           # the interview after this message
-    next: Step | None              # the question to ask now (None: only skipped ones left, or done)
+    result: v.Validated  # the value stored, or the error to show (nothing stored)
+    interview: Interview  # the interview after this message
+    next: Step | None  # the question to ask now (None: only skipped ones left, or done)
 
     @property
     def saved(self) -> bool:
@@ -53,8 +53,15 @@ def interview(session: Session, actor: Staff, plan_id: int, skipped: Iterable[st
     return Interview(load_schema(), store.get_answers(session, actor, plan_id), skipped)
 
 
-def answer(session: Session, actor: Staff, plan_id: int, field: str, text: str,
-           today: date | None = None, skipped: Iterable[str] = ()) -> Answered:
+def answer(
+    session: Session,
+    actor: Staff,
+    plan_id: int,
+    field: str,
+    text: str,
+    today: date | None = None,
+    skipped: Iterable[str] = (),
+) -> Answered:
     """Validate ``text`` as the answer to ``field`` and, when valid, store it (committed)
     before the next question is chosen."""
     from bot.settings import local_today
@@ -68,8 +75,9 @@ def answer(session: Session, actor: Staff, plan_id: int, field: str, text: str,
     return Answered(result, current, current.next_step())
 
 
-def add_items(session: Session, actor: Staff, plan_id: int, field: str, text: str,
-              skipped: Iterable[str] = ()) -> Answered:
+def add_items(
+    session: Session, actor: Staff, plan_id: int, field: str, text: str, skipped: Iterable[str] = ()
+) -> Answered:
     """A further message for a list question ("one item per message"): the items are
     added to the stored list. Check :func:`bot.wrsp.validators.is_done` first."""
     current = interview(session, actor, plan_id, skipped)

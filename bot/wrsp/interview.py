@@ -15,7 +15,8 @@ saved answer, so resuming after a restart is just "load the answers again".
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
@@ -30,8 +31,8 @@ class Step:
 
     field: str
     question: Question
-    goal: int | None = None        # 1-based goal number for per-goal questions
-    value: Any = None              # the stored answer, None when unanswered
+    goal: int | None = None  # 1-based goal number for per-goal questions
+    value: Any = None  # the stored answer, None when unanswered
 
     @property
     def answered(self) -> bool:

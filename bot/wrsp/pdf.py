@@ -13,12 +13,32 @@ from typing import Any, Mapping
 
 from bot.wrsp.document import change_line, date_label, shown
 
-_PDF_MAP = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-", "\u2026": "...", "\u2022": "-", "\u25cf": "-",
-    "\u00a0": " ", "\u2009": " ", "\u200b": "", "\u2192": "->", "\u2190": "<-", "\u2713": "v", "\u2714": "v",
-    "\t": " ",
-})
+_PDF_MAP = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2026": "...",
+        "\u2022": "-",
+        "\u25cf": "-",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u200b": "",
+        "\u2192": "->",
+        "\u2190": "<-",
+        "\u2713": "v",
+        "\u2714": "v",
+        "\t": " ",
+    }
+)
 
 
 def pdf_text(text: Any) -> str:
@@ -37,8 +57,12 @@ def pdf_text(text: Any) -> str:
     return "".join(out)
 
 
-UNICODE_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf",
-                      "BI": "DejaVuSans-BoldOblique.ttf"}
+UNICODE_FONT_FILES = {
+    "": "DejaVuSans.ttf",
+    "B": "DejaVuSans-Bold.ttf",
+    "I": "DejaVuSans-Oblique.ttf",
+    "BI": "DejaVuSans-BoldOblique.ttf",
+}
 
 
 def unicode_font_dir() -> Path | None:
@@ -85,8 +109,15 @@ def to_pdf(doc: Mapping) -> bytes:
         def footer(self):
             self.set_y(-12)
             self.set_font(family, "", 8)
-            self.cell(0, 6, clean(f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
-                                  f" - page {self.page_no()}/{{nb}}"), align="C")
+            self.cell(
+                0,
+                6,
+                clean(
+                    f"WRSP plan #{plan['id']} v{plan['version']} for {plan['client_ref']}"
+                    f" - page {self.page_no()}/{{nb}}"
+                ),
+                align="C",
+            )
 
     pdf, family, clean = pdf_document("Wellness and Recovery Service Plan", 18, PlanPDF)
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -106,18 +137,20 @@ def to_pdf(doc: Mapping) -> bytes:
     def answer(item: Mapping, label: str, indent: float = 0) -> None:
         write(label, 10, "B", indent=indent)
         shown = item["display"]
-        for line in (shown if isinstance(shown, list) else [shown]):
+        for line in shown if isinstance(shown, list) else [shown]:
             write(f"- {line}" if isinstance(shown, list) else line, indent=indent + 4)
         pdf.ln(1)
 
     write(doc["title"], 16, "B", 8)
     due = doc["due"]
-    for label, value in (("Plan for (initials / record no.)", plan["client_ref"]),
-                         ("Program", plan["program_label"] or "(not answered)"),
-                         ("Admission date", date_label(plan["admission_date"])),
-                         ("Plan", f"#{plan['id']}, version {plan['version']}, {plan['status'].replace('_', ' ')}"),
-                         ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
-                         ("Deadline", due["message"])):
+    for label, value in (
+        ("Plan for (initials / record no.)", plan["client_ref"]),
+        ("Program", plan["program_label"] or "(not answered)"),
+        ("Admission date", date_label(plan["admission_date"])),
+        ("Plan", f"#{plan['id']}, version {plan['version']}, {plan['status'].replace('_', ' ')}"),
+        ("Peer support provider", plan["owner_name"] or f"staff #{plan['owner_id']}"),
+        ("Deadline", due["message"]),
+    ):
         pdf.set_font(family, "B", 10)
         pdf.cell(62, 5.5, clean(label + ":"))
         pdf.set_font(family, "", 10)
@@ -130,8 +163,11 @@ def to_pdf(doc: Mapping) -> bytes:
         for goal in section["goals"]:
             write(f"Goal {goal['number']}", 11, "B", 7)
             for item in goal["fields"]:
-                label = "Goal" if item["field"].endswith(".goal") else item["label"].replace(
-                    f"goal {goal['number']} ", "").capitalize()
+                label = (
+                    "Goal"
+                    if item["field"].endswith(".goal")
+                    else item["label"].replace(f"goal {goal['number']} ", "").capitalize()
+                )
                 answer(item, label, indent=4)
     if doc["other_answers"]:
         heading("Other recorded answers")
@@ -141,13 +177,22 @@ def to_pdf(doc: Mapping) -> bytes:
     if pdf.get_y() > pdf.h - 75:  # keep the signature block on one page
         pdf.add_page()
     heading("Signatures and clinical sign-off")
-    write("The individual/parent signs to show they took part in planning; a refusal to sign, and why, "
-          "is noted above. The clinical consultant reviews and signs off the plan.", 9, "I")
+    write(
+        "The individual/parent signs to show they took part in planning; a refusal to sign, and why, "
+        "is noted above. The clinical consultant reviews and signs off the plan.",
+        9,
+        "I",
+    )
     pdf.ln(4)
     signoff = doc["signoff"]
-    rows = [("Individual / parent", None), ("Peer support provider", plan["owner_name"]),
-            ("Clinical consultant", f"{signoff['name']} ({signoff['role']}), signed off "
-                                    f"{shown(signoff['at'])[:10]}" if signoff else None)]
+    rows = [
+        ("Individual / parent", None),
+        ("Peer support provider", plan["owner_name"]),
+        (
+            "Clinical consultant",
+            f"{signoff['name']} ({signoff['role']}), signed off " f"{shown(signoff['at'])[:10]}" if signoff else None,
+        ),
+    ]
     for role, note in rows:
         pdf.ln(8)
         y = pdf.get_y()
@@ -159,8 +204,7 @@ def to_pdf(doc: Mapping) -> bytes:
         pdf.cell(0, 5, "Date", new_x="LMARGIN", new_y="NEXT")
     if signoff and signoff.get("content_sha256"):
         pdf.ln(4)
-        write(f"Attested: {signoff.get('attestation', '')} Signed content SHA-256: {signoff['content_sha256']}",
-              8, "I")
+        write(f"Attested: {signoff.get('attestation', '')} Signed content SHA-256: {signoff['content_sha256']}", 8, "I")
     heading("Audit appendix: answer changes", 11)
     for item in doc.get("history") or []:
         write(change_line(item), 8)

@@ -64,9 +64,9 @@ class Question:
 
 @dataclass(frozen=True)
 class Repeat:
-    key: str                # field prefix: goal.<n>.<question id>
+    key: str  # field prefix: goal.<n>.<question id>
     max: int
-    another: Question       # "add another goal?"
+    another: Question  # "add another goal?"
 
 
 @dataclass(frozen=True)
@@ -210,8 +210,23 @@ def _words(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-_QUESTION_KEYS = {"id", "label", "ask", "help", "type", "required", "synonyms", "choices", "dates", "check",
-                  "allow_none", "ask_if", "yes_words", "no_words", "cite"}
+_QUESTION_KEYS = {
+    "id",
+    "label",
+    "ask",
+    "help",
+    "type",
+    "required",
+    "synonyms",
+    "choices",
+    "dates",
+    "check",
+    "allow_none",
+    "ask_if",
+    "yes_words",
+    "no_words",
+    "cite",
+}
 
 
 def _question(data: Mapping, section: str, repeat: str | None) -> Question:
@@ -227,8 +242,9 @@ def _question(data: Mapping, section: str, repeat: str | None) -> Question:
         raise SchemaError(f"{where}: type must be one of {', '.join(TYPES)}")
     choices = []
     for c in data.get("choices") or []:
-        choices.append(Choice(str(_need(c, "value", where)), str(_need(c, "label", where)),
-                              _words(c.get("synonyms"), where)))
+        choices.append(
+            Choice(str(_need(c, "value", where)), str(_need(c, "label", where)), _words(c.get("synonyms"), where))
+        )
     if (qtype == "choice") != bool(choices):
         raise SchemaError(f"{where}: choices go with type choice, and a choice needs them")
     dates = data.get("dates")
@@ -243,11 +259,22 @@ def _question(data: Mapping, section: str, repeat: str | None) -> Question:
     if data.get("allow_none") and qtype != "list":
         raise SchemaError(f"{where}: allow_none is for lists")
     return Question(
-        id=qid, section=section, label=str(_need(data, "label", where)), ask=str(_need(data, "ask", where)).strip(),
-        help=str(_need(data, "help", where)).strip(), type=qtype, cite=_cite(data.get("cite"), where),
-        required=bool(data.get("required", True)), synonyms=_words(data.get("synonyms"), where),
-        choices=tuple(choices), dates=dates, check=check, allow_none=bool(data.get("allow_none", False)),
-        ask_if=ask_if, yes_words=_words(data.get("yes_words"), where), no_words=_words(data.get("no_words"), where),
+        id=qid,
+        section=section,
+        label=str(_need(data, "label", where)),
+        ask=str(_need(data, "ask", where)).strip(),
+        help=str(_need(data, "help", where)).strip(),
+        type=qtype,
+        cite=_cite(data.get("cite"), where),
+        required=bool(data.get("required", True)),
+        synonyms=_words(data.get("synonyms"), where),
+        choices=tuple(choices),
+        dates=dates,
+        check=check,
+        allow_none=bool(data.get("allow_none", False)),
+        ask_if=ask_if,
+        yes_words=_words(data.get("yes_words"), where),
+        no_words=_words(data.get("no_words"), where),
         repeat=repeat,
     )
 
@@ -267,8 +294,11 @@ def parse_schema(data: Any) -> Schema:
         key = str(_need(rep, "key", f"section {sid} repeat")) if rep else None
         questions = tuple(_question(q, sid, key) for q in _need(raw, "questions", f"section {sid}"))
         if rep:
-            repeat = Repeat(key=key, max=int(rep.get("max", 10)),
-                            another=_question(_need(rep, "another", f"section {sid} repeat"), sid, key))
+            repeat = Repeat(
+                key=key,
+                max=int(rep.get("max", 10)),
+                another=_question(_need(rep, "another", f"section {sid} repeat"), sid, key),
+            )
             if repeat.another.type != "yes_no":
                 raise SchemaError(f"section {sid}: the 'another' question is yes_no")
         for q in (*questions, *([repeat.another] if repeat else [])):
@@ -277,17 +307,30 @@ def parse_schema(data: Any) -> Schema:
             if q.ask_if and (q.ask_if[0] not in seen or q.ask_if[0] == q.id):
                 raise SchemaError(f"question {q.id!r}: ask_if must name an earlier field")
             seen.add(q.id)
-        sections.append(Section(id=sid, title=str(_need(raw, "title", f"section {sid}")), questions=questions,
-                                repeat=repeat, ask_again_on_review=bool(raw.get("ask_again_on_review", False))))
+        sections.append(
+            Section(
+                id=sid,
+                title=str(_need(raw, "title", f"section {sid}")),
+                questions=questions,
+                repeat=repeat,
+                ask_again_on_review=bool(raw.get("ask_again_on_review", False)),
+            )
+        )
     return Schema(
         version=int(data.get("version", 1)),
         title=str(_need(data, "title", "schema")),
         cite=_cite(data.get("cite"), "schema"),
-        deadlines=Deadlines(int(_need(deadlines, "plan_due_days", "deadlines")),
-                            int(_need(deadlines, "review_every_days", "deadlines")),
-                            int(deadlines.get("due_soon_days", 14)), _cite(deadlines.get("cite"), "deadlines")),
-        signoff=Signoff(str(_need(signoff, "label", "signoff")), _words(signoff.get("roles"), "signoff"),
-                        _cite(signoff.get("cite"), "signoff"),
-                        str(signoff.get("attestation") or Signoff.attestation).strip()),
+        deadlines=Deadlines(
+            int(_need(deadlines, "plan_due_days", "deadlines")),
+            int(_need(deadlines, "review_every_days", "deadlines")),
+            int(deadlines.get("due_soon_days", 14)),
+            _cite(deadlines.get("cite"), "deadlines"),
+        ),
+        signoff=Signoff(
+            str(_need(signoff, "label", "signoff")),
+            _words(signoff.get("roles"), "signoff"),
+            _cite(signoff.get("cite"), "signoff"),
+            str(signoff.get("attestation") or Signoff.attestation).strip(),
+        ),
         sections=tuple(sections),
     )

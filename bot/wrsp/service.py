@@ -23,19 +23,62 @@ from sqlalchemy.orm import Session
 from bot.store import audit
 from bot.store import wrsp as store
 from bot.store.models import PlanStatus, Staff, WrspAnswer, WrspPlan
-from bot.store.wrsp import (MIN_HASH_PREFIX, SIGNOFF_FIELD, AttestationRequired, PlanError, PlanLocked,
-                            answer_history, answers_of, content_hash, get_answers, history_of, list_plans, owner_of,
-                            plans_in_progress, previous_of, read_plan, record_export, signature_matches, signoff_of)
+from bot.store.wrsp import (
+    MIN_HASH_PREFIX,
+    SIGNOFF_FIELD,
+    AttestationRequired,
+    PlanError,
+    PlanLocked,
+    answer_history,
+    answers_of,
+    content_hash,
+    get_answers,
+    history_of,
+    list_plans,
+    owner_of,
+    plans_in_progress,
+    previous_of,
+    read_plan,
+    record_export,
+    signature_matches,
+    signoff_of,
+)
 from bot.wrsp.due import OK, DueStatus, due_status
 from bot.wrsp.interview import Interview
 from bot.wrsp.schema import load_schema
 from bot.wrsp.validators import ref_key, validate_client_ref
 
-__all__ = ["MIN_HASH_PREFIX", "SIGNOFF_FIELD", "AttestationRequired", "PlanError", "PlanLocked", "WrspPlan",
-           "answer_history", "answers_of", "attestation", "complete_plan", "content_hash", "create_plan",
-           "due_of", "find_by_client_ref", "get_answers", "history_of", "list_plans", "new_version", "owner_of",
-           "plans_due", "plans_in_progress", "previous_of", "read_plan", "record_export", "review_for_signoff",
-           "save_answer", "sign_off", "signature_matches", "signoff_of"]
+__all__ = [
+    "MIN_HASH_PREFIX",
+    "SIGNOFF_FIELD",
+    "AttestationRequired",
+    "PlanError",
+    "PlanLocked",
+    "WrspPlan",
+    "answer_history",
+    "answers_of",
+    "attestation",
+    "complete_plan",
+    "content_hash",
+    "create_plan",
+    "due_of",
+    "find_by_client_ref",
+    "get_answers",
+    "history_of",
+    "list_plans",
+    "new_version",
+    "owner_of",
+    "plans_due",
+    "plans_in_progress",
+    "previous_of",
+    "read_plan",
+    "record_export",
+    "review_for_signoff",
+    "save_answer",
+    "sign_off",
+    "signature_matches",
+    "signoff_of",
+]
 
 
 # --- the schema's rules, as the store takes them ---------------------------------------------
@@ -63,7 +106,8 @@ def _check_value(field: str, value: Any) -> Any:
     kind = question.type
     ok = {
         "text": isinstance(value, str) and value.strip() != "",
-        "list": isinstance(value, list) and all(isinstance(i, str) for i in value)
+        "list": isinstance(value, list)
+        and all(isinstance(i, str) for i in value)
         and (bool(value) or question.allow_none),
         "yes_no": isinstance(value, bool),
         "choice": isinstance(value, str) and value in {c.value for c in question.choices},
@@ -122,13 +166,21 @@ def review_for_signoff(session: Session, actor: Staff, plan_id: int) -> tuple[Wr
     return store.review_for_signoff(session, actor, plan_id, roles=load_schema().signoff.roles)
 
 
-def sign_off(session: Session, actor: Staff, plan_id: int, *, attested: bool = False,
-             reviewed_hash: str | None = None) -> WrspPlan:
+def sign_off(
+    session: Session, actor: Staff, plan_id: int, *, attested: bool = False, reviewed_hash: str | None = None
+) -> WrspPlan:
     """Step two: the sign-off by a role the schema names, who confirmed its attestation
     sentence; see :func:`bot.store.wrsp.sign_off`."""
     signoff = load_schema().signoff
-    return store.sign_off(session, actor, plan_id, roles=signoff.roles, attestation=signoff.attestation,
-                          attested=attested, reviewed_hash=reviewed_hash)
+    return store.sign_off(
+        session,
+        actor,
+        plan_id,
+        roles=signoff.roles,
+        attestation=signoff.attestation,
+        attested=attested,
+        reviewed_hash=reviewed_hash,
+    )
 
 
 def new_version(session: Session, actor: Staff, plan_id: int) -> WrspPlan:

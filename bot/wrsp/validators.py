@@ -100,8 +100,9 @@ def validate_client_ref(text: Any) -> Validated:
     if len(value) > MAX_REF:
         return _fail(f"That is longer than {MAX_REF} characters. Please use initials or a record number.")
     if looks_like_full_name(value):
-        return _fail("That looks like a name. To protect privacy, please use initials (like J.D.) "
-                     "or a record number instead.")
+        return _fail(
+            "That looks like a name. To protect privacy, please use initials (like J.D.) " "or a record number instead."
+        )
     return Validated(value, None, f"Plan for {value}")
 
 
@@ -164,7 +165,6 @@ def _list_confirmation(items: Sequence[str]) -> str:
 
 
 # --- yes / no -----------------------------------------------------------------------------
-
 
 
 def validate_yes_no(text: Any, *, yes_words: Iterable[str] = (), no_words: Iterable[str] = ()) -> Validated:
@@ -233,7 +233,7 @@ def _weekday_phrase(ahead: tuple[str, ...], back: tuple[str, ...]) -> re.Pattern
 
 
 def _weekday(said: str, today: date, prefer_future: bool) -> date | None:
-    """"next friday", "this friday", "last monday", "friday" (dateparser misses some of these)."""
+    """ "next friday", "this friday", "last monday", "friday" (dateparser misses some of these)."""
     words = chat_words()
     match = _weekday_phrase(tuple(words.date_next), tuple(words.date_last)).match(said)
     if not match:
@@ -289,15 +289,16 @@ def validate_date(text: Any, *, today: date, rule: str | None = None) -> Validat
     "not_future" (admission: today or earlier)."""
     when = parse_date(text, today=today, prefer_future=rule != "not_future")
     if when is None:
-        return _fail("I couldn't read that as a date. Try a form like 3/15, March 15 2027, 2027-03-15 "
-                     "or next friday.")
+        return _fail(
+            "I couldn't read that as a date. Try a form like 3/15, March 15 2027, 2027-03-15 " "or next friday."
+        )
     shown = format_date(when)
     if abs(when.year - today.year) > _DATE_WINDOW_YEARS:
-        return _fail(f"I read that as {shown}, which seems too far off. Could you give the full date with "
-                     "the year?")
+        return _fail(f"I read that as {shown}, which seems too far off. Could you give the full date with " "the year?")
     if rule == "future" and when < today:
-        return _fail(f"{shown} is already in the past. A target date has to be ahead of us: when do you hope "
-                     "to reach this?")
+        return _fail(
+            f"{shown} is already in the past. A target date has to be ahead of us: when do you hope " "to reach this?"
+        )
     if rule == "not_future" and when > today:
         return _fail(f"{shown} is in the future, and an admission date can't be. When were services started?")
     return Validated(when.isoformat(), None, shown)

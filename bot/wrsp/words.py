@@ -70,9 +70,20 @@ class ChatWords(_Strict):
     date_next: List[StrictStr]
     date_last: List[StrictStr]
 
-    _filled = validator("list_none", "list_done", "yes_words", "no_words", "negators", "affirmers",
-                        "client_ref_labels", "change_filler", "date_today", "date_next", "date_last",
-                        allow_reuse=True)(_nonempty)
+    _filled = validator(
+        "list_none",
+        "list_done",
+        "yes_words",
+        "no_words",
+        "negators",
+        "affirmers",
+        "client_ref_labels",
+        "change_filler",
+        "date_today",
+        "date_next",
+        "date_last",
+        allow_reuse=True,
+    )(_nonempty)
 
     @root_validator(skip_on_failure=True)
     def _distinct_commands(cls, values):

@@ -56,8 +56,9 @@ class Live:
         """Send a message as the Telegram bridge or the terminal chat would: signed."""
         from bot.channels.rest import signed_message
 
-        response = httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook",
-                              **signed_message(sender, text), timeout=timeout)
+        response = httpx.post(
+            f"{self.servers.rasa_url}/webhooks/rest/webhook", **signed_message(sender, text), timeout=timeout
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -68,8 +69,7 @@ class Live:
         headers = {"Content-Type": "application/json", **(headers or {})}
         if signed:
             headers[SIGNATURE_HEADER] = sign(body)
-        return httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", content=body, headers=headers,
-                          timeout=30)
+        return httpx.post(f"{self.servers.rasa_url}/webhooks/rest/webhook", content=body, headers=headers, timeout=30)
 
     @staticmethod
     def tracker_rows(sql: str) -> list[tuple]:
@@ -133,8 +133,9 @@ def live(tmp_path_factory, topology):
     ids: dict[str, int] = {}
     with session_scope() as session:
         for sender, (name, role, program, supervisor) in STAFF.items():
-            member = repo.add(session, name, role=role, program=program,
-                              supervisor_id=ids.get(supervisor) if supervisor else None)
+            member = repo.add(
+                session, name, role=role, program=program, supervisor_id=ids.get(supervisor) if supervisor else None
+            )
             channel, _, external = sender.partition(":")
             repo.link_identity(session, member.id, channel, external)
             ids[sender] = member.id

@@ -48,8 +48,14 @@ def test_bad_input_gets_a_clear_answer_and_the_server_keeps_going(live):
 
     huge = live.post(json.dumps({"sender": "rest:pat", "message": "a" * 50_000}).encode())
     assert huge.status_code == 200 and "too long" in huge.json()[0]["text"]
-    crisis = live.post(json.dumps({"sender": "rest:newcomer",  # no staff record: no alert to clean up
-                                   "message": "I want to kill myself tonight. " + "so tired " * 6000}).encode())
+    crisis = live.post(
+        json.dumps(
+            {
+                "sender": "rest:newcomer",  # no staff record: no alert to clean up
+                "message": "I want to kill myself tonight. " + "so tired " * 6000,
+            }
+        ).encode()
+    )
     assert "too long" in crisis.json()[0]["text"] and "988" in live.texts(crisis.json())
 
     bad = live.post(b'{"sender": "rest:pat", "message": "\xff\xfe caf\xe9"}')

@@ -27,18 +27,18 @@ def _post(live, sender: str, text: str) -> tuple[int, list[dict]]:
     from bot.channels.rest import signed_message
 
     try:
-        response = httpx.post(f"{live.servers.url}/webhooks/rest/webhook", **signed_message(sender, text),
-                              timeout=120)
+        response = httpx.post(f"{live.servers.url}/webhooks/rest/webhook", **signed_message(sender, text), timeout=120)
     except httpx.HTTPError as exc:  # the connection itself broke
         return 599, [{"text": type(exc).__name__}]
-    return response.status_code, (response.json() if response.headers.get("content-type", "").startswith(
-        "application/json") else [])
+    return response.status_code, (
+        response.json() if response.headers.get("content-type", "").startswith("application/json") else []
+    )
 
 
 def say(live, sender: str, text: str, sent: list) -> list[dict]:
     """Send as a client would, retrying the same message (a few times) when the answer says it
     failed; every reply must be addressed to ``sender``."""
-    for attempt in range(6):
+    for _attempt in range(6):
         status, replies = _post(live, sender, text)
         sent.append((sender, status, replies))
         texts = "\n".join(r.get("text") or "" for r in replies)
@@ -114,17 +114,28 @@ def test_killing_a_rasa_instance_and_an_action_server_mid_interview_loses_and_du
         # one plan, one row per answered field, no answer ever replaced by another message's text
         plans = session.scalars(select(WrspPlan).where(WrspPlan.client_ref == "N.K.")).all()
         assert [p.id for p in plans] == [plan_id]
-        rows = session.execute(select(WrspAnswer.field, func.count()).where(WrspAnswer.plan_id == plan_id)
-                               .group_by(WrspAnswer.field)).all()
+        rows = session.execute(
+            select(WrspAnswer.field, func.count()).where(WrspAnswer.plan_id == plan_id).group_by(WrspAnswer.field)
+        ).all()
         assert all(count == 1 for _, count in rows) and len(rows) == len(answers)
-        assert session.scalar(select(func.count()).select_from(WrspAnswerHistory)
-                              .where(WrspAnswerHistory.plan_id == plan_id)) == 0
-        saved = session.scalars(select(AuditLog.detail).where(AuditLog.action == "wrsp.answer",
-                                                              AuditLog.object_id == plan_id)).all()
+        assert (
+            session.scalar(
+                select(func.count()).select_from(WrspAnswerHistory).where(WrspAnswerHistory.plan_id == plan_id)
+            )
+            == 0
+        )
+        saved = session.scalars(
+            select(AuditLog.detail).where(AuditLog.action == "wrsp.answer", AuditLog.object_id == plan_id)
+        ).all()
         assert {d["field"] for d in saved} == set(answers) - {"client_ref"}  # that one is the plan's creation
     # no reply went to the wrong user, and the other user's talk was never answered with the interview
     for sender, log in ((PEER, sent), (OTHER, other)):
         assert all(r.get("recipient_id") == sender for _, status, replies in log if status == 200 for r in replies)
-    assert not any(marker in (r.get("text") or "") for _, status, replies in other if status == 200
-                   for r in replies for marker in ("N.K.", "Saved", "text for"))
+    assert not any(
+        marker in (r.get("text") or "")
+        for _, status, replies in other
+        if status == 200
+        for r in replies
+        for marker in ("N.K.", "Saved", "text for")
+    )
     assert any("Not allowed" in (r.get("text") or "") for _, _, replies in other for r in replies)

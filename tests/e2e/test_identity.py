@@ -33,12 +33,15 @@ def test_a_signed_message_from_peerscope_gets_an_answer(live):
     assert response.status_code == 200 and response.json()
 
 
-@pytest.mark.parametrize("case, headers, status", [
-    ("unsigned", {}, 401),
-    ("signed with another key", {SIGNATURE_HEADER: "t=%d,s=%s" % (time.time(), "0" * 64)}, 401),
-    ("an old signature replayed", {SIGNATURE_HEADER: sign(HELLO, now=time.time() - 3600)}, 401),
-    ("malformed", {SIGNATURE_HEADER: "yes please"}, 401),
-])
+@pytest.mark.parametrize(
+    "case, headers, status",
+    [
+        ("unsigned", {}, 401),
+        ("signed with another key", {SIGNATURE_HEADER: "t=%d,s=%s" % (time.time(), "0" * 64)}, 401),
+        ("an old signature replayed", {SIGNATURE_HEADER: sign(HELLO, now=time.time() - 3600)}, 401),
+        ("malformed", {SIGNATURE_HEADER: "yes please"}, 401),
+    ],
+)
 def test_unsigned_or_forged_messages_are_refused_and_audited(live, case, headers, status):
     before = len(refusals())
     response = live.post(HELLO, headers=headers, signed=False)
@@ -50,8 +53,12 @@ def test_unsigned_or_forged_messages_are_refused_and_audited(live, case, headers
 
 def test_a_web_page_cannot_post_to_the_assistant_even_with_a_valid_signature(live):
     # a page in a browser on this machine sends text/plain bodies with an Origin header
-    plain = httpx.post(f"{live.servers.rasa_url}/webhooks/rest/webhook", content=HELLO, timeout=30,
-                       headers={"Content-Type": "text/plain", "Origin": "http://evil.example"})
+    plain = httpx.post(
+        f"{live.servers.rasa_url}/webhooks/rest/webhook",
+        content=HELLO,
+        timeout=30,
+        headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
+    )
     assert plain.status_code == 403
     signed = live.post(HELLO, headers={"Origin": "http://127.0.0.1:8000"})
     assert signed.status_code == 403
@@ -61,9 +68,15 @@ def _action_call(sender: str, text: str) -> dict:
     return {
         "next_action": "action_check_note_now",
         "sender_id": sender,
-        "tracker": {"sender_id": sender, "slots": {}, "latest_message": {"text": text, "intent": {}},
-                    "events": [{"event": "user", "text": text}], "paused": False, "latest_action_name": None,
-                    "active_loop": {}},
+        "tracker": {
+            "sender_id": sender,
+            "slots": {},
+            "latest_message": {"text": text, "intent": {}},
+            "events": [{"event": "user", "text": text}],
+            "paused": False,
+            "latest_action_name": None,
+            "active_loop": {},
+        },
         "domain": {},
         "version": "3.6.2",
     }
@@ -75,8 +88,9 @@ def test_the_action_server_refuses_calls_without_the_token(live):
     assert httpx.post(url, json=call, timeout=30).status_code == 401
     wrong = httpx.post(url, json=call, headers={ACTION_TOKEN_HEADER: "0" * 64}, timeout=30)
     assert wrong.status_code == 401 and "Zebulon" not in wrong.text
-    from_page = httpx.post(url, json=call, headers={ACTION_TOKEN_HEADER: action_token(), "Origin": "http://x"},
-                           timeout=30)
+    from_page = httpx.post(
+        url, json=call, headers={ACTION_TOKEN_HEADER: action_token(), "Origin": "http://x"}, timeout=30
+    )
     assert from_page.status_code == 403
     assert httpx.get(f"{live.servers.action_url}/actions", timeout=10).status_code == 401
     assert httpx.get(f"{live.servers.action_url}/health", timeout=10).status_code == 200
@@ -101,9 +115,13 @@ def outage(tmp_path_factory):
     work = tmp_path_factory.mktemp("outage")
     pg = PostgresServer().start()
     url = pg.create_database()
-    env = {"PEERSCOPE_DATABASE_URL": url, "PEERSCOPE_TRACKER_URL": f"sqlite:///{work / 'tracker.db'}",
-           "PEERSCOPE_VAR_DIR": str(work / "var"), "LOG_LEVEL": "DEBUG",
-           "TELEGRAM_BOT_TOKEN": "987654:OUTAGE-TEST-TOKEN-never-in-logs"}
+    env = {
+        "PEERSCOPE_DATABASE_URL": url,
+        "PEERSCOPE_TRACKER_URL": f"sqlite:///{work / 'tracker.db'}",
+        "PEERSCOPE_VAR_DIR": str(work / "var"),
+        "LOG_LEVEL": "DEBUG",
+        "TELEGRAM_BOT_TOKEN": "987654:OUTAGE-TEST-TOKEN-never-in-logs",
+    }
     upgrade(url)
     with session_scope(url) as session:
         member = repo.add(session, "Una Wells", role="peer", program="adult")

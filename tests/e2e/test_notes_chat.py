@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bot.store import session_scope
 from bot.store.models import Note
 
@@ -26,7 +25,7 @@ def test_note_flags_submit_review_return_and_outcome(live):
     result = _flags(live, replies)
     assert sorted(f["category"] for f in result["flags"]) == ["medication", "transport"]
     for flag in result["flags"]:
-        passage = NOTE[flag["start"]:flag["end"]]
+        passage = NOTE[flag["start"] : flag["end"]]
         assert ("drove" in passage) if flag["category"] == "transport" else ("Seroquel" in passage)
     note_id = result["note_id"]
     assert "Submit for review" in [b["title"] for b in live.buttons(replies)]
@@ -77,16 +76,21 @@ def test_only_the_author_and_their_supervisor_can_open_a_note(live):
     own = live.say("rest:fran", open_it)  # the author, without the reviewer's buttons
     assert "called the school" in live.texts(own) and not live.buttons(own)
     with session_scope() as session:
-        denied = session.scalars(select(AuditLog.actor_id).where(
-            AuditLog.action == "note.read", AuditLog.object_id == note_id, AuditLog.outcome == "denied")).all()
+        denied = session.scalars(
+            select(AuditLog.actor_id).where(
+                AuditLog.action == "note.read", AuditLog.object_id == note_id, AuditLog.outcome == "denied"
+            )
+        ).all()
     assert sorted(denied) == sorted([live.staff_ids["rest:pat"], live.staff_ids["rest:eve"]])
 
 
 def test_every_note_in_a_long_conversation_is_checked_as_a_note(live):
     """The second "check my note" opens the form again (it is not taken as an answer to the
     first run), also after more turns than the tracker store loads (its window)."""
-    notes = ["Drove the member to the pharmacy in my own car.",
-             "I told him to stop taking his Zoloft because it makes him tired."]
+    notes = [
+        "Drove the member to the pharmacy in my own car.",
+        "I told him to stop taking his Zoloft because it makes him tired.",
+    ]
     categories = []
     for note in notes:
         assert "Paste your progress-note draft" in live.texts(live.say("rest:ned", "check my note"))

@@ -8,7 +8,7 @@ from bot.knowledge.sources import Citation, check_citation, load_sources
 from bot.store import session_scope
 from bot.store.models import UnansweredQuestion
 
-AMBIGUOUS = "can I help with her meds"   # the model is unsure which rule this is about
+AMBIGUOUS = "can I help with her meds"  # the model is unsure which rule this is about
 
 
 def _policy_payload(live, replies):
@@ -86,17 +86,20 @@ def test_an_unsure_answer_asks_with_buttons_and_the_tap_answers(live):
 
 
 def test_recovery_time_is_compared_with_the_one_year_rule(live):
-    answer = _policy_payload(live, live.say(
-        "rest:pat", "I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?"))
+    answer = _policy_payload(
+        live, live.say("rest:pat", "I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?")
+    )
     assert answer["verdict"] == "not_allowed"
     assert any("minimum of 1 year" in c["quote"] for c in answer["citations"])
     assert "Other programs" in answer["answer"]
 
 
 def test_a_pasted_note_is_offered_the_note_check(live):
-    note = ("Met with member at the library for 60 minutes. We reviewed her WRAP and she added calling her sister "
-            "as a wellness tool. Member plans to apply at the grocery store on Friday and practiced answering "
-            "interview questions. Next visit scheduled for Tuesday at the library.")
+    note = (
+        "Met with member at the library for 60 minutes. We reviewed her WRAP and she added calling her sister "
+        "as a wellness tool. Member plans to apply at the grocery store on Friday and practiced answering "
+        "interview questions. Next visit scheduled for Tuesday at the library."
+    )
     replies = live.say("rest:pat", note)
     assert "looks like a progress-note draft" in live.texts(replies)
     assert "/check_note" in [b["payload"] for b in live.buttons(replies)]
@@ -104,16 +107,21 @@ def test_a_pasted_note_is_offered_the_note_check(live):
 
 
 def test_the_topic_of_each_answer_is_recorded_for_the_insights_page_without_the_question(live):
-    from bot.store.models import AuditLog
-
     from sqlalchemy import func
+
+    from bot.store.models import AuditLog
 
     with session_scope() as session:
         before = session.scalar(select(func.max(AuditLog.id))) or 0
     question = "can I drive my client to her appointment in my own car?"
     answer = _policy_payload(live, live.say("rest:gus", question))
     with session_scope() as session:
-        rows = session.scalars(select(AuditLog).where(AuditLog.action == "policy.answer", AuditLog.id > before,
-                                                      AuditLog.actor_id == live.staff_ids["rest:gus"])).all()
+        rows = session.scalars(
+            select(AuditLog).where(
+                AuditLog.action == "policy.answer",
+                AuditLog.id > before,
+                AuditLog.actor_id == live.staff_ids["rest:gus"],
+            )
+        ).all()
     assert [r.detail["verdict"] for r in rows] == [answer["verdict"]]
     assert rows[0].detail["rule"] and "drive" not in str(rows[0].detail)

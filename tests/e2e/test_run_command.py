@@ -17,23 +17,43 @@ def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL")}
     var = tmp_path / "var"
     env["PEERSCOPE_VAR_DIR"] = str(var)  # the databases go to their default places under var/
-    command = [sys.executable, "-m", "bot.cli", "run", "--port", str(free_port()),
-               "--action-port", str(free_port()), "--web-port", str(free_port())]
-    done = subprocess.run(command, input="hi\nhelp\nwhat can you do\n/quit\n", env=env, text=True,
-                          capture_output=True, timeout=600)
+    command = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--port",
+        str(free_port()),
+        "--action-port",
+        str(free_port()),
+        "--web-port",
+        str(free_port()),
+    ]
+    done = subprocess.run(
+        command, input="hi\nhelp\nwhat can you do\n/quit\n", env=env, text=True, capture_output=True, timeout=600
+    )
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
     assert "created a local peer profile" in out
     assert out.count("[1] Ask a scope question") == 2  # hi and help both show the menu
-    assert "Answer \"can I do this?\" questions" in out and "Onboard new family peer supporters" in out
+    assert 'Answer "can I do this?" questions' in out and "Onboard new family peer supporters" in out
     assert "supervisor console on http://127.0.0.1:" in out
     assert "stopping the servers" in out
     # everything PeerScope wrote is owner-only, even though this test runs with the usual umask
-    written = [var, var / "peerscope.db", var / "tracker.db", var / "secret.key", var / "logs",
-               *sorted((var / "logs").glob("*"))]
+    written = [
+        var,
+        var / "peerscope.db",
+        var / "tracker.db",
+        var / "secret.key",
+        var / "logs",
+        *sorted((var / "logs").glob("*")),
+    ]
     assert all(path.exists() for path in written[:5])
-    loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
-             for path in written if path.stat().st_mode & 0o077}
+    loose = {
+        str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
+        for path in written
+        if path.stat().st_mode & 0o077
+    }
     assert loose == {}
 
 
@@ -50,9 +70,24 @@ def test_a_busy_port_is_refused_naming_the_process_that_holds_it(tmp_path):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         busy = holder.getsockname()[1]
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--port", str(busy),
-                               "--action-port", str(free_port()), "--web-port", str(free_port())],
-                              env=_run_env(tmp_path), text=True, capture_output=True, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                "--port",
+                str(busy),
+                "--action-port",
+                str(free_port()),
+                "--web-port",
+                str(free_port()),
+            ],
+            env=_run_env(tmp_path),
+            text=True,
+            capture_output=True,
+            timeout=120,
+        )
     assert done.returncode == 2
     assert f"port {busy} is already in use by process {os.getpid()}" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -64,10 +99,25 @@ def test_a_service_managers_signal_stops_both_servers(tmp_path, sig):
     from bot.channels.servers import port_busy
 
     ports = [free_port(), free_port(), free_port()]
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-chat", "--port", str(ports[0]),
-                                "--action-port", str(ports[1]), "--web-port", str(ports[2])],
-                               env=_run_env(tmp_path), text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--no-chat",
+            "--port",
+            str(ports[0]),
+            "--action-port",
+            str(ports[1]),
+            "--web-port",
+            str(ports[2]),
+        ],
+        env=_run_env(tmp_path),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         for line in process.stdout:  # wait until both servers answer
             if "running; Ctrl-C stops" in line:
@@ -100,9 +150,26 @@ def test_run_with_two_instances_serves_through_haproxy_and_starts_a_crashed_inst
 
     ports = [free_port(), free_port()]
     env = _run_env(tmp_path)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--no-chat", "--no-web", "--instances", "2",
-                                "--port", str(ports[0]), "--action-port", str(ports[1])],
-                               env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            "--no-chat",
+            "--no-web",
+            "--instances",
+            "2",
+            "--port",
+            str(ports[0]),
+            "--action-port",
+            str(ports[1]),
+        ],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     logs = tmp_path / "var" / "logs"
     seen = []
     try:
@@ -113,13 +180,21 @@ def test_run_with_two_instances_serves_through_haproxy_and_starts_a_crashed_inst
         assert any("HAProxy on http://127.0.0.1:" in line for line in seen), "".join(seen)[-2000:]
         os.environ["PEERSCOPE_VAR_DIR"], saved = env["PEERSCOPE_VAR_DIR"], os.environ.get("PEERSCOPE_VAR_DIR")
         try:  # sign with this installation's key
+
             def hello():
-                reply = httpx.post(f"http://127.0.0.1:{ports[0]}/webhooks/rest/webhook",
-                                   **signed_message("local:tester", "hi"), timeout=120)
+                reply = httpx.post(
+                    f"http://127.0.0.1:{ports[0]}/webhooks/rest/webhook",
+                    **signed_message("local:tester", "hi"),
+                    timeout=120,
+                )
                 assert reply.status_code == 200 and reply.json(), reply.text
+
             hello()
-            rasa_1 = int(re.search(r"Starting Rasa server on http://127\.0\.0\.1:(\d+)",
-                                   (logs / "rasa-1.log").read_text()).group(1))
+            rasa_1 = int(
+                re.search(
+                    r"Starting Rasa server on http://127\.0\.0\.1:(\d+)", (logs / "rasa-1.log").read_text()
+                ).group(1)
+            )
             holder = port_holder(rasa_1)
             os.kill(int(holder.split()[1]), signal.SIGKILL)
             hello()  # rasa-2 answers (HAProxy retries a refused connection on another instance)
@@ -134,7 +209,8 @@ def test_run_with_two_instances_serves_through_haproxy_and_starts_a_crashed_inst
             if "rasa-1 had stopped; started it again" in line:
                 break
         assert {"rasa-1.log", "rasa-2.log", "actions-1.log", "actions-2.log", "haproxy.log", "redis.log"} <= {
-            p.name for p in logs.glob("*.log")}
+            p.name for p in logs.glob("*.log")
+        }
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=120) == 0
         deadline = time.monotonic() + 30

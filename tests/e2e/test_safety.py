@@ -111,8 +111,9 @@ def test_risk_in_a_pasted_note_is_flagged_by_the_note_check_and_alerts_the_super
     sender, staff_id = "rest:ola", live.staff_ids["rest:ola"]
     alerts_before = len(_alerts(staff_id))
     live.say(sender, "check my note")
-    replies = live.say(sender, "Member said she wants to kill herself tonight. Writer stayed with her "
-                               "and called the crisis line.")
+    replies = live.say(
+        sender, "Member said she wants to kill herself tonight. Writer stayed with her " "and called the crisis line."
+    )
     text = live.texts(replies)
     assert "Risk of harm" in text and "988" in text
     assert not [c for c in live.customs(replies) if c.get("type") == "risk_response"]
@@ -132,8 +133,11 @@ def test_chat_answers_risk_lines_written_before_the_model_inside_a_form(live):
     and the interview can be resumed after each."""
     from pathlib import Path
 
-    rows = [json.loads(line) for line in
-            (Path(__file__).parents[1] / "data" / "risk_chat_lines.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).parents[1] / "data" / "risk_chat_lines.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     sender = "rest:fran"
     live.say(sender, "start a WRSP")
     started = live.texts(live.say(sender, "T.R."))

@@ -10,19 +10,29 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram import (CRISIS_LINE, EXPIRED_BUTTON, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN, start_bridge_process,
-                                   stop_bridge_process)
+from bot.channels.servers import free_port
+from bot.channels.telegram import (
+    CRISIS_LINE,
+    EXPIRED_BUTTON,
+    NOT_SIGNED_IN,
+    SLOW_DOWN,
+    TRY_AGAIN,
+    start_bridge_process,
+    stop_bridge_process,
+)
 from bot.settings import local_today
 from bot.store import invites, session_scope
 from tests.fakes.telegram_api import FakeTelegramAPI
-from bot.channels.servers import free_port
 
 TESS, UNLINKED, LATECOMER = 7001, 7002, 7003
 SAM_TG = 7020  # the supervisor (rest:sam) on Telegram too
 PAT_TG = 7021  # a peer (rest:pat) on Telegram too
 CRISIS = "my client just told me she's going to kill herself tonight"
-LONG_SECTION_QUESTIONS = ("can I accept a small gift from a family I work with?", "can I lend my client money?",
-                          "can I date a former client?")
+LONG_SECTION_QUESTIONS = (
+    "can I accept a small gift from a family I work with?",
+    "can I lend my client money?",
+    "can I date a former client?",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +56,9 @@ def tg(live):
         api.stop()
 
 
-def converse(api: FakeTelegramAPI, user_id: int, text: str | None = None, quiet: float = 1.5,
-             timeout: float = 90) -> list[dict]:
+def converse(
+    api: FakeTelegramAPI, user_id: int, text: str | None = None, quiet: float = 1.5, timeout: float = 90
+) -> list[dict]:
     """Send ``text`` (if given) as the user; return the bot's messages once it has answered
     and gone quiet."""
     before = len(api.messages_to(user_id))
@@ -75,8 +86,9 @@ def buttons(message: dict) -> list[dict]:
 
 
 def user_events(live, sender: str) -> list[dict]:
-    response = httpx.get(f"{live.servers.rasa_url}/conversations/{sender}/tracker",
-                         params={"token": live.servers.auth_token}, timeout=30)
+    response = httpx.get(
+        f"{live.servers.rasa_url}/conversations/{sender}/tracker", params={"token": live.servers.auth_token}, timeout=30
+    )
     assert response.status_code == 200, response.text
     return [e for e in response.json().get("events", []) if e.get("event") == "user"]
 
@@ -97,8 +109,7 @@ def test_a_new_staff_member_signs_in_with_an_invite_code(live, tg, tess_code):
         from bot.store import staff as staff_repo
 
         member = staff_repo.by_identity(s, "telegram", str(TESS))
-        assert (member.name, member.role.value, member.supervisor_id) == ("Tess Ng", "peer",
-                                                                          live.staff_ids["rest:sam"])
+        assert (member.name, member.role.value, member.supervisor_id) == ("Tess Ng", "peer", live.staff_ids["rest:sam"])
     assert [c.params["commands"][0]["command"] for c in tg.calls_of("setMyCommands")] == ["start"]
 
 
@@ -113,7 +124,6 @@ def test_a_scope_question_gets_a_verdict_and_a_long_section_is_split_in_order(li
     assert len(answer) == 1, "the policy_answer payload repeats the text, so it is not sent"
     assert answer[0]["text"].startswith("⛔ Not allowed") and "“" in answer[0]["text"]
     assert any(c.params["action"] == "typing" and c.params["chat_id"] == TESS for c in tg.calls_of("sendChatAction"))
-
 
     # a question whose cited section is longer than one Telegram message (checked over REST)
     for question in LONG_SECTION_QUESTIONS:
@@ -142,8 +152,11 @@ def test_a_menu_button_press_reaches_rasa_and_removes_the_keyboard(live, tg):
 
 def test_an_unlinked_account_is_refused_and_never_reaches_rasa(live, tg):
     assert texts(converse(tg, UNLINKED, "can I lend a client money?")) == NOT_SIGNED_IN
-    tg.press(UNLINKED, {"message_id": 1, "date": int(time.time()), "chat": {"id": UNLINKED, "type": "private"},
-                        "text": "old menu"}, "/review_queue")
+    tg.press(
+        UNLINKED,
+        {"message_id": 1, "date": int(time.time()), "chat": {"id": UNLINKED, "type": "private"}, "text": "old menu"},
+        "/review_queue",
+    )
     assert texts(converse(tg, UNLINKED)) == NOT_SIGNED_IN
     assert user_events(live, f"telegram:{UNLINKED}") == []
     assert user_events(live, f"telegram:{TESS}")  # the signed-in account did reach it
@@ -259,8 +272,9 @@ def test_a_peers_risk_message_reaches_the_supervisors_telegram_within_5_s(live, 
     tg.wait_for_messages(TESS, tess_before + 1, timeout=30)
     time.sleep(1)
     assert "988" in texts(tg.messages_to(TESS)[tess_before:])  # the peer's own crisis reply
-    alert = tg.wait_for(lambda: (lambda a: a if a.notify_count == 1 else None)(_alert(alert_id)), 10,
-                        "the notice to be counted")
+    alert = tg.wait_for(
+        lambda: (lambda a: a if a.notify_count == 1 else None)(_alert(alert_id)), 10, "the notice to be counted"
+    )
     assert (alert.staff_id, alert.source, alert.about) == (tg_staff_id(), "chat", "client")
     assert alert.last_notified_at is not None and alert.acknowledged_at is None
 
@@ -275,8 +289,11 @@ def test_a_peers_risk_message_reaches_the_supervisors_telegram_within_5_s(live, 
 def test_a_risk_flag_in_a_checked_note_alerts_the_supervisor(live, tg, sam_tg):
     before = _last_alert_id()
     converse(tg, TESS, "check my note")
-    checked = converse(tg, TESS, "Member said she wants to kill herself tonight. Writer stayed with her "
-                                 "and called the crisis line together.")
+    checked = converse(
+        tg,
+        TESS,
+        "Member said she wants to kill herself tonight. Writer stayed with her " "and called the crisis line together.",
+    )
     assert "Risk of harm" in texts(checked) and "recorded a risk alert for your supervisor" in texts(checked)
     notice = tg.wait_for(lambda: _alert_notice(tg, sam_tg, "Tess Ng", before), 30, "the supervisor's alert")
     assert "came up in a note by Tess Ng (about someone they support)" in notice["text"]
@@ -297,8 +314,8 @@ def tg_staff_id() -> int:
 
 def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     from bot.store import access
-    from bot.wrsp import service as plans
     from bot.store.models import Notification
+    from bot.wrsp import service as plans
     from tests.unit.test_wrsp_interview import full_answers
 
     tess = tg_staff_id()
@@ -314,10 +331,12 @@ def test_a_plan_sign_off_is_told_through_the_bridge(live, tg):
     assert "signed off and locked" in live.texts(live.say("rest:sam", confirm["payload"]))
     notice = tg.wait_for_messages(TESS, before + 1, timeout=30)[before:]
     assert texts(notice) == f"Your WRSP plan #{plan_id} was signed off by Sam Reyes."
+
     def marked_sent():  # marked sent just after Telegram took it
         with session_scope() as s:
-            [row] = s.scalars(select(Notification).where(Notification.object_id == plan_id,
-                                                       Notification.kind == "plan_signed_off")).all()
+            [row] = s.scalars(
+                select(Notification).where(Notification.object_id == plan_id, Notification.kind == "plan_signed_off")
+            ).all()
             return row if row.sent_at else None
 
     row = tg.wait_for(marked_sent, 10, "the notice marked sent")
@@ -334,8 +353,8 @@ def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg
     from bot.channels.telegram import EXPORT_REFUSED
     from bot.store import access
     from bot.store import staff as staff_repo
-    from bot.wrsp import service as plans
     from bot.store.models import AuditLog
+    from bot.wrsp import service as plans
     from tests.unit.test_wrsp_interview import full_answers
 
     uma_tg, pat_tg = 7030, 7031
@@ -347,8 +366,12 @@ def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg
     with session_scope() as s:
         plan_id = plans.create_plan(s, access.actor(s, uma_id), "U.V.", "adult").id
     with session_scope() as s:
-        answers = {**full_answers(), "client_ref": "U.V.", "wellness_plan": "swim on Tuesdays",
-                   "admission_date": local_today().isoformat()}  # not due: no reminder in the way
+        answers = {
+            **full_answers(),
+            "client_ref": "U.V.",
+            "wellness_plan": "swim on Tuesdays",
+            "admission_date": local_today().isoformat(),
+        }  # not due: no reminder in the way
         for field, value in answers.items():
             plans.save_answer(s, access.actor(s, uma_id), plan_id, field, value)
 
@@ -374,10 +397,16 @@ def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg
     assert sams["bytes"].startswith(b"%PDF-") and sams["document"]["file_name"] == f"wrsp-plan-{plan_id}.pdf"
 
     with session_scope() as s:
-        rows = s.scalars(select(AuditLog).where(AuditLog.object_type == "wrsp_plan", AuditLog.object_id == plan_id,
-                                                AuditLog.action.in_(("wrsp.export", "wrsp.read")))).all()
-    exports = sorted((r.actor_id, r.outcome, r.channel, (r.detail or {}).get("format"))
-                     for r in rows if r.action == "wrsp.export")
+        rows = s.scalars(
+            select(AuditLog).where(
+                AuditLog.object_type == "wrsp_plan",
+                AuditLog.object_id == plan_id,
+                AuditLog.action.in_(("wrsp.export", "wrsp.read")),
+            )
+        ).all()
+    exports = sorted(
+        (r.actor_id, r.outcome, r.channel, (r.detail or {}).get("format")) for r in rows if r.action == "wrsp.export"
+    )
     assert exports == sorted([(uma_id, "ok", "telegram", "pdf"), (live.staff_ids["rest:sam"], "ok", "telegram", "pdf")])
     refused = [r for r in rows if r.action == "wrsp.read" and r.actor_id == live.staff_ids["rest:pat"]]
     assert [(r.outcome, r.channel) for r in refused] == [("denied", "telegram")] * 2
@@ -407,8 +436,11 @@ def test_a_repeated_update_is_not_taken_as_the_next_answer(live, tg):
     time.sleep(1.5)
     answered = len(tg.messages_to(TESS))
     again = tg.resend(update)  # Telegram delivers it again
-    tg.wait_for(lambda: any(int(c.params.get("offset") or 0) > again["update_id"]
-                            for c in tg.calls_of("getUpdates")), 10, "the bridge to take the repeated update")
+    tg.wait_for(
+        lambda: any(int(c.params.get("offset") or 0) > again["update_id"] for c in tg.calls_of("getUpdates")),
+        10,
+        "the bridge to take the repeated update",
+    )
     time.sleep(2)
     assert len(tg.messages_to(TESS)) == answered
     assert len(user_events(live, f"telegram:{TESS}")) == before + 1
@@ -427,8 +459,9 @@ def _restart_bridge(live, tg, hard: bool) -> None:
         stop_bridge_process(old)
     polls = len(tg.calls_of("getUpdates"))
     tg.bridge = start_bridge_process(live.servers.rasa_url, log_dir=live.servers.log_dir, env=tg.bridge_env)
-    tg.wait_for(lambda: len(tg.calls_of("getUpdates")) > polls or tg.bridge.poll() is not None, 90,
-                "the new bridge to poll")
+    tg.wait_for(
+        lambda: len(tg.calls_of("getUpdates")) > polls or tg.bridge.poll() is not None, 90, "the new bridge to poll"
+    )
     assert tg.bridge.poll() is None, (live.servers.log_dir / "telegram.log").read_text()[-3000:]
 
 
@@ -477,8 +510,11 @@ def test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing(live, tg, sa
     tg.resend(said)  # Telegram delivers Gil's last message again
 
     tg.press(fay_tg, question, wanted["callback_data"])  # a button from before the restart
-    tg.wait_for(lambda: [m for m in tg.messages_to(fay_tg)[before:] if m["text"] != notice] or None, 90,
-                "the next quiz question")
+    tg.wait_for(
+        lambda: [m for m in tg.messages_to(fay_tg)[before:] if m["text"] != notice] or None,
+        90,
+        "the next quiz question",
+    )
     time.sleep(2)
     after = [m for m in tg.messages_to(fay_tg)[before:] if m["text"] != notice]
     assert EXPIRED_BUTTON not in texts(after)
@@ -502,19 +538,32 @@ def test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing(live, tg, sa
 def test_webhook_mode_accepts_only_telegram_posts(live, tmp_path):
     api = FakeTelegramAPI().start()
     port = free_port()
-    bridge = start_bridge_process(live.servers.rasa_url, log_dir=tmp_path, env={
-        "TELEGRAM_BOT_TOKEN": api.token, "PEERSCOPE_TELEGRAM_API_URL": api.url,
-        "PEERSCOPE_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
-        "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": str(port), "PEERSCOPE_TELEGRAM_WEBHOOK_SECRET": "s3cret",
-    })
+    bridge = start_bridge_process(
+        live.servers.rasa_url,
+        log_dir=tmp_path,
+        env={
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "PEERSCOPE_TELEGRAM_API_URL": api.url,
+            "PEERSCOPE_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
+            "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": str(port),
+            "PEERSCOPE_TELEGRAM_WEBHOOK_SECRET": "s3cret",
+        },
+    )
     try:
         api.wait_for(lambda: api.calls_of("setWebhook") or bridge.poll() is not None, 60, "setWebhook")
         assert bridge.poll() is None, (tmp_path / "telegram.log").read_text()[-3000:]
         hook = api.calls_of("setWebhook")[0].params
         assert hook["url"].endswith("/telegram-hook") and hook["secret_token"] == "s3cret"
-        update = {"update_id": 1, "message": {
-            "message_id": 1, "date": int(time.time()), "chat": {"id": UNLINKED, "type": "private"},
-            "from": {"id": UNLINKED, "is_bot": False, "first_name": "X"}, "text": "hello"}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": UNLINKED, "type": "private"},
+                "from": {"id": UNLINKED, "is_bot": False, "first_name": "X"},
+                "text": "hello",
+            },
+        }
         url = f"http://127.0.0.1:{port}/telegram-hook"
         assert httpx.post(url, json=update, timeout=10).status_code == 403
         response = httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}, timeout=10)

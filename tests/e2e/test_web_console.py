@@ -38,14 +38,25 @@ class Browser:
         from selenium.webdriver.chrome.service import Service
 
         if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-            pytest.fail("the browser tests need Debian's chromium and chromium-driver: "
-                        "apt-get install chromium chromium-driver (.ci/run does it)")
+            pytest.fail(
+                "the browser tests need Debian's chromium and chromium-driver: "
+                "apt-get install chromium chromium-driver (.ci/run does it)"
+            )
         self.base, self.profile = base, tempfile.mkdtemp(prefix="chromium-")
         options = webdriver.ChromeOptions()
         options.binary_location = str(CHROMIUM)
-        for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=1200,1400", f"--user-data-dir={self.profile}"):
+        for arg in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1200,1400",
+            f"--user-data-dir={self.profile}",
+        ):
             options.add_argument(arg)
         self.driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
@@ -148,9 +159,11 @@ def test_supervisor_reviews_a_note_in_the_browser_and_the_author_sees_it_in_chat
         assert len(charts) == 6 and all(c.size["height"] > 100 for c in charts)
         # the seeded figures, plus the flag confirmed and the one dismissed a moment ago
         assert figures_in_html(browser.driver.page_source) == {
-            **SAM_FIGURES, "Flags confirmed": SAM_FIGURES["Flags confirmed"] + 1,
+            **SAM_FIGURES,
+            "Flags confirmed": SAM_FIGURES["Flags confirmed"] + 1,
             "Flags dismissed": SAM_FIGURES["Flags dismissed"] + 1,
-            "Plans signed in range": SAM_FIGURES["Plans signed in range"] + 1}
+            "Plans signed in range": SAM_FIGURES["Plans signed in range"] + 1,
+        }
         assert "Flags per category per week" in browser.text()
         browser.shot("insights")
     finally:
@@ -158,11 +171,13 @@ def test_supervisor_reviews_a_note_in_the_browser_and_the_author_sees_it_in_chat
 
     # the author: the Telegram notice from the outbox, and the chat's message when they say hi
     with session_scope() as s:
-        row = s.scalar(select(Notification).where(Notification.object_id == note,
-                                                  Notification.kind == notifications.NOTE_DECIDED))
+        row = s.scalar(
+            select(Notification).where(Notification.object_id == note, Notification.kind == notifications.NOTE_DECIDED)
+        )
         assert row.staff_id == web.ids["pat"]
-        assert notices.text_of(s, row) == (f"Your note #{note} was returned by your supervisor. "
-                                           "Say hi to see their comment.")
+        assert notices.text_of(s, row) == (
+            f"Your note #{note} was returned by your supervisor. " "Say hi to see their comment."
+        )
     [message] = outcome_messages(web.ids["pat"])
     assert message.startswith(f"Your note #{note} from ") and message.endswith(f"was returned: {COMMENT}")
 
@@ -183,6 +198,7 @@ def test_a_peer_sees_no_queue_and_is_refused_on_a_supervisor_url(web, capsys):
     finally:
         browser.close()
     with session_scope() as s:
-        refused = s.scalars(select(AuditLog).where(AuditLog.action == "web.page",
-                                                   AuditLog.actor_id == web.ids["pat"])).all()
+        refused = s.scalars(
+            select(AuditLog).where(AuditLog.action == "web.page", AuditLog.actor_id == web.ids["pat"])
+        ).all()
     assert [(a.outcome, a.detail["page"], a.channel) for a in refused] == [("denied", "note", "web")]

@@ -113,19 +113,39 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     logs = "\n".join(p.read_text(errors="replace") for p in live.servers.log_dir.glob("*.log"))
     assert TELEGRAM_TOKEN.split(":")[1] not in logs
     out = tmp_path / "plan.json"
-    assert main(as_argv(["wrsp", "export", str(plan_id), "--format", "json", "--output", str(out),
-                         "--as", str(live.staff_ids["rest:pat"])])) == 0
+    assert (
+        main(
+            as_argv(
+                [
+                    "wrsp",
+                    "export",
+                    str(plan_id),
+                    "--format",
+                    "json",
+                    "--output",
+                    str(out),
+                    "--as",
+                    str(live.staff_ids["rest:pat"]),
+                ]
+            )
+        )
+        == 0
+    )
     exported = out.read_text()
     for field, value in answers.items():
-        for item in (value if isinstance(value, list) else [value]):
+        for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
                 assert item in exported, field
     assert json.loads(exported)["signoff"]["name"] == "Sam Reyes"
 
     # plan answers are in PeerScope's tables, and none of their text is in Rasa's tracker store
     stored = "\n".join(row[0] for row in live.tracker_rows("select data from events"))
-    typed = [item for value in answers.values() for item in (value if isinstance(value, list) else [value])
-             if isinstance(item, str) and ("text for" in item or item.startswith(("first ", "second ", "third ")))]
+    typed = [
+        item
+        for value in answers.values()
+        for item in (value if isinstance(value, list) else [value])
+        if isinstance(item, str) and ("text for" in item or item.startswith(("first ", "second ", "third ")))
+    ]
     assert len(typed) > 20
     assert not [item for item in typed if item in stored]
 
@@ -134,10 +154,29 @@ def test_a_two_goal_plan_survives_crashes_and_is_exported_and_signed(live, tmp_p
     assert "access" in refused and "J.D." not in refused
     assert main(as_argv(["wrsp", "export", str(plan_id), "--as", str(live.staff_ids["rest:ola"])])) != 0
     pdf = tmp_path / "plan.pdf"
-    assert main(as_argv(["wrsp", "export", str(plan_id), "--format", "pdf", "--output", str(pdf),
-                         "--as", str(live.staff_ids["rest:sam"])])) == 0
+    assert (
+        main(
+            as_argv(
+                [
+                    "wrsp",
+                    "export",
+                    str(plan_id),
+                    "--format",
+                    "pdf",
+                    "--output",
+                    str(pdf),
+                    "--as",
+                    str(live.staff_ids["rest:sam"]),
+                ]
+            )
+        )
+        == 0
+    )
     assert pdf.read_bytes().startswith(b"%PDF")
     with session_scope() as session:
-        denied = session.scalars(select(AuditLog.actor_id).where(
-            AuditLog.object_type == "wrsp_plan", AuditLog.object_id == plan_id, AuditLog.outcome == "denied")).all()
+        denied = session.scalars(
+            select(AuditLog.actor_id).where(
+                AuditLog.object_type == "wrsp_plan", AuditLog.object_id == plan_id, AuditLog.outcome == "denied"
+            )
+        ).all()
     assert denied and set(denied) == {live.staff_ids["rest:ola"]}

@@ -21,11 +21,29 @@ from aiohttp import web
 from bot.channels.servers import free_port
 
 TOKEN = "123456789:TEST-fake-token-for-the-bridge"
-BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "PeerScope", "username": "peerscope_test_bot",
-            "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "PeerScope",
+    "username": "peerscope_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 # Parameters PTB sends JSON-encoded; everything else (text, ids of callback queries) is a plain string.
-JSON_PARAMS = {"chat_id", "message_id", "reply_markup", "offset", "limit", "timeout", "allowed_updates",
-               "commands", "show_alert", "drop_pending_updates", "cache_time"}
+JSON_PARAMS = {
+    "chat_id",
+    "message_id",
+    "reply_markup",
+    "offset",
+    "limit",
+    "timeout",
+    "allowed_updates",
+    "commands",
+    "show_alert",
+    "drop_pending_updates",
+    "cache_time",
+}
 
 
 @dataclass
@@ -142,7 +160,8 @@ class FakeTelegramAPI:
 
     async def _api_sendmessage(self, params: dict) -> dict:
         message = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": int(params["chat_id"]), "type": "private"},
             "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
             "text": params.get("text", ""),
@@ -158,12 +177,17 @@ class FakeTelegramAPI:
         if not isinstance(upload, dict):
             raise web.HTTPBadRequest(text="the fake API takes uploaded documents only")
         message = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": int(params["chat_id"]), "type": "private"},
             "from": {k: BOT_USER[k] for k in ("id", "is_bot", "first_name", "username")},
-            "document": {"file_id": f"doc{len(self._documents) + 1}", "file_unique_id": f"u{len(self._documents) + 1}",
-                         "file_name": upload["filename"], "mime_type": "application/pdf",
-                         "file_size": len(upload["bytes"])},
+            "document": {
+                "file_id": f"doc{len(self._documents) + 1}",
+                "file_unique_id": f"u{len(self._documents) + 1}",
+                "file_name": upload["filename"],
+                "mime_type": "application/pdf",
+                "file_size": len(upload["bytes"]),
+            },
             "caption": params.get("caption", ""),
         }
         with self._lock:
@@ -172,8 +196,14 @@ class FakeTelegramAPI:
 
     async def _api_editmessagereplymarkup(self, params: dict) -> dict:
         sent = self.sent_message(int(params["message_id"]))
-        edited = dict(sent or {"message_id": int(params["message_id"]), "date": int(time.time()),
-                               "chat": {"id": int(params["chat_id"]), "type": "private"}})
+        edited = dict(
+            sent
+            or {
+                "message_id": int(params["message_id"]),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+            }
+        )
         edited.pop("reply_markup", None)
         if params.get("reply_markup"):
             edited["reply_markup"] = params["reply_markup"]
@@ -201,9 +231,11 @@ class FakeTelegramAPI:
     def send_text(self, user_id: int, text: str, first_name: str = "Test", last_name: str | None = None) -> dict:
         """A private message from a user, as a Telegram update (commands get their entity)."""
         message = {
-            "message_id": next(self._message_ids), "date": int(time.time()),
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": user_id, "type": "private", "first_name": first_name},
-            "from": self.user(user_id, first_name, last_name), "text": text,
+            "from": self.user(user_id, first_name, last_name),
+            "text": text,
         }
         if text.startswith("/"):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
@@ -216,16 +248,30 @@ class FakeTelegramAPI:
 
     def press(self, user_id: int, message: dict, data: str) -> dict:
         """A press on an inline button of ``message`` (a sendMessage call's recorded result)."""
-        return self._push({"callback_query": {
-            "id": f"cq{next(self._message_ids)}", "from": self.user(user_id), "chat_instance": str(user_id),
-            "message": message, "data": data,
-        }})
+        return self._push(
+            {
+                "callback_query": {
+                    "id": f"cq{next(self._message_ids)}",
+                    "from": self.user(user_id),
+                    "chat_instance": str(user_id),
+                    "message": message,
+                    "data": data,
+                }
+            }
+        )
 
     def fail_next(self, method: str, times: int = 1, status: int = 502, retry_after: int | None = None) -> None:
         """Make the next ``times`` calls of ``method`` fail (502 Bad Gateway, or 429 flood control)."""
         if retry_after is not None:
-            status, body = 429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                                 "parameters": {"retry_after": retry_after}}
+            status, body = (
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests",
+                    "parameters": {"retry_after": retry_after},
+                },
+            )
         else:
             body = {"ok": False, "error_code": status, "description": "Bad Gateway"}
         with self._lock:
@@ -264,5 +310,8 @@ class FakeTelegramAPI:
 
     def wait_for_messages(self, chat_id: int, count: int, timeout: float = 60) -> list[dict]:
         """Wait until at least ``count`` messages went to the chat; return them all."""
-        return self.wait_for(lambda: (lambda ms: ms if len(ms) >= count else None)(self.messages_to(chat_id)),
-                             timeout, f"{count} message(s) to chat {chat_id}")
+        return self.wait_for(
+            lambda: (lambda ms: ms if len(ms) >= count else None)(self.messages_to(chat_id)),
+            timeout,
+            f"{count} message(s) to chat {chat_id}",
+        )

@@ -12,8 +12,10 @@ from addons import action_replies
 VALID = [
     {"events": [], "responses": []},
     {"events": [{"event": "slot", "name": "note_id", "value": 3.0}], "responses": [{"text": "hi"}]},
-    {"events": [{"event": "active_loop", "name": None}, {"event": "reset_slots"}],
-     "responses": [{"text": "x", "buttons": [{"title": "a", "payload": "/b"}]}]},
+    {
+        "events": [{"event": "active_loop", "name": None}, {"event": "reset_slots"}],
+        "responses": [{"text": "x", "buttons": [{"title": "a", "payload": "/b"}]}],
+    },
     {},
 ]
 INVALID = [

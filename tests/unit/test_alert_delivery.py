@@ -73,22 +73,34 @@ def _audit(action: str) -> list[AuditLog]:
 
 
 def _flag(category: str, start: int) -> dict:
-    return {"category": category, "start": start, "end": start + 10, "reason": "why", "suggestion": "how",
-            "citations": []}
+    return {
+        "category": category,
+        "start": start,
+        "end": start + 10,
+        "reason": "why",
+        "suggestion": "how",
+        "citations": [],
+    }
 
 
 # --- a note raises the alert a chat message raises ---------------------------------------------
 
+
 def test_a_note_with_risk_flags_raises_one_alert_from_the_note(team):
     with session_scope() as s:
         pat = access.actor(s, team["pat"])
-        note = note_repo.save_draft(s, pat, NOTE, [_flag("risk", 0), _flag("transport", 50), _flag("risk", 20)],
-                                    risk_about="client")
+        note = note_repo.save_draft(
+            s, pat, NOTE, [_flag("risk", 0), _flag("transport", 50), _flag("risk", 20)], risk_about="client"
+        )
         note_id = note.id
     with session_scope() as s:
         [alert] = s.scalars(select(RiskAlert)).all()
-        assert (alert.staff_id, alert.source, alert.about, alert.acknowledged_at) == (team["pat"], "note",
-                                                                                      "client", None)
+        assert (alert.staff_id, alert.source, alert.about, alert.acknowledged_at) == (
+            team["pat"],
+            "note",
+            "client",
+            None,
+        )
     [raised] = _audit("risk_alert.raise")
     assert raised.detail == {"about": "client", "source": "note", "note": note_id}
     assert raised.actor_id == team["pat"] and raised.object_id == alert.id
@@ -104,8 +116,10 @@ def test_a_note_with_risk_flags_raises_one_alert_from_the_note(team):
     with session_scope() as s:  # a new note with a risk flag is a new alert; whom it is about unknown
         note_repo.save_draft(s, access.actor(s, team["pat"]), NOTE, [_flag("risk", 0)])
     with session_scope() as s:
-        assert sorted((a.source, a.about) for a in s.scalars(select(RiskAlert))) == [("note", "client"),
-                                                                                     ("note", "unknown")]
+        assert sorted((a.source, a.about) for a in s.scalars(select(RiskAlert))) == [
+            ("note", "client"),
+            ("note", "unknown"),
+        ]
         sam = s.get(Staff, team["sam"])
         assert all(", in a note" in alerts.describe(a) for a in alerts.visible(s, sam))
     for entry in _audit("risk_alert.raise"):
@@ -127,6 +141,7 @@ def test_the_checkers_risk_flag_on_a_real_note_raises_the_alert(team):
 
 
 # --- who is told, when -----------------------------------------------------------------------------
+
 
 def test_a_new_alert_goes_to_the_supervisor_and_repeats_until_acknowledged(team):
     alert_id = _alert(team["pat"])
@@ -160,17 +175,22 @@ def test_an_alert_open_too_long_goes_to_every_active_linked_admin_too(team):
     assert alert_id in _due(T0 + 21 * MIN, escalate_after=1200)
     due = _due(T0 + 31 * MIN)[alert_id]
     assert due.escalate == alerts.OPEN_TOO_LONG
-    assert due.recipients == (Recipient(team["sam"], "supervisor", ("9001",)),
-                              Recipient(team["ada"], "admin", ("9002",)))  # not Abe (inactive), not Amy (no link)
+    assert due.recipients == (
+        Recipient(team["sam"], "supervisor", ("9001",)),
+        Recipient(team["ada"], "admin", ("9002",)),
+    )  # not Abe (inactive), not Amy (no link)
     _notified(due, T0 + 31 * MIN)
     with session_scope() as s:
         assert alerts._aware(s.get(RiskAlert, alert_id).escalated_at) == T0 + 31 * MIN
     with session_scope() as s:
         assert alerts.describe(s.get(RiskAlert, alert_id), {team["pat"]: "Pat Lee"}).endswith(
-            "Pat Lee, about someone they support  (open, notified 3x, escalated to admins 14:36 UTC)")
+            "Pat Lee, about someone they support  (open, notified 3x, escalated to admins 14:36 UTC)"
+        )
     [escalation] = _audit("risk_alert.escalate")
-    assert escalation.object_id == alert_id and escalation.detail == {"reason": "open_too_long",
-                                                                      "admins": [team["ada"]]}
+    assert escalation.object_id == alert_id and escalation.detail == {
+        "reason": "open_too_long",
+        "admins": [team["ada"]],
+    }
     # reminders keep going to both; the escalation is audited once
     assert alert_id not in _due(T0 + 40 * MIN)
     later = _due(T0 + 47 * MIN)[alert_id]
@@ -243,6 +263,7 @@ def test_a_notice_that_reached_nobody_is_retried_next_round(team):
 
 # --- the bridge's side, with a stand-in for python-telegram-bot's Bot ----------------------------
 
+
 class FakeBot:
     def __init__(self, fail: bool = False) -> None:
         self.sent: list[tuple[int, str, object]] = []
@@ -268,11 +289,15 @@ async def test_the_bridge_sends_who_and_when_with_an_acknowledge_button(team):
     assert await telegram_notify.deliver_alerts(bot, CONFIG, now=T0 + SEC) == 1
     [(chat, text, markup)] = bot.sent
     assert chat == 9001
-    assert text.startswith(f"🚨 Risk alert #{alert_id}: a risk of harm came up in a chat with Pat Lee "
-                           "(about someone they support) at 14:05 UTC on 04 Mar 2026.")
+    assert text.startswith(
+        f"🚨 Risk alert #{alert_id}: a risk of harm came up in a chat with Pat Lee "
+        "(about someone they support) at 14:05 UTC on 04 Mar 2026."
+    )
     assert f'type "acknowledge alert {alert_id}" here' in text and f"peerscope alerts ack {alert_id}" in text
     [[button]] = markup.inline_keyboard
-    assert button.callback_data == telegram_notify.ack_payload(alert_id) == f'/risk_alert_ack{{"alert_id": "{alert_id}"}}'
+    assert (
+        button.callback_data == telegram_notify.ack_payload(alert_id) == f'/risk_alert_ack{{"alert_id": "{alert_id}"}}'
+    )
     assert await telegram_notify.deliver_alerts(bot, CONFIG, now=T0 + 3 * SEC) == 0  # not again so soon
 
     assert await telegram_notify.deliver_alerts(bot, CONFIG, now=T0 + 31 * MIN) == 1
@@ -297,6 +322,7 @@ async def test_a_failed_notice_is_tried_again_at_the_next_round(team):
 
 # --- the notification outbox -------------------------------------------------------------------------
 
+
 def _signed_plan(owner: int, ref: str = "J.D.") -> int:
     with session_scope() as s:
         plan_id = plans.create_plan(s, access.actor(s, owner), ref, "adult").id
@@ -317,7 +343,10 @@ async def test_a_sign_off_is_told_through_the_outbox_once(team):
         plans.sign_off(s, access.actor(s, team["eve"]), unlinked_plan, attested=True)
     with session_scope() as s:
         rows = {n.object_id: (n.staff_id, n.kind, n.sent_at) for n in s.scalars(select(Notification))}
-    assert rows == {plan_id: (team["pat"], "plan_signed_off", None), unlinked_plan: (team["kim"], "plan_signed_off", None)}
+    assert rows == {
+        plan_id: (team["pat"], "plan_signed_off", None),
+        unlinked_plan: (team["kim"], "plan_signed_off", None),
+    }
 
     failing = FakeBot(fail=True)
     assert await telegram_notify.deliver_notifications(failing, CONFIG) == 0  # retried next round
@@ -361,6 +390,7 @@ def test_the_action_server_never_needs_the_token():
 
 
 # --- the bridge answers a crisis line whatever goes wrong ---------------------------------------
+
 
 class FakeRasa:
     def __init__(self, replies):
@@ -431,8 +461,11 @@ async def test_a_refusal_over_the_rate_limit_still_gets_the_crisis_line(db_url, 
     monkeypatch.setattr(telegram, "linked_staff_id", lambda user_id: 1)
     bridge, bot = _bridge([])
     bridge.limiter = telegram.RateLimiter(limit=0)
-    update = SimpleNamespace(effective_chat=SimpleNamespace(id=5), effective_user=SimpleNamespace(id=5),
-                             effective_message=SimpleNamespace(text="I want to kill myself", caption=None))
+    update = SimpleNamespace(
+        effective_chat=SimpleNamespace(id=5),
+        effective_user=SimpleNamespace(id=5),
+        effective_message=SimpleNamespace(text="I want to kill myself", caption=None),
+    )
     await bridge.on_text(update, None)
     await bridge.on_text(update, None)
     assert [t for _, t, _ in bot.sent] == [telegram.SLOW_DOWN, CRISIS_LINE, CRISIS_LINE]
@@ -448,8 +481,9 @@ async def test_a_repeated_update_is_dropped(db_url):
     from telegram.ext import ApplicationHandlerStop
 
     bridge, _ = _bridge([])
-    update = SimpleNamespace(effective_message=SimpleNamespace(message_id=41), callback_query=None,
-                             effective_chat=SimpleNamespace(id=5))
+    update = SimpleNamespace(
+        effective_message=SimpleNamespace(message_id=41), callback_query=None, effective_chat=SimpleNamespace(id=5)
+    )
     await bridge.drop_duplicates(update, None)
     with pytest.raises(ApplicationHandlerStop):
         await bridge.drop_duplicates(update, None)
@@ -465,9 +499,14 @@ async def test_a_repeated_update_is_dropped(db_url):
 
 
 def test_alert_timing_comes_from_the_environment():
-    config = TelegramConfig.from_env({"TELEGRAM_BOT_TOKEN": "1:x", "PEERSCOPE_ALERT_POLL_SECONDS": "0.5",
-                                      "PEERSCOPE_ALERT_REPEAT_SECONDS": "60",
-                                      "PEERSCOPE_ALERT_ESCALATE_SECONDS": "120"})
+    config = TelegramConfig.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:x",
+            "PEERSCOPE_ALERT_POLL_SECONDS": "0.5",
+            "PEERSCOPE_ALERT_REPEAT_SECONDS": "60",
+            "PEERSCOPE_ALERT_ESCALATE_SECONDS": "120",
+        }
+    )
     assert (config.alert_interval, config.alert_repeat, config.alert_escalate_after) == (0.5, 60, 120)
     default = TelegramConfig.from_env({"TELEGRAM_BOT_TOKEN": "1:x", "PEERSCOPE_ALERT_POLL_SECONDS": "0"})
     assert (default.alert_interval, default.alert_repeat, default.alert_escalate_after) == (2, 900, 1800)

@@ -32,8 +32,14 @@ def _write(n: int, prefix: str = "test") -> None:
     """``n`` entries, several per flush and several flushes per session."""
     with session_scope() as s:
         for i in range(n):
-            audit.record(s, f"{prefix}.{i}", actor_id=None, object_type="thing", object_id=i,
-                         detail={"b": [1, 2], "a": {"z": None, "y": "ü"}, "n": i})
+            audit.record(
+                s,
+                f"{prefix}.{i}",
+                actor_id=None,
+                object_type="thing",
+                object_id=i,
+                detail={"b": [1, 2], "a": {"z": None, "y": "ü"}, "n": i},
+            )
             if i % 3 == 2:
                 s.flush()
 
@@ -67,7 +73,10 @@ def test_entries_record_the_channel_and_the_os_uid(db_url, fresh_channel):
         audit.record(s, "c", actor_id=None, channel="rest")
     rows = _entries()
     assert [(r.action, r.channel, r.os_uid) for r in rows] == [
-        ("a", "unknown", os.getuid()), ("b", "telegram", os.getuid()), ("c", "rest", os.getuid())]
+        ("a", "unknown", os.getuid()),
+        ("b", "telegram", os.getuid()),
+        ("c", "rest", os.getuid()),
+    ]
     assert audit.current_channel() == "telegram"
 
 
@@ -89,12 +98,15 @@ def test_a_fresh_log_verifies_and_each_entry_chains_to_the_one_before(db_url, ca
     assert capsys.readouterr().out == f"audit log intact: 9 entries; latest hash {rows[-1].entry_hash}\n"
 
 
-@pytest.mark.parametrize("tamper", [
-    "UPDATE audit_log SET outcome = 'denied' WHERE id = {id}",
-    "UPDATE audit_log SET detail = '{{\"n\": 99}}' WHERE id = {id}",
-    "UPDATE audit_log SET os_uid = 12345 WHERE id = {id}",
-    "DELETE FROM audit_log WHERE id = {id}",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE audit_log SET outcome = 'denied' WHERE id = {id}",
+        "UPDATE audit_log SET detail = '{{\"n\": 99}}' WHERE id = {id}",
+        "UPDATE audit_log SET os_uid = 12345 WHERE id = {id}",
+        "DELETE FROM audit_log WHERE id = {id}",
+    ],
+)
 def test_verify_finds_a_changed_or_removed_entry(db_url, capsys, tamper):
     _write(6)
     target = _entries()[3].id
@@ -119,8 +131,13 @@ def test_entries_from_before_the_chain_are_counted_but_an_unhashed_one_later_is_
     _raw(db_url, "INSERT INTO audit_log (at, action, outcome) VALUES ('2026-01-01 00:00:00', 'old', 'ok')")
     _write(2)
     result = _verify()
-    assert result.ok and result.unchained == 1 and result.message().startswith(
-        "audit log intact: 3 entries (1 older entries from before the hash chain); latest hash ")
+    assert (
+        result.ok
+        and result.unchained == 1
+        and result.message().startswith(
+            "audit log intact: 3 entries (1 older entries from before the hash chain); latest hash "
+        )
+    )
     _raw(db_url, "INSERT INTO audit_log (at, action, outcome) VALUES ('2026-01-02 00:00:00', 'forged', 'ok')")
     result = _verify()
     assert not result.ok and result.broken_id == _entries()[-1].id and "no hash" in result.reason
@@ -165,6 +182,7 @@ def test_concurrent_writers_keep_one_chain(db_url):
 
 # --- plan row locks ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def plan(db_url):
     with session_scope() as s:
@@ -185,10 +203,13 @@ def _sign(plan) -> str:
         return plans.sign_off(s, access.actor(s, plan["boss"]), plan["plan"], attested=True).status.value
 
 
-@pytest.mark.parametrize("change, other_status, expected", [
-    (_save, "signed", plans.PlanLocked),  # not an answer written into a plan just signed off
-    (_sign, "complete", "signed"),  # not "not complete yet" from the status before
-])
+@pytest.mark.parametrize(
+    "change, other_status, expected",
+    [
+        (_save, "signed", plans.PlanLocked),  # not an answer written into a plan just signed off
+        (_sign, "complete", "signed"),  # not "not complete yet" from the status before
+    ],
+)
 def test_a_change_waits_for_one_in_progress_and_sees_its_outcome(plan, db_url, change, other_status, expected):
     """Another transaction changes the plan's status and has not committed yet: a save or a
     sign-off waits for it (the plan row is read FOR UPDATE) and then acts on the new status."""
@@ -202,8 +223,10 @@ def test_a_change_waits_for_one_in_progress_and_sees_its_outcome(plan, db_url, c
 
     with get_engine(db_url).connect() as conn:
         transaction = conn.begin()
-        conn.execute(sa.text("UPDATE wrsp_plan SET status = :status WHERE id = :id"),
-                     {"status": other_status, "id": plan["plan"]})
+        conn.execute(
+            sa.text("UPDATE wrsp_plan SET status = :status WHERE id = :id"),
+            {"status": other_status, "id": plan["plan"]},
+        )
         thread = threading.Thread(target=run)
         thread.start()
         time.sleep(0.5)

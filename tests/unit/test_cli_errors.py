@@ -15,18 +15,31 @@ from bot.settings import SettingError
 
 def _peerscope(*args: str, env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
     child = {k: v for k, v in os.environ.items() if not k.startswith(("PEERSCOPE_", "TELEGRAM_"))}
-    child.update({"PEERSCOPE_VAR_DIR": str(tmp_path / "var"), "PYTHONPATH": str(PROJECT_ROOT),
-                  "RASA_TELEMETRY_ENABLED": "false", **env})
-    return subprocess.run([sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", *args],
-                          env=child, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    child.update(
+        {
+            "PEERSCOPE_VAR_DIR": str(tmp_path / "var"),
+            "PYTHONPATH": str(PROJECT_ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; raise SystemExit(main())", *args],
+        env=child,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
 
 
 def test_staff_list_on_a_database_never_migrated_says_what_to_run(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = _peerscope("staff", "list", env={"PEERSCOPE_DATABASE_URL": url}, tmp_path=tmp_path)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines() == ["peerscope: the database is not set up yet: run `peerscope db upgrade` "
-                                          "first"]
+    assert result.stderr.splitlines() == [
+        "peerscope: the database is not set up yet: run `peerscope db upgrade` " "first"
+    ]
     assert "Traceback" not in result.stderr and result.stdout == ""
 
 
@@ -51,11 +64,21 @@ def test_a_bad_rate_limit_is_one_line_naming_the_variable_and_exit_2(tmp_path, t
     assert result.stderr.splitlines() == ["peerscope: PEERSCOPE_TELEGRAM_RATE_LIMIT must be a whole number, not 'abc'"]
 
 
-@pytest.mark.parametrize("name", ["PEERSCOPE_TELEGRAM_WEBHOOK_PORT", "PEERSCOPE_TELEGRAM_RASA_TIMEOUT",
-                                  "PEERSCOPE_TELEGRAM_RATE_LIMIT", "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL",
-                                  "PEERSCOPE_TELEGRAM_RETRY_DELAY", "PEERSCOPE_ALERT_POLL_SECONDS",
-                                  "PEERSCOPE_ALERT_REPEAT_SECONDS", "PEERSCOPE_ALERT_ESCALATE_SECONDS",
-                                  "PEERSCOPE_ENCODER_THREADS", "PEERSCOPE_TIMEZONE"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PEERSCOPE_TELEGRAM_WEBHOOK_PORT",
+        "PEERSCOPE_TELEGRAM_RASA_TIMEOUT",
+        "PEERSCOPE_TELEGRAM_RATE_LIMIT",
+        "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL",
+        "PEERSCOPE_TELEGRAM_RETRY_DELAY",
+        "PEERSCOPE_ALERT_POLL_SECONDS",
+        "PEERSCOPE_ALERT_REPEAT_SECONDS",
+        "PEERSCOPE_ALERT_ESCALATE_SECONDS",
+        "PEERSCOPE_ENCODER_THREADS",
+        "PEERSCOPE_TIMEZONE",
+    ],
+)
 @pytest.mark.parametrize("value", ["abc", "-5", "nan"])
 def test_every_setting_the_bridge_reads_is_checked(name, value):
     from bot.channels.telegram import TelegramConfig
@@ -69,9 +92,15 @@ def test_every_setting_the_bridge_reads_is_checked(name, value):
 def test_good_settings_still_parse():
     from bot.channels.telegram import TelegramConfig
 
-    config = TelegramConfig.from_env({"TELEGRAM_BOT_TOKEN": "1:x", "PEERSCOPE_TELEGRAM_RATE_LIMIT": " 7 ",
-                                      "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL": "0", "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": "",
-                                      "PEERSCOPE_TIMEZONE": "America/Denver"})
+    config = TelegramConfig.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "1:x",
+            "PEERSCOPE_TELEGRAM_RATE_LIMIT": " 7 ",
+            "PEERSCOPE_TELEGRAM_NOTIFY_INTERVAL": "0",
+            "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": "",
+            "PEERSCOPE_TIMEZONE": "America/Denver",
+        }
+    )
     assert (config.rate_limit, config.notify_interval, config.webhook_port) == (7, 0.0, 8443)
 
 

@@ -26,8 +26,9 @@ def test_invite_list_json_never_shows_a_code(db_url, capsys):
         boss = staff_repo.add(s, "Dana Boss", role="supervisor")
         ids = (admin.id, boss.id)
     with session_scope() as s:
-        code, first = invites.create(s, role="peer", program="family", name="Fran Ortiz", supervisor_id=ids[1],
-                                     actor_id=ids[0])
+        code, first = invites.create(
+            s, role="peer", program="family", name="Fran Ortiz", supervisor_id=ids[1], actor_id=ids[0]
+        )
         first_id = first.id
         _, second = invites.create(s, role="supervisor", name="Sam Reyes", actor_id=ids[0])
         second_id = second.id
@@ -37,8 +38,11 @@ def test_invite_list_json_never_shows_a_code(db_url, capsys):
     by_id = {row["id"]: row for row in rows}
     assert set(by_id) == {first_id, second_id}
     assert by_id[first_id]["status"] == "used" and by_id[first_id]["used_by_staff_id"] is not None
-    assert (by_id[first_id]["role"], by_id[first_id]["program"], by_id[first_id]["name"]) == ("peer", "family",
-                                                                                             "Fran Ortiz")
+    assert (by_id[first_id]["role"], by_id[first_id]["program"], by_id[first_id]["name"]) == (
+        "peer",
+        "family",
+        "Fran Ortiz",
+    )
     assert by_id[second_id]["status"] == "open" and by_id[second_id]["used_at"] is None
     assert by_id[second_id]["expires_at"].endswith("+00:00")
     assert code not in json.dumps(rows) and "code_hash" not in json.dumps(rows)

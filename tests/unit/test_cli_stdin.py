@@ -46,17 +46,25 @@ def test_the_helper(tmp_path, monkeypatch):
 
 
 def test_check_note_and_eval_read_json_lines_from_stdin(capsys, monkeypatch):
-    lines = "\n".join(json.dumps(item) for item in (
-        {"id": "a", "text": "Writer gave her a ride to the clinic."},
-        {"id": "b", "text": "Member reviewed her WRAP plan."}))
+    lines = "\n".join(
+        json.dumps(item)
+        for item in (
+            {"id": "a", "text": "Writer gave her a ride to the clinic."},
+            {"id": "b", "text": "Member reviewed her WRAP plan."},
+        )
+    )
     code, out, _ = _run(capsys, monkeypatch, lines, "check-note", "--jsonl", "-")
     results = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r["id"] for r in results] == ["a", "b"]
     assert [f["category"] for f in results[0]["flags"]] == ["transport"] and results[1]["flags"] == []
 
-    risk = "\n".join(json.dumps(item) for item in (
-        {"id": 1, "text": "She said she wants to kill herself tonight.", "risk": True},
-        {"id": 2, "text": "We practiced a job interview.", "risk": False}))
+    risk = "\n".join(
+        json.dumps(item)
+        for item in (
+            {"id": 1, "text": "She said she wants to kill herself tonight.", "risk": True},
+            {"id": 2, "text": "We practiced a job interview.", "risk": False},
+        )
+    )
     code, out, _ = _run(capsys, monkeypatch, risk, "eval", "risk", "-", "--json")
     assert code == 0 and json.loads(out)["items"] == 2
 
@@ -81,11 +89,28 @@ def test_knowledge_add_and_rule_new_read_stdin(env, capsys, monkeypatch):  # noq
     assert code == 0, err
     assert "58 cents per mile" in (env / "sources" / "agency-handbook.md").read_text(encoding="utf-8")
 
-    rule = ["knowledge", "rule", "new", "--source", "agency-handbook", "--section", "Home Visits",
-            "--verdict", "depends", "--condition", "the client has given written consent",
-            "--question", "Can I bring my therapy dog on a home visit?",
-            "--answer", "Only with the client's written consent, and only a certified therapy dog.",
-            "--id", "therapy-dog-visits", "--yes", "--quote", "-"]
+    rule = [
+        "knowledge",
+        "rule",
+        "new",
+        "--source",
+        "agency-handbook",
+        "--section",
+        "Home Visits",
+        "--verdict",
+        "depends",
+        "--condition",
+        "the client has given written consent",
+        "--question",
+        "Can I bring my therapy dog on a home visit?",
+        "--answer",
+        "Only with the client's written consent, and only a certified therapy dog.",
+        "--id",
+        "therapy-dog-visits",
+        "--yes",
+        "--quote",
+        "-",
+    ]
     code, out, err = _run(capsys, monkeypatch, DOG_QUOTE + "\n", *rule)
     assert code == 0, err
     assert DOG_QUOTE in (env / "rules" / "local-agency-handbook.yml").read_text(encoding="utf-8")
@@ -94,9 +119,8 @@ def test_knowledge_add_and_rule_new_read_stdin(env, capsys, monkeypatch):  # noq
 
 
 def test_review_decide_reads_the_return_comment_from_stdin(db_url, capsys, monkeypatch):
-    from bot.store import access, session_scope
+    from bot.store import access, session_scope, staff
     from bot.store import notes as repo
-    from bot.store import staff
     from bot.store.models import Note
     from tests.acting import act_as
 

@@ -12,10 +12,21 @@ from bot.settings import SettingError, load, redis_lock_store
 
 def test_the_redis_url_becomes_rasas_redis_lock_store():
     assert redis_lock_store("redis://127.0.0.1:6390/3") == {
-        "type": "redis", "url": "127.0.0.1", "port": 6390, "db": 3, "key_prefix": "peerscope"}
+        "type": "redis",
+        "url": "127.0.0.1",
+        "port": 6390,
+        "db": 3,
+        "key_prefix": "peerscope",
+    }
     assert redis_lock_store("rediss://:s%40cret@10.0.0.4") == {
-        "type": "redis", "url": "10.0.0.4", "port": 6379, "db": 1, "key_prefix": "peerscope", "password": "s@cret",
-        "use_ssl": True}
+        "type": "redis",
+        "url": "10.0.0.4",
+        "port": 6379,
+        "db": 1,
+        "key_prefix": "peerscope",
+        "password": "s@cret",
+        "use_ssl": True,
+    }
     for bad in ("127.0.0.1:6379", "redis://host:port/1", "redis://host/one", "http://host/1"):
         with pytest.raises(SettingError, match="^PEERSCOPE_REDIS_URL must be a URL such as redis://"):
             load({"PEERSCOPE_REDIS_URL": bad})
@@ -40,6 +51,12 @@ def test_a_cluster_gives_haproxy_every_instance():
     cluster.members = [type("M", (), {"rasa_port": 100 + i, "action_port": 200 + i})() for i in range(3)]
     assert cluster.url == cluster.rasa_url == "http://127.0.0.1:15005"
     assert cluster.haproxy_env() == {
-        "LB_RASA_FRONT": "127.0.0.1:15005", "LB_ACTIONS_FRONT": "127.0.0.1:15055",
-        "LB_RASA_1": "127.0.0.1:100", "LB_RASA_2": "127.0.0.1:101", "LB_RASA_3": "127.0.0.1:102",
-        "LB_ACTIONS_1": "127.0.0.1:200", "LB_ACTIONS_2": "127.0.0.1:201", "LB_ACTIONS_3": "127.0.0.1:202"}
+        "LB_RASA_FRONT": "127.0.0.1:15005",
+        "LB_ACTIONS_FRONT": "127.0.0.1:15055",
+        "LB_RASA_1": "127.0.0.1:100",
+        "LB_RASA_2": "127.0.0.1:101",
+        "LB_RASA_3": "127.0.0.1:102",
+        "LB_ACTIONS_1": "127.0.0.1:200",
+        "LB_ACTIONS_2": "127.0.0.1:201",
+        "LB_ACTIONS_3": "127.0.0.1:202",
+    }

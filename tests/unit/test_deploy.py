@@ -14,8 +14,12 @@ from bot.paths import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
 INSTALL_DIR = "/opt/peerscope"
-UNITS = ("peerscope-rasa@5005.service", "peerscope-actions@5055.service", "peerscope-web.service",
-         "peerscope-telegram.service")
+UNITS = (
+    "peerscope-rasa@5005.service",
+    "peerscope-actions@5055.service",
+    "peerscope-web.service",
+    "peerscope-telegram.service",
+)
 
 
 def test_the_systemd_units_verify(tmp_path):
@@ -28,28 +32,45 @@ def test_the_systemd_units_verify(tmp_path):
         assert INSTALL_DIR in text
         (tmp_path / unit.name).write_text(text.replace(INSTALL_DIR, str(PROJECT_ROOT)))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        u.split("@")[0] + "@.service" if "@" in u else u for u in UNITS)
+        u.split("@")[0] + "@.service" if "@" in u else u for u in UNITS
+    )
     assert (PROJECT_ROOT / ".venv" / "bin" / "python").exists()
-    done = subprocess.run([analyze, "verify", "--man=no", *UNITS], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", *UNITS], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and done.stderr.strip() == "" and done.stdout.strip() == "", done.stderr
     # a broken unit is caught: a misspelt key, and a command that does not exist
     broken = tmp_path / "peerscope-web.service"
     broken.write_text(broken.read_text().replace("Restart=always", "Restrat=always"))
-    done = subprocess.run([analyze, "verify", "--man=no", "peerscope-web.service"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", "peerscope-web.service"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Unknown key 'Restrat'" in done.stderr
     original = (DEPLOY / "systemd" / "peerscope-web.service").read_text()
     broken.write_text(original.replace(INSTALL_DIR, str(tmp_path / "nowhere")))
-    done = subprocess.run([analyze, "verify", "--man=no", "peerscope-web.service"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [analyze, "verify", "--man=no", "peerscope-web.service"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "is not executable" in done.stderr
 
 
 def _haproxy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LB_")}
-    return subprocess.run([_binary("haproxy", "haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")],
-                          env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [_binary("haproxy", "haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("instances", [1, 2, MAX_INSTANCES])

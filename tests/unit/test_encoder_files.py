@@ -45,8 +45,13 @@ def test_a_missing_tokenizer_is_refused(copy):
 def test_the_cli_says_so_in_one_line(copy, tmp_path):
     (copy / "tokenizer.json").write_text("{}")
     env = {"PEERSCOPE_MODELS_DIR": str(copy.parent), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "models", "verify"], capture_output=True, text=True,
-                            env=env, cwd=Path(__file__).parents[2])
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "models", "verify"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "tokenizer.json" in lines[0], result.stderr

@@ -27,6 +27,9 @@ def test_unknown_names_and_defaults_behave_as_in_rasa():
 def test_installed_rasa_deserialises_events_with_it():
     event_types.install()
     assert event_types.installed()
-    original = [UserUttered("hi", intent={"name": "greet", "confidence": 1.0}), ActionExecuted("action_listen"),
-                SlotSet("note_id", 2.0)]
+    original = [
+        UserUttered("hi", intent={"name": "greet", "confidence": 1.0}),
+        ActionExecuted("action_listen"),
+        SlotSet("note_id", 2.0),
+    ]
     assert deserialise_events([e.as_dict() for e in original]) == original

@@ -12,8 +12,11 @@ IMPORT_RASA = re.compile(r"^\s*(from|import)\s+rasa(_sdk)?\b", re.M)
 
 
 def test_bot_never_imports_rasa_in_source():
-    offenders = [str(p.relative_to(PROJECT_ROOT)) for p in (PROJECT_ROOT / "bot").rglob("*.py")
-                 if IMPORT_RASA.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(PROJECT_ROOT))
+        for p in (PROJECT_ROOT / "bot").rglob("*.py")
+        if IMPORT_RASA.search(p.read_text())
+    ]
     assert offenders == []
 
 
@@ -26,6 +29,5 @@ def test_importing_every_bot_module_loads_no_rasa():
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('rasa', 'rasa_sdk'))\n"
         "print(bad[:5]); sys.exit(1 if bad else 0)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr[-2000:]

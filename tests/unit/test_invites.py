@@ -20,8 +20,8 @@ from bot.store import staff as staff_repo
 from bot.store.models import AuditLog, Role, StaffInvite, utcnow
 from tests.acting import act_as
 
-
 # --- invites ------------------------------------------------------------------------------------
+
 
 def _invite(**kwargs) -> str:
     with session_scope() as s:
@@ -45,8 +45,12 @@ def test_an_invite_stores_only_the_hash_and_signs_in_once(db_url):
     assert result.ok and "Pat" in result.message and "peer" in result.message
     with session_scope() as s:
         member = staff_repo.by_identity(s, "telegram", "555")
-        assert (member.name, member.role, member.program.value, member.supervisor_id) == \
-            ("Pat Lee", Role.peer, "adult", sam_id)
+        assert (member.name, member.role, member.program.value, member.supervisor_id) == (
+            "Pat Lee",
+            Role.peer,
+            "adult",
+            sam_id,
+        )
         assert s.scalar(select(StaffInvite)).used_by_staff_id == member.id
 
     again = invites.sign_in(code, "telegram", "777")
@@ -126,6 +130,7 @@ def test_the_invite_command_prints_a_working_code(db_url, capsys):
 
 # --- splitting and rendering ------------------------------------------------------------------
 
+
 def _squash(text: str) -> str:
     return "".join(text.split())
 
@@ -160,27 +165,43 @@ def test_splitting_never_loses_text_or_exceeds_the_limit(text, limit):
 
 
 def test_policy_payload_is_skipped_when_the_text_already_says_it():
-    answer = {"type": "policy_answer", "verdict": "not_allowed", "answer": "No: peers do not drive clients.",
-              "citations": [{"source": "cpss-job-description", "section": "Scope", "quote": "Do not transport."}]}
-    said = [Reply(text="⛔ Not allowed\n\nNo: peers do not\ndrive clients.\n\n“Do not transport.”"),
-            Reply(custom=answer)]
+    answer = {
+        "type": "policy_answer",
+        "verdict": "not_allowed",
+        "answer": "No: peers do not drive clients.",
+        "citations": [{"source": "cpss-job-description", "section": "Scope", "quote": "Do not transport."}],
+    }
+    said = [
+        Reply(text="⛔ Not allowed\n\nNo: peers do not\ndrive clients.\n\n“Do not transport.”"),
+        Reply(custom=answer),
+    ]
     assert [o.text for o in render_replies(said)] == [said[0].text]
     alone = render_replies([Reply(custom=answer)])
     assert len(alone) == 1 and alone[0].text.startswith("⛔ Not allowed") and "Do not transport." in alone[0].text
 
     flags = {"type": "note_flags", "note_id": 7, "flags": [{"category": "transport"}, {"category": "legal"}]}
-    assert render_replies([Reply(text="Note #7: 2 passage(s) may be out of scope:"), Reply(custom=flags)])[-1] \
-        .text.startswith("Note #7: 2 passage(s) may")
-    assert render_replies([Reply(custom=flags)])[0].text == \
-        "Note #7: 2 passage(s) may be out of scope (legal, transport)."
+    assert render_replies([Reply(text="Note #7: 2 passage(s) may be out of scope:"), Reply(custom=flags)])[
+        -1
+    ].text.startswith("Note #7: 2 passage(s) may")
+    assert (
+        render_replies([Reply(custom=flags)])[0].text == "Note #7: 2 passage(s) may be out of scope (legal, transport)."
+    )
     assert render_replies([Reply(custom={"type": "something_new"})]) == []
 
 
 def test_texts_rasa_cut_at_blank_lines_are_joined_again():
-    out = render_replies([Reply(text="⛔ Not allowed"), Reply(text="Because."), Reply(text="Menu", buttons=[
-        {"title": "Help", "payload": "/help"}]), Reply(text="After the buttons.")])
+    out = render_replies(
+        [
+            Reply(text="⛔ Not allowed"),
+            Reply(text="Because."),
+            Reply(text="Menu", buttons=[{"title": "Help", "payload": "/help"}]),
+            Reply(text="After the buttons."),
+        ]
+    )
     assert [(o.text, o.buttons) for o in out] == [
-        ("⛔ Not allowed\n\nBecause.\n\nMenu", [("Help", "/help")]), ("After the buttons.", [])]
+        ("⛔ Not allowed\n\nBecause.\n\nMenu", [("Help", "/help")]),
+        ("After the buttons.", []),
+    ]
 
 
 def test_buttons_go_on_the_last_part_of_a_long_message():
@@ -202,6 +223,7 @@ def test_long_button_payloads_fit_telegram_callback_data():
 
 
 # --- flood control, Rasa outages, Telegram retries ------------------------------------------------
+
 
 def test_rate_limit_warns_once_then_drops_until_the_window_frees(db_url):
     now = [1_700_000_000.0]

@@ -1,6 +1,7 @@
 """`peerscope ask` and `peerscope eval qa`."""
 
 import json
+
 import pytest
 
 from bot.cli import main
@@ -18,8 +19,10 @@ def recorded(db_url):
             from bot.store.models import UnansweredQuestion
 
             with session_scope() as session:
-                rows = [(q.question, q.staff_id, q.program)
-                        for q in session.scalars(select(UnansweredQuestion).order_by(UnansweredQuestion.id))]
+                rows = [
+                    (q.question, q.staff_id, q.program)
+                    for q in session.scalars(select(UnansweredQuestion).order_by(UnansweredQuestion.id))
+                ]
             return rows == other
 
     return Logged()
@@ -29,8 +32,11 @@ def test_ask_json(capsys, recorded):
     assert main(["ask", "Can I run errands for my client?", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["verdict"] == "not_allowed"
-    assert {"verdict", "answer", "citations", "confidence"} <= set(out) <= {"verdict", "answer", "citations",
-                                                                          "confidence", "clarify"}
+    assert (
+        {"verdict", "answer", "citations", "confidence"}
+        <= set(out)
+        <= {"verdict", "answer", "citations", "confidence", "clarify"}
+    )
     assert recorded == []
 
 
@@ -48,7 +54,10 @@ def test_ask_not_covered_is_recorded(capsys, recorded):
 
 def test_ask_jsonl(tmp_path, capsys, recorded):
     f = tmp_path / "q.jsonl"
-    f.write_text('{"id": "a", "question": "Can I date a client?"}\nnot json\n\n{"id": 2, "question": "What is the max group size?"}\n')
+    f.write_text(
+        '{"id": "a", "question": "Can I date a client?"}\nnot json\n\n'
+        '{"id": 2, "question": "What is the max group size?"}\n'
+    )
     assert main(["ask", "--jsonl", str(f)]) == 1
     captured = capsys.readouterr()
     lines = [json.loads(x) for x in captured.out.splitlines()]
@@ -65,10 +74,20 @@ def test_ask_jsonl_missing_file(capsys):
 def test_eval_qa(tmp_path, capsys, recorded):
     f = tmp_path / "e.jsonl"
     rows = [
-        {"id": "x1", "question": "Can I keep my client's phone for her?", "verdict": "not_allowed",
-         "sources": ["cpss-job-description"], "must_mention": ["personal belongings"]},
-        {"id": "x2", "question": "Does my agency reimburse mileage for home visits?", "verdict": "not_covered", "sources": [],
-         "must_mention": []},
+        {
+            "id": "x1",
+            "question": "Can I keep my client's phone for her?",
+            "verdict": "not_allowed",
+            "sources": ["cpss-job-description"],
+            "must_mention": ["personal belongings"],
+        },
+        {
+            "id": "x2",
+            "question": "Does my agency reimburse mileage for home visits?",
+            "verdict": "not_covered",
+            "sources": [],
+            "must_mention": [],
+        },
     ]
     f.write_text("\n".join(json.dumps(r) for r in rows))
     assert main(["eval", "qa", str(f), "--json"]) == 0
@@ -96,5 +115,8 @@ def test_version(capsys):
 
 def test_knowledge_coverage_finds_no_normative_sentence_without_a_rule_or_a_reason(capsys):
     assert main(["knowledge", "coverage"]) == 0
-    assert capsys.readouterr().out.strip().endswith(
-        "0 normative sentence(s) with no rule and no stated reason; 0 stale exemption(s)")
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith("0 normative sentence(s) with no rule and no stated reason; 0 stale exemption(s)")
+    )

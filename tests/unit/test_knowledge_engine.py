@@ -45,8 +45,11 @@ def test_regression_set_accuracy(engine):
 
 def test_to_dict_shape(engine):
     d = engine.answer("Can I drive my client to the doctor in my own car?").to_dict()
-    assert {"verdict", "answer", "citations", "confidence"} <= set(d) <= {"verdict", "answer", "citations",
-                                                                         "confidence", "clarify"}
+    assert (
+        {"verdict", "answer", "citations", "confidence"}
+        <= set(d)
+        <= {"verdict", "answer", "citations", "confidence", "clarify"}
+    )
     assert d["verdict"] == "not_allowed" and 0.0 <= d["confidence"] <= 1.0
     assert set(d["citations"][0]) == {"source", "section", "quote"}
 
@@ -78,7 +81,7 @@ def test_condition_in_three_states(engine):
 
 def test_clarifying_options_when_unsure(engine):
     ans = engine.answer("can I help her with the ride thing")
-    if ans.clarify:   # the model is unsure: 2-3 options, the best guess kept as the verdict
+    if ans.clarify:  # the model is unsure: 2-3 options, the best guess kept as the verdict
         assert 2 <= len(ans.clarify) <= 3
         assert all(o.question for o in ans.clarify)
         assert ans.to_dict()["clarify"][0]["rule_id"]
@@ -101,8 +104,9 @@ def test_typos(engine):
 
 def test_very_long_question(engine):
     rng = random.Random(3)
-    filler = " ".join(rng.choice(["today", "we", "talked", "about", "her", "week", "and", "the", "weather"])
-                      for _ in range(5000))
+    filler = " ".join(
+        rng.choice(["today", "we", "talked", "about", "her", "week", "and", "the", "weather"]) for _ in range(5000)
+    )
     q = filler + " Anyway, can I hold on to her wallet and keys while she is in the hospital?"
     t = time.perf_counter()
     ans = engine.answer(q)
@@ -128,14 +132,50 @@ def test_no_rasa_imports():
     # in a fresh interpreter: other test modules in the same session may import rasa
     import subprocess
 
-    code = ("import sys; from bot.knowledge.engine import answer; answer('Can I drive my client?'); "
-            "sys.exit(int('rasa' in sys.modules or 'rasa_sdk' in sys.modules))")
+    code = (
+        "import sys; from bot.knowledge.engine import answer; answer('Can I drive my client?'); "
+        "sys.exit(int('rasa' in sys.modules or 'rasa_sdk' in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2]).returncode == 0
 
 
-_WORDS = ["my", "her", "his", "client", "supervisor's", "therapy", "dog", "gift", "shop", "drive", "-", "thru", "own",
-          "can", "i", "keep", "not", "'s", "legal", "pad", "ride", "share", "with", "doctor", "?", "$", "200", "WRSP",
-          "26", "months", "hours", "caseload", "more", "than", "less"]
+_WORDS = [
+    "my",
+    "her",
+    "his",
+    "client",
+    "supervisor's",
+    "therapy",
+    "dog",
+    "gift",
+    "shop",
+    "drive",
+    "-",
+    "thru",
+    "own",
+    "can",
+    "i",
+    "keep",
+    "not",
+    "'s",
+    "legal",
+    "pad",
+    "ride",
+    "share",
+    "with",
+    "doctor",
+    "?",
+    "$",
+    "200",
+    "WRSP",
+    "26",
+    "months",
+    "hours",
+    "caseload",
+    "more",
+    "than",
+    "less",
+]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

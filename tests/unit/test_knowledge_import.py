@@ -22,9 +22,21 @@ from bot.paths import PROJECT_ROOT
 SEEDS = PROJECT_ROOT / "tests" / "data" / "seeds"  # copies of ../shared/seeds (see its README)
 DBH_TXT = SEEDS / "000_816b2db3f3d61f84.txt"
 DBH = "dbh-service-definition"
-DBH_SECTIONS = ["Service Name", "Setting", "Facility License", "Basic Definition", "Service Expectations",
-                "Length of Service", "Staffing", "Staffing ratio", "Hours of Operation", "Rate",
-                "Desired Individual Outcome", "Admission Guidelines", "Continued Stay Guidelines"]
+DBH_SECTIONS = [
+    "Service Name",
+    "Setting",
+    "Facility License",
+    "Basic Definition",
+    "Service Expectations",
+    "Length of Service",
+    "Staffing",
+    "Staffing ratio",
+    "Hours of Operation",
+    "Rate",
+    "Desired Individual Outcome",
+    "Admission Guidelines",
+    "Continued Stay Guidelines",
+]
 # Factual questions about the service definition, in our own words: (question, section, words the quote has)
 FACTUAL = [
     ("What is the maximum caseload for a peer support provider?", "Staffing ratio", "1:25"),
@@ -37,8 +49,8 @@ FACTUAL = [
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 
-
 # -- helpers ------------------------------------------------------------------------------
+
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
@@ -95,8 +107,7 @@ def build_pdf(path: Path) -> Path:
     else:  # core fonts are Latin-1 only; a bullet is not a word
         pdf.set_font("Helvetica", size=9)
         clean = lambda t: t.replace("\u2022", "-")  # noqa: E731
-    with pdf.table(col_widths=(30, 70), first_row_as_headings=False, v_align=VAlign.T,
-                   borders_layout="NONE") as table:
+    with pdf.table(col_widths=(30, 70), first_row_as_headings=False, v_align=VAlign.T, borders_layout="NONE") as table:
         for label, value in seed_rows():
             row = table.row()
             row.cell(clean(label))
@@ -145,6 +156,7 @@ def assert_located(eng, citation) -> None:
 
 # -- importing the seed back: text, PDF, Word -----------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["txt", "pdf", "docx"])
 def test_removed_seed_added_back_answers_factual_questions_verbatim(env, tmp_path, capsys, fmt):
     gone = remove_source_and_rules(env, DBH)
@@ -153,10 +165,24 @@ def test_removed_seed_added_back_answers_factual_questions_verbatim(env, tmp_pat
     # without the document and its rules, the caseload question is not answered
     assert engine().answer(FACTUAL[0][0]).verdict == "not_covered"
 
-    document = {"txt": lambda: DBH_TXT, "pdf": lambda: build_pdf(tmp_path / "dbh.pdf"),
-                "docx": lambda: build_docx(tmp_path / "dbh.docx")}[fmt]()
-    code, out, err = cli(capsys, "knowledge", "add", document, "--id", DBH, "--title",
-                         "Peer Support service definition", "--program", "both", "--yes")
+    document = {
+        "txt": lambda: DBH_TXT,
+        "pdf": lambda: build_pdf(tmp_path / "dbh.pdf"),
+        "docx": lambda: build_docx(tmp_path / "dbh.docx"),
+    }[fmt]()
+    code, out, err = cli(
+        capsys,
+        "knowledge",
+        "add",
+        document,
+        "--id",
+        DBH,
+        "--title",
+        "Peer Support service definition",
+        "--program",
+        "both",
+        "--yes",
+    )
     assert code == 0, err
     assert "Found 13 sections" in out and "Staffing ratio" in out and "Saved" in out
 
@@ -183,8 +209,22 @@ def test_removed_seed_added_back_answers_factual_questions_verbatim(env, tmp_pat
 
 def test_can_i_question_without_a_rule_quotes_the_policy_and_is_logged(env, capsys):
     remove_source_and_rules(env, DBH)
-    assert cli(capsys, "knowledge", "add", DBH_TXT, "--id", DBH, "--title", "Peer Support service definition",
-               "--program", "both", "--yes")[0] == 0
+    assert (
+        cli(
+            capsys,
+            "knowledge",
+            "add",
+            DBH_TXT,
+            "--id",
+            DBH,
+            "--title",
+            "Peer Support service definition",
+            "--program",
+            "both",
+            "--yes",
+        )[0]
+        == 0
+    )
     question = "Can I have 30 people on my caseload?"
     ans = engine().answer(question)
     assert ans.verdict == "not_covered" and ans.citations == [] and ans.rule_id is None
@@ -200,7 +240,7 @@ def test_can_i_question_without_a_rule_quotes_the_policy_and_is_logged(env, caps
     from bot.store import session_scope
     from bot.store.models import UnansweredQuestion
 
-    with session_scope() as session:   # logged for a supervisor, as bot/store/unanswered.record does
+    with session_scope() as session:  # logged for a supervisor, as bot/store/unanswered.record does
         assert list(session.scalars(select(UnansweredQuestion.question))) == [question]
 
 
@@ -208,9 +248,23 @@ def test_the_curated_rules_validate_against_the_reimported_document(env, capsys)
     """Headings, table rows and wrapped labels come out as in the curated file: every
     rule quoting the service definition still finds its quote in the section it names."""
     (env / "sources" / f"{DBH}.md").unlink()
-    assert cli(capsys, "knowledge", "check")[0] == 1      # rules cite a source that is gone
-    assert cli(capsys, "knowledge", "add", DBH_TXT, "--id", DBH, "--title", "Peer Support service definition",
-               "--program", "both", "--yes")[0] == 0
+    assert cli(capsys, "knowledge", "check")[0] == 1  # rules cite a source that is gone
+    assert (
+        cli(
+            capsys,
+            "knowledge",
+            "add",
+            DBH_TXT,
+            "--id",
+            DBH,
+            "--title",
+            "Peer Support service definition",
+            "--program",
+            "both",
+            "--yes",
+        )[0]
+        == 0
+    )
     code, out, _ = cli(capsys, "knowledge", "check")
     assert code == 0, out
     assert "ok: every source, rule and quote checks out" in out
@@ -227,8 +281,19 @@ def test_a_pdf_without_text_is_refused(env, tmp_path, capsys):
         pdf.add_page()
         pdf.image(str(image), x=10, y=10, w=180)
     pdf.output(str(tmp_path / "scan.pdf"))
-    code, out, err = cli(capsys, "knowledge", "add", tmp_path / "scan.pdf", "--id", "scan", "--title", "Scan",
-                         "--program", "adult", "--yes")
+    code, out, err = cli(
+        capsys,
+        "knowledge",
+        "add",
+        tmp_path / "scan.pdf",
+        "--id",
+        "scan",
+        "--title",
+        "Scan",
+        "--program",
+        "adult",
+        "--yes",
+    )
     assert code == 2 and "no text layer" in err and len(err.strip().splitlines()) == 1
     assert not (env / "sources" / "scan.md").exists()
 
@@ -243,12 +308,14 @@ def test_bad_input_is_one_line_and_exit_code_2(env, tmp_path, capsys):
         (DBH_TXT, "Bad Id", "bad id"),
     ]
     for path, source_id, message in cases:
-        code, out, err = cli(capsys, "knowledge", "add", path, "--id", source_id, "--title", "T", "--program",
-                             "adult", "--yes")
+        code, out, err = cli(
+            capsys, "knowledge", "add", path, "--id", source_id, "--title", "T", "--program", "adult", "--yes"
+        )
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (message, err)
     # no terminal and no --yes: refused before reading, nothing written
-    code, out, err = cli(capsys, "knowledge", "add", DBH_TXT, "--id", "copy-of-dbh", "--title", "T", "--program",
-                         "adult")
+    code, out, err = cli(
+        capsys, "knowledge", "add", DBH_TXT, "--id", "copy-of-dbh", "--title", "T", "--program", "adult"
+    )
     assert code == 2 and "--yes" in err and len(err.strip().splitlines()) == 1
     assert not (env / "sources" / "copy-of-dbh.md").exists()
 
@@ -262,12 +329,43 @@ def test_markdown_and_numbered_headings(env, tmp_path, capsys):
         "2. Home Visits\n\nStaff may bring a certified therapy dog on home visits only with the client's "
         "written consent.\n\n"
         "2.1 Mileage\n\nMileage for home visits is reimbursed at 58 cents per mile.\n\n"
-        "**ON-CALL**\n\nPeer staff are not on call after 6 pm.\n", encoding="utf-8")
-    code, out, err = cli(capsys, "knowledge", "add", doc, "--id", "agency-handbook", "--title", "Agency Handbook",
-                         "--program", "adult", "--jurisdiction", "Idaho", "--dry-run")
+        "**ON-CALL**\n\nPeer staff are not on call after 6 pm.\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli(
+        capsys,
+        "knowledge",
+        "add",
+        doc,
+        "--id",
+        "agency-handbook",
+        "--title",
+        "Agency Handbook",
+        "--program",
+        "adult",
+        "--jurisdiction",
+        "Idaho",
+        "--dry-run",
+    )
     assert code == 0 and "Dry run" in out and not (env / "sources" / "agency-handbook.md").exists()
-    assert cli(capsys, "knowledge", "add", doc, "--id", "agency-handbook", "--title", "Agency Handbook",
-               "--program", "adult", "--jurisdiction", "Idaho", "--yes")[0] == 0
+    assert (
+        cli(
+            capsys,
+            "knowledge",
+            "add",
+            doc,
+            "--id",
+            "agency-handbook",
+            "--title",
+            "Agency Handbook",
+            "--program",
+            "adult",
+            "--jurisdiction",
+            "Idaho",
+            "--yes",
+        )[0]
+        == 0
+    )
     text = (env / "sources" / "agency-handbook.md").read_text(encoding="utf-8")
     assert "## 1. PURPOSE {#purpose}" in text and "### 2.1 Mileage {#mileage}" in text
     assert "## **ON-CALL** {#on-call}" in text and "owner: HR" not in text
@@ -285,8 +383,10 @@ FAMILY_QUESTIONS = [
     "Can I tell a parent which medication their son should take?",
     "Can I date the mom of a kid I work with?",
 ]
-NOTE = ("Met with mom at the library. She gave me a $50 gift card to thank me and I accepted it. "
-        "I told her my cousin could date her sister and we could all hang out as friends.")
+NOTE = (
+    "Met with mom at the library. She gave me a $50 gift card to thank me and I accepted it. "
+    "I told her my cousin could date her sister and we could all hang out as friends."
+)
 
 
 def _cited(ans) -> set[str]:
@@ -310,8 +410,11 @@ def test_disabling_fps_toolkit_removes_it_from_answers_and_note_flags(tmp_path, 
     before = [eng.answer(q, program="family") for q in FAMILY_QUESTIONS]
     assert sum("fps-toolkit" in _cited(a) for a in before) >= 3
     assert "fps-toolkit" in note_sources()
-    only_fps = [r for r in load_rule_files(PROJECT_ROOT / "knowledge" / "rules")
-                if {c.source for c in r.citations} == {"fps-toolkit"}]
+    only_fps = [
+        r
+        for r in load_rule_files(PROJECT_ROOT / "knowledge" / "rules")
+        if {c.source for c in r.citations} == {"fps-toolkit"}
+    ]
     assert only_fps
 
     assert not deployment.settings_path().exists()
@@ -362,28 +465,62 @@ def test_enable_for_one_program_and_unknown_source(tmp_path, monkeypatch, capsys
 
 # -- rules for an added document ----------------------------------------------------------------
 
-HANDBOOK = ("# Agency Handbook\n\n## Home Visits\n\n"
-            "Staff may bring a certified therapy dog on home visits only with the client's written consent. "
-            "Visits end by 6 pm.\n\n## Mileage\n\nMileage for home visits is reimbursed at 58 cents per mile.\n")
+HANDBOOK = (
+    "# Agency Handbook\n\n## Home Visits\n\n"
+    "Staff may bring a certified therapy dog on home visits only with the client's written consent. "
+    "Visits end by 6 pm.\n\n## Mileage\n\nMileage for home visits is reimbursed at 58 cents per mile.\n"
+)
 DOG_QUOTE = "Staff may bring a certified therapy dog on home visits only with the client's written consent."
 
 
 def test_rule_new_is_used_by_the_next_ask_and_quotes_are_checked(env, tmp_path, capsys):
     doc = tmp_path / "handbook.md"
     doc.write_text(HANDBOOK, encoding="utf-8")
-    assert cli(capsys, "knowledge", "add", doc, "--id", "agency-handbook", "--title", "Agency Handbook",
-               "--program", "adult", "--yes")[0] == 0
+    assert (
+        cli(
+            capsys,
+            "knowledge",
+            "add",
+            doc,
+            "--id",
+            "agency-handbook",
+            "--title",
+            "Agency Handbook",
+            "--program",
+            "adult",
+            "--yes",
+        )[0]
+        == 0
+    )
     asked = "Am I allowed to take my dog with me when I visit a client at home?"
     before = engine().answer(asked)
-    assert before.verdict == "not_covered"          # no rule yet: no verdict, only the passage
+    assert before.verdict == "not_covered"  # no rule yet: no verdict, only the passage
     assert DOG_QUOTE in before.answer
 
-    rule = ["knowledge", "rule", "new", "--source", "agency-handbook", "--section", "Home Visits",
-            "--verdict", "depends", "--condition", "the client has given written consent",
-            "--question", "Can I bring my therapy dog on a home visit?",
-            "--answer", "Only with the client's written consent, and only a certified therapy dog.",
-            "--example", "Is it ok to take my dog along when I visit a client at home?",
-            "--example", "can my service dog come to client visits", "--id", "therapy-dog-visits", "--yes"]
+    rule = [
+        "knowledge",
+        "rule",
+        "new",
+        "--source",
+        "agency-handbook",
+        "--section",
+        "Home Visits",
+        "--verdict",
+        "depends",
+        "--condition",
+        "the client has given written consent",
+        "--question",
+        "Can I bring my therapy dog on a home visit?",
+        "--answer",
+        "Only with the client's written consent, and only a certified therapy dog.",
+        "--example",
+        "Is it ok to take my dog along when I visit a client at home?",
+        "--example",
+        "can my service dog come to client visits",
+        "--id",
+        "therapy-dog-visits",
+        "--yes",
+    ]
     code, out, err = cli(capsys, *rule, "--quote", "Staff may bring any dog on home visits.")
     assert code == 2 and "any dog on home visits." in err and "Staff may bring" in err
     assert len(err.strip().splitlines()) == 1
@@ -406,7 +543,7 @@ def test_rule_new_is_used_by_the_next_ask_and_quotes_are_checked(env, tmp_path, 
 
     code, out, _ = cli(capsys, "knowledge", "check")
     assert code == 0 and "ok: every source, rule and quote checks out" in out, out
-    assert cli(capsys, *rule, "--quote", DOG_QUOTE)[0] == 2      # the id is taken now
+    assert cli(capsys, *rule, "--quote", DOG_QUOTE)[0] == 2  # the id is taken now
 
 
 def test_rule_new_bad_input(env, capsys):
@@ -422,8 +559,22 @@ def test_rule_new_bad_input(env, capsys):
 def test_show_and_remove(env, tmp_path, capsys):
     doc = tmp_path / "handbook.md"
     doc.write_text(HANDBOOK, encoding="utf-8")
-    assert cli(capsys, "knowledge", "add", doc, "--id", "agency-handbook", "--title", "Agency Handbook",
-               "--program", "family", "--yes")[0] == 0
+    assert (
+        cli(
+            capsys,
+            "knowledge",
+            "add",
+            doc,
+            "--id",
+            "agency-handbook",
+            "--title",
+            "Agency Handbook",
+            "--program",
+            "family",
+            "--yes",
+        )[0]
+        == 0
+    )
     code, out, _ = cli(capsys, "knowledge", "show", "agency-handbook")
     assert code == 0 and "Home Visits" in out and "Mileage" in out and "Rules citing it: 0" in out
     code, _, err = cli(capsys, "knowledge", "remove", "cpss-job-description", "--yes")
@@ -435,16 +586,20 @@ def test_show_and_remove(env, tmp_path, capsys):
 
 # -- small pieces -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question, permission", [
-    ("Can I run a group with 15 people?", True),
-    ("Is it OK to text a client after 9 pm?", True),
-    ("Is telehealth allowed?", True),
-    ("Do I have to be certified?", True),
-    ("How many participants can be in a group?", False),
-    ("What is the maximum caseload?", False),
-    ("Is there a limit on group size?", False),
-    ("My client is 17 and her mom asked. Can I serve her?", True),
-])
+
+@pytest.mark.parametrize(
+    "question, permission",
+    [
+        ("Can I run a group with 15 people?", True),
+        ("Is it OK to text a client after 9 pm?", True),
+        ("Is telehealth allowed?", True),
+        ("Do I have to be certified?", True),
+        ("How many participants can be in a group?", False),
+        ("What is the maximum caseload?", False),
+        ("Is there a limit on group size?", False),
+        ("My client is 17 and her mom asked. Can I serve her?", True),
+    ],
+)
 def test_asks_permission(question, permission):
     from bot.knowledge.engine import asks_permission
 

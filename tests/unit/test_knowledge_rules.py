@@ -10,21 +10,53 @@ from bot.knowledge.coverage import uncovered
 from bot.knowledge.engine import Engine
 from bot.knowledge.model import NOT_COVERED, load_bank
 from bot.knowledge.quantities import Quantities
+from bot.knowledge.reliability import MAX_ASK_RATE
 from bot.knowledge.rules import Rule, load_rule_files, validate
 from bot.knowledge.sources import check_citation, load_sources
-from bot.knowledge.reliability import MAX_ASK_RATE
 from bot.knowledge.training import bank_dir, load_calibration, validate_bank
 from bot.paths import knowledge_dir
 
 REQUIRED_TOPICS = {
-    "transport-client", "errands-on-behalf", "medication-advice", "diagnosis-opinion", "legal-advice",
-    "legal-representation", "hold-belongings", "gifts", "bartering", "give-money-to-client", "borrow-from-client",
-    "romance-client", "romance-former-client", "friendship-dual-relationship", "self-disclosure",
-    "community-with-peer", "childcare-substitute", "vocational-skills-training", "duplicate-services",
-    "prescriber-advocacy", "make-appointments", "risk-of-harm", "mandatory-reporting", "confidentiality-sharing",
-    "records-retention", "impaired-at-work", "group-size", "caseload", "units-per-week", "units-per-year",
-    "wrsp-deadline", "wrsp-review", "wrsp-content", "wrsp-refuse-signature", "wrsp-signoff",
-    "supervision-frequency", "training-hours", "continuing-education", "minimum-age", "recovery-time",
+    "transport-client",
+    "errands-on-behalf",
+    "medication-advice",
+    "diagnosis-opinion",
+    "legal-advice",
+    "legal-representation",
+    "hold-belongings",
+    "gifts",
+    "bartering",
+    "give-money-to-client",
+    "borrow-from-client",
+    "romance-client",
+    "romance-former-client",
+    "friendship-dual-relationship",
+    "self-disclosure",
+    "community-with-peer",
+    "childcare-substitute",
+    "vocational-skills-training",
+    "duplicate-services",
+    "prescriber-advocacy",
+    "make-appointments",
+    "risk-of-harm",
+    "mandatory-reporting",
+    "confidentiality-sharing",
+    "records-retention",
+    "impaired-at-work",
+    "group-size",
+    "caseload",
+    "units-per-week",
+    "units-per-year",
+    "wrsp-deadline",
+    "wrsp-review",
+    "wrsp-content",
+    "wrsp-refuse-signature",
+    "wrsp-signoff",
+    "supervision-frequency",
+    "training-hours",
+    "continuing-education",
+    "minimum-age",
+    "recovery-time",
     "who-fps-serve",
 }
 MIN_EXAMPLES_PER_RULE = 30
@@ -71,8 +103,14 @@ def test_every_normative_sentence_has_a_rule_or_a_reason(rules):
 
 
 def test_schema_rejects_bad_rules():
-    base = {"id": "x", "topic": "t", "question": "q?", "verdict": "depends", "answer": "a",
-            "citations": [{"source": "s", "section": "s", "quote": "q"}]}
+    base = {
+        "id": "x",
+        "topic": "t",
+        "question": "q?",
+        "verdict": "depends",
+        "answer": "a",
+        "citations": [{"source": "s", "section": "s", "quote": "q"}],
+    }
     with pytest.raises(ValueError):
         Rule.parse_obj(base)  # depends without a condition
     with pytest.raises(ValueError):
@@ -80,11 +118,24 @@ def test_schema_rejects_bad_rules():
     with pytest.raises(ValueError):
         Rule.parse_obj({**base, "condition": "c", "match": {}})  # concept lists are gone
     with pytest.raises(ValueError):  # two variants for one verdict
-        Rule.parse_obj({**base, "condition": "c", "variants": [
-            {"verdict": "allowed", "when": "w", "answer": "a"}, {"verdict": "allowed", "when": "v", "answer": "b"}]})
+        Rule.parse_obj(
+            {
+                **base,
+                "condition": "c",
+                "variants": [
+                    {"verdict": "allowed", "when": "w", "answer": "a"},
+                    {"verdict": "allowed", "when": "v", "answer": "b"},
+                ],
+            }
+        )
     with pytest.raises(ValueError):  # a threshold needs a bound
-        Rule.parse_obj({**base, "condition": "c", "thresholds": [
-            {"quantity": "age", "source": "s", "section": "s", "quote": "q", "label": "l"}]})
+        Rule.parse_obj(
+            {
+                **base,
+                "condition": "c",
+                "thresholds": [{"quantity": "age", "source": "s", "section": "s", "quote": "q", "label": "l"}],
+            }
+        )
     assert Rule.parse_obj({**base, "condition": "c"}).id == "x"
 
 
@@ -113,7 +164,7 @@ def test_calibration_set_is_separate_from_the_bank(bank):
     assert len(calibration) >= 150
     assert not {c.text for c in calibration} & {ex.text for ex in bank}
     assert 0 < MAX_ASK_RATE <= 0.3
-    assert len({c.group for c in calibration}) >= 3   # rounds held out in turn choose when to ask
+    assert len({c.group for c in calibration}) >= 3  # rounds held out in turn choose when to ask
 
 
 def test_model_dir_is_not_in_git():

@@ -57,18 +57,25 @@ def test_every_word_of_the_document_is_kept(source_id):
 
 def test_normalise():
     assert normalise("  a **bold**\n\tword ") == "a bold word"
-    assert normalise("\u201cquoted\u201d it\u2019s *em*") == "\"quoted\" it's em"
+    assert normalise("\u201cquoted\u201d it\u2019s *em*") == '"quoted" it\'s em'
     assert normalise("costs \\$53") == "costs $53"
 
 
 def test_check_citation(sources):
-    good = Citation("cpss-job-description", "Scope of Practice",
-                    "Peer Support is NOT transportation in lieu of medicaid transportation")
+    good = Citation(
+        "cpss-job-description",
+        "Scope of Practice",
+        "Peer Support is NOT transportation in lieu of medicaid transportation",
+    )
     assert check_citation(sources, good) is None
     assert check_citation(sources, good.to_dict()) is None
     # section by id, and with extra whitespace/markdown in the quote
-    assert check_citation(sources, Citation("cpss-job-description", "scope-of-practice",
-                                            "Peer Support  is **NOT**\ntransportation")) is None
+    assert (
+        check_citation(
+            sources, Citation("cpss-job-description", "scope-of-practice", "Peer Support  is **NOT**\ntransportation")
+        )
+        is None
+    )
     wrong_section = Citation("cpss-job-description", "Job Responsibilities", good.quote)
     assert "Scope of Practice" in check_citation(sources, wrong_section)
     assert "not found" in check_citation(sources, Citation("sdmi-waiver", "DEFINITION", "peers may drive clients"))

@@ -29,8 +29,7 @@ def test_a_message_after_the_form_opened_is_an_answer():
 
 
 def test_opening_the_form_a_second_time_is_not_an_answer_to_the_first_run():
-    events = [_user("check my note"), _loop("note_form"), _user("the note"), _loop(None),
-              _user("check my note")]
+    events = [_user("check my note"), _loop("note_form"), _user("the note"), _loop(None), _user("check my note")]
     assert not message_inside_loop(_tracker(*events), "note_form")
     assert message_inside_loop(_tracker(*events, _loop("note_form"), _user("second note")), "note_form")
 

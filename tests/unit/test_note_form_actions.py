@@ -20,18 +20,34 @@ def domain():
 
 def _tracker(intent: str, events: list[dict], slots: dict | None = None) -> Tracker:
     latest = {"intent": {"name": intent}, "text": "check my note"}
-    return Tracker("rest:pat", {"note_id": None, "note_mode": None, "note_received": None, **(slots or {})},
-                   latest, events, False, None, {"name": "note_form"}, "note_form")
+    return Tracker(
+        "rest:pat",
+        {"note_id": None, "note_mode": None, "note_received": None, **(slots or {})},
+        latest,
+        events,
+        False,
+        None,
+        {"name": "note_form"},
+        "note_form",
+    )
 
 
-OPENING = [{"event": "user", "text": "check my note"}, {"event": "action", "name": "note_form"},
-           {"event": "active_loop", "name": "note_form"}]
+OPENING = [
+    {"event": "user", "text": "check my note"},
+    {"event": "action", "name": "note_form"},
+    {"event": "active_loop", "name": "note_form"},
+]
 
 
-@pytest.mark.parametrize("intent, draft, mode", [
-    ("check_note", None, "new"), ("note_add", 3.0, "append"), ("note_revise", 3.0, "replace"),
-    ("note_add", None, "new"),  # no draft open: a new note
-])
+@pytest.mark.parametrize(
+    "intent, draft, mode",
+    [
+        ("check_note", None, "new"),
+        ("note_add", 3.0, "append"),
+        ("note_revise", 3.0, "replace"),
+        ("note_add", None, "new"),  # no draft open: a new note
+    ],
+)
 async def test_opening_the_form_sets_the_mode_and_asks_for_the_note(domain, intent, draft, mode):
     tracker = _tracker(intent, [{"event": "user", "text": "check my note"}], {"note_id": draft})
     events = await ValidateNoteForm().run(CollectingDispatcher(), tracker, domain)

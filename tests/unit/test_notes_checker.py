@@ -58,32 +58,35 @@ def test_paraphrases_cover_every_category_and_in_scope_cases():
     assert len(ITEMS) >= 120
 
 
-@pytest.mark.parametrize("text,expected", [
-    # naive keyword matches that are in scope
-    ("Writer did not give medication advice and referred her back to the nurse.", []),
-    ("Encouraged peer to talk with her prescriber about the side effects.", []),
-    ("Peer reported her psychiatrist diagnosed PTSD last spring.", []),
-    ("At peer's request, joined her call with her prescriber to voice her concerns.", []),
-    ("Helped peer practice calling to schedule Medicaid transportation.", []),
-    ("Walked with peer to the library toward her goal of getting a library card.", []),
-    ("FPS helped the mother arrange childcare with a neighbor for Thursday.", []),
-    ("FPS watched the mother's children while she was at her appointment.", ["errands"]),
-    # actor attribution: same verb, different doer
-    ("Member drove herself to the clinic and met writer there.", []),
-    ("Writer drove the member to the clinic.", ["transport"]),
-    ("Mom told FPS she thinks her son has autism.", []),
-    ("FPS told mom she thinks her son has autism.", ["diagnosis"]),
-    ("Member's sister is keeping her wallet while she is inpatient.", []),
-    ("Writer is keeping the member's wallet while she is inpatient.", ["possessions"]),
-    # negation and hypotheticals
-    ("PSS declined to pick up the member's groceries and made a shopping list with him.", []),
-    ("Writer explained that peers can't transport members and helped him book a ride.", []),
-    ("If she ever needs a ride again, writer will help her call Medicaid transport.", []),
-    ("Member asked writer to hold her cash; writer agreed and locked it in the office.", ["possessions"]),
-    # errands vs possessions, driving alone
-    ("Writer drove to the pharmacy alone and picked up the member's refill.", ["errands"]),
-    ("Writer used the member's EBT card to buy his groceries.", ["errands", "possessions"]),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        # naive keyword matches that are in scope
+        ("Writer did not give medication advice and referred her back to the nurse.", []),
+        ("Encouraged peer to talk with her prescriber about the side effects.", []),
+        ("Peer reported her psychiatrist diagnosed PTSD last spring.", []),
+        ("At peer's request, joined her call with her prescriber to voice her concerns.", []),
+        ("Helped peer practice calling to schedule Medicaid transportation.", []),
+        ("Walked with peer to the library toward her goal of getting a library card.", []),
+        ("FPS helped the mother arrange childcare with a neighbor for Thursday.", []),
+        ("FPS watched the mother's children while she was at her appointment.", ["errands"]),
+        # actor attribution: same verb, different doer
+        ("Member drove herself to the clinic and met writer there.", []),
+        ("Writer drove the member to the clinic.", ["transport"]),
+        ("Mom told FPS she thinks her son has autism.", []),
+        ("FPS told mom she thinks her son has autism.", ["diagnosis"]),
+        ("Member's sister is keeping her wallet while she is inpatient.", []),
+        ("Writer is keeping the member's wallet while she is inpatient.", ["possessions"]),
+        # negation and hypotheticals
+        ("PSS declined to pick up the member's groceries and made a shopping list with him.", []),
+        ("Writer explained that peers can't transport members and helped him book a ride.", []),
+        ("If she ever needs a ride again, writer will help her call Medicaid transport.", []),
+        ("Member asked writer to hold her cash; writer agreed and locked it in the office.", ["possessions"]),
+        # errands vs possessions, driving alone
+        ("Writer drove to the pharmacy alone and picked up the member's refill.", ["errands"]),
+        ("Writer used the member's EBT card to buy his groceries.", ["errands", "possessions"]),
+    ],
+)
 def test_conventions(rules, text, expected):
     assert cats(rules, text) == expected
 
@@ -98,7 +101,7 @@ def test_two_flags_in_two_sentences_have_exact_offsets(checker):
     assert [f.category for f in flags] == ["transport", "medication"]
     for f, sentence in zip(flags, (second, fourth)):
         assert f.text == sentence
-        assert text[f.start:f.end] == sentence
+        assert text[f.start : f.end] == sentence
     assert flags[0].start == len(first) + 2
 
 
@@ -119,21 +122,34 @@ def test_flag_shape_matches_design(checker):
 
 
 def test_risk_flag_says_tell_the_supervisor_and_988(checker):
-    flags = [f for f in checker.check("Member said she wants to end her life tonight and has the pills.")
-             if f.category in ("risk", "risk_possible")]
+    flags = [
+        f
+        for f in checker.check("Member said she wants to end her life tonight and has the pills.")
+        if f.category in ("risk", "risk_possible")
+    ]
     assert len(flags) == 1
     for text in (flags[0].reason, flags[0].suggestion):
         assert "supervisor" in text and "988" in text
 
 
-@pytest.mark.parametrize("text", [
-    "", "   \n\t  ", "🙂🙂 member smiled 👍", "| date | note |\n|---|---|\n| 3/1 | writer drove member home |",
-    "col1\tcol2\tcol3\nmember\tride\tyes", "\x00\x01\x02 member \x1b[31m drove \x7f", "a" * 5000,
-    "....;;;,,,!!!???", "Peer\u00a0drove\u00a0member\u2028home.", "\ud7ff\ue000 text",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t  ",
+        "🙂🙂 member smiled 👍",
+        "| date | note |\n|---|---|\n| 3/1 | writer drove member home |",
+        "col1\tcol2\tcol3\nmember\tride\tyes",
+        "\x00\x01\x02 member \x1b[31m drove \x7f",
+        "a" * 5000,
+        "....;;;,,,!!!???",
+        "Peer\u00a0drove\u00a0member\u2028home.",
+        "\ud7ff\ue000 text",
+    ],
+)
 def test_odd_input_does_not_crash(checker, text):
     for f in checker.check(text):
-        assert text[f.start:f.end] == f.text
+        assert text[f.start : f.end] == f.text
 
 
 def test_table_rows_are_checked(checker):
@@ -142,17 +158,23 @@ def test_table_rows_are_checked(checker):
 
 
 def test_long_note_is_linear(checker):
-    unit = ("Met member at the library to work on her resume. Writer drove the member home. "
-            "Member said she is doing well and plans to attend group on Friday. ")
-    small, big = unit * 50, unit * 400          # ~1,300 and ~10,000 words
-    t = time.perf_counter(); checker.check(small); t_small = time.perf_counter() - t
-    t = time.perf_counter(); flags = checker.check(big); t_big = time.perf_counter() - t
+    unit = (
+        "Met member at the library to work on her resume. Writer drove the member home. "
+        "Member said she is doing well and plans to attend group on Friday. "
+    )
+    small, big = unit * 50, unit * 400  # ~1,300 and ~10,000 words
+    t = time.perf_counter()
+    checker.check(small)
+    t_small = time.perf_counter() - t
+    t = time.perf_counter()
+    flags = checker.check(big)
+    t_big = time.perf_counter() - t
     assert len(flags) == 400
-    assert t_big < 8 * 2.5 * t_small + 0.5      # 8x the text, well under quadratic
+    assert t_big < 8 * 2.5 * t_small + 0.5  # 8x the text, well under quadratic
 
 
 def test_twenty_thousand_words(checker):
-    text = ("Member and writer reviewed her budget and she set a savings goal for the month. " * 1400)
+    text = "Member and writer reviewed her budget and she set a savings goal for the month. " * 1400
     assert len(text.split()) >= 20000
     assert checker.check(text) == []
 

@@ -5,7 +5,6 @@ import json
 import sys
 from pathlib import Path
 
-
 from bot.cli import main
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -47,12 +46,17 @@ def test_check_note_human_output(capsys, monkeypatch):
 
 def test_check_note_jsonl_reports_bad_lines_and_continues(tmp_path, capsys):
     path = tmp_path / "notes.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"id": "a", "text": "Writer drove the member home."}),
-        "{not json",
-        json.dumps({"id": "b"}),
-        json.dumps({"id": "c", "text": "Member practiced calling her landlord."}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "a", "text": "Writer drove the member home."}),
+                "{not json",
+                json.dumps({"id": "b"}),
+                json.dumps({"id": "c", "text": "Member practiced calling her landlord."}),
+            ]
+        )
+        + "\n"
+    )
     code, out, err = run(["check-note", "--jsonl", str(path)], capsys)
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["id"] for r in rows] == ["a", "c"]
@@ -63,11 +67,16 @@ def test_check_note_jsonl_reports_bad_lines_and_continues(tmp_path, capsys):
 
 def test_eval_notes_prints_scores_and_misses(tmp_path, capsys):
     path = tmp_path / "items.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in [
-        {"id": "x1", "text": "Writer drove the member home.", "flags": ["transport"]},
-        {"id": "x2", "text": "Member reviewed her goals.", "flags": []},
-        {"id": "x3", "text": "Member reviewed her goals.", "flags": ["legal"]},
-    ]))
+    path.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {"id": "x1", "text": "Writer drove the member home.", "flags": ["transport"]},
+                {"id": "x2", "text": "Member reviewed her goals.", "flags": []},
+                {"id": "x3", "text": "Member reviewed her goals.", "flags": ["legal"]},
+            ]
+        )
+    )
     code, out, _ = run(["eval", "notes", str(path)], capsys)
     assert "transport" in out and "macro" in out and "in-scope items with no flag: 1.000" in out
     assert "x3: expected ['legal'] got []" in out
@@ -92,9 +101,17 @@ def test_risk_lines_file_covers_the_kinds_of_language():
     assert len(rows) >= 120
     assert {True, False} == {r["risk"] for r in rows}
     texts = " ".join(r["text"].lower() for r in rows)
-    for phrase in ("end it all", "won't be around much longer", "giving away her things", "denied si",
-                   "no thoughts of self-harm", "killer workout", "dying to see the game", "phone died",
-                   "shoot him a text"):
+    for phrase in (
+        "end it all",
+        "won't be around much longer",
+        "giving away her things",
+        "denied si",
+        "no thoughts of self-harm",
+        "killer workout",
+        "dying to see the game",
+        "phone died",
+        "shoot him a text",
+    ):
         assert phrase in texts, phrase
 
 

@@ -15,7 +15,7 @@ def data():
 def test_every_category_has_a_file_rules_and_text(data):
     assert set(CATEGORIES) <= set(data.categories) <= set(CATEGORIES) | {"risk_possible"}
     for cat in data.categories.values():
-        assert cat.name == "risk_possible" or (cat.rules and cat.cues)   # the classifier's tier has no cues
+        assert cat.name == "risk_possible" or (cat.rules and cat.cues)  # the classifier's tier has no cues
         assert cat.reason and cat.suggestion and cat.title
 
 
@@ -103,12 +103,19 @@ def test_lexicon_has_every_word_list_the_components_read(data):
     assert "dr." in lex["sentences"]["abbreviations"]
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("  negation: [not, never, without, \"no\", nor]\n", "", "grammar.negation"),
-    ("  deferral: [until, till, til]\n", "  deferral: [until, till, til]\n  typo_key: [x]\n", "unknown grammar keys"),
-    ("  capitals_only: [hi, si]\n", "  capitals_only: [hi, \"s i\"]\n", "single words"),
-    ("  cell_marks: [\"|\", \"•\"]\n", "  cell_marks: \"|\"\n", "sentences.cell_marks"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('  negation: [not, never, without, "no", nor]\n', "", "grammar.negation"),
+        (
+            "  deferral: [until, till, til]\n",
+            "  deferral: [until, till, til]\n  typo_key: [x]\n",
+            "unknown grammar keys",
+        ),
+        ("  capitals_only: [hi, si]\n", '  capitals_only: [hi, "s i"]\n', "single words"),
+        ('  cell_marks: ["|", "•"]\n', '  cell_marks: "|"\n', "sentences.cell_marks"),
+    ],
+)
 def test_schema_rejects_broken_word_lists(tmp_path, old, new, message):
     root = _copy_data(tmp_path)
     path = root / "lexicon.yml"
@@ -127,7 +134,7 @@ def test_the_pipeline_reads_its_words_from_the_data(tmp_path):
     root = _copy_data(tmp_path)
     path = root / "lexicon.yml"
     lex = path.read_text(encoding="utf-8")
-    path.write_text(lex.replace('"dr.", ', ""), encoding="utf-8")   # "Dr." now ends a sentence
+    path.write_text(lex.replace('"dr.", ', ""), encoding="utf-8")  # "Dr." now ends a sentence
     default = NoteChecker(model=False).nlp(text)
     edited = NoteChecker(root, model=False).nlp(text)
     assert len(list(edited.sents)) == len(list(default.sents)) + 1

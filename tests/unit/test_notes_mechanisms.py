@@ -5,7 +5,6 @@ The sentences are made up for these tests (not from any eval set)."""
 
 import pytest
 
-from bot.notes import get_checker
 from bot.notes.config import NoteCheckDataError, _parse_rule
 
 
@@ -23,27 +22,34 @@ def cats(checker, text):
 
 def mentions(checker, text):
     doc = checker.nlp(text)
-    return {doc[m.start:m.end].text: m for m in doc._.ps_actors.mentions if m.kind == "noun"}
+    return {doc[m.start : m.end].text: m for m in doc._.ps_actors.mentions if m.kind == "noun"}
 
 
 # -- first names ------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, name", [
-    ("Brought Priya to her dentist visit.", "Priya"),                 # after a person-taking verb
-    ("Left the form at Priya's door.", "Priya"),                     # possessive
-    ("Priya reports she slept well.", "Priya"),                      # clause subject + verb
-    ("Met Ms. Okafor at the library.", "Ms. Okafor"),                # joins the title
-])
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("Brought Priya to her dentist visit.", "Priya"),  # after a person-taking verb
+        ("Left the form at Priya's door.", "Priya"),  # possessive
+        ("Priya reports she slept well.", "Priya"),  # clause subject + verb
+        ("Met Ms. Okafor at the library.", "Ms. Okafor"),  # joins the title
+    ],
+)
 def test_first_names_are_people(checker, text, name):
     assert name in mentions(checker, text)
 
 
-@pytest.mark.parametrize("text, word", [
-    ("Walked to Safeway Tuesday with member.", "Safeway"),
-    ("Member applied at Rite Aid for a job.", "Aid"),
-    ("Drove past Trader Joe's on the way.", "Joe"),
-    ("Reviewed the Medicaid renewal with member.", "Medicaid"),
-])
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("Walked to Safeway Tuesday with member.", "Safeway"),
+        ("Member applied at Rite Aid for a job.", "Aid"),
+        ("Drove past Trader Joe's on the way.", "Joe"),
+        ("Reviewed the Medicaid renewal with member.", "Medicaid"),
+    ],
+)
 def test_places_and_sentence_initial_verbs_are_not_names(checker, text, word):
     found = mentions(checker, text)
     assert not any(word in k for k in found)
@@ -52,7 +58,7 @@ def test_places_and_sentence_initial_verbs_are_not_names(checker, text, word):
 
 def test_other_occurrences_of_a_name_are_people_too(checker):
     doc = checker.nlp("Drove Priya home. Later Priya called.")
-    names = [doc[m.start:m.end].text for m in doc._.ps_actors.mentions if m.kind == "noun"]
+    names = [doc[m.start : m.end].text for m in doc._.ps_actors.mentions if m.kind == "noun"]
     assert names.count("Priya") == 2
 
 
@@ -63,6 +69,7 @@ def test_named_person_counts_as_doer_and_as_company(checker):
 
 
 # -- passive voice ----------------------------------------------------------------
+
 
 def test_passive_with_writer_as_agent(checker):
     assert cats(checker, "The member's refill was collected by writer at the counter.") == ["errands"]
@@ -77,29 +84,37 @@ def test_passive_with_someone_else_or_no_agent(checker):
 
 # -- verb-centred errands -------------------------------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "Writer returned her rented carpet cleaner to the hardware store.",
-    "PSS picked up his altered suit from the tailor.",
-    "I dropped off her broken laptop for repair.",
-    "CPSS carried the old couch to the dump for the member.",
-    "Writer brought the box of canned goods over to the member's apartment.",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Writer returned her rented carpet cleaner to the hardware store.",
+        "PSS picked up his altered suit from the tailor.",
+        "I dropped off her broken laptop for repair.",
+        "CPSS carried the old couch to the dump for the member.",
+        "Writer brought the box of canned goods over to the member's apartment.",
+    ],
+)
 def test_errand_on_the_persons_things_whatever_the_object(checker, text):
     assert "errands" in cats(checker, text)
 
 
-@pytest.mark.parametrize("text", [
-    "Writer returned her call and set up a visit.",                 # not a thing
-    "Member returned her library books while writer waited outside.",  # member did it
-    "Writer picked up the member at the clinic and drove her home.",   # a person: transport only
-    "Writer encouraged member to pick up his dry cleaning himself.",
-    "We drove to the bank together in my car so she could deposit her check.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Writer returned her call and set up a visit.",  # not a thing
+        "Member returned her library books while writer waited outside.",  # member did it
+        "Writer picked up the member at the clinic and drove her home.",  # a person: transport only
+        "Writer encouraged member to pick up his dry cleaning himself.",
+        "We drove to the bank together in my car so she could deposit her check.",
+    ],
+)
 def test_not_an_errand(checker, text):
     assert "errands" not in cats(checker, text)
 
 
 # -- data syntax ------------------------------------------------------------------
+
 
 def test_unless_with_own_scope_is_validated():
     ok = _parse_rule({"id": "r", "match": ["A"], "unless": ["B@sentence"]}, "errands", "t", {"A", "B"})

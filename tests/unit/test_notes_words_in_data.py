@@ -16,7 +16,7 @@ MAX_LINES = 400
 MIN_WORDS = 3
 # a word ("not", "i'm", "dr.", "e.g.", "risk-of-harm"), not an identifier ("ps_cues", "token.lemma")
 WORD = re.compile(r"^[^\W\d_](?:[^\W_]|['’-])*\.?$|^(?:[^\W\d_]\.){2,}$")
-REGEX_WORDS = re.compile(r"(?:[^\W\d_][\w'’-]*\|){%d,}[^\W\d_]" % (MIN_WORDS - 1))   # she|he|they
+REGEX_WORDS = re.compile(r"(?:[^\W\d_][\w'’-]*\|){%d,}[^\W\d_]" % (MIN_WORDS - 1))  # she|he|they
 REGEX_CALLS = {"compile", "search", "match", "fullmatch", "findall", "finditer", "sub", "subn", "split"}
 # Names of the YAML schema (categories, keys, actor modes...) and of the code's own kinds are
 # not words of notes.
@@ -30,15 +30,20 @@ EXCEPTIONS = {
 
 
 def _words(node) -> list[str]:
-    return [e.value for e in node.elts
-            if isinstance(e, ast.Constant) and isinstance(e.value, str) and WORD.match(e.value)
-            and e.value not in ALLOWED]
+    return [
+        e.value
+        for e in node.elts
+        if isinstance(e, ast.Constant) and isinstance(e.value, str) and WORD.match(e.value) and e.value not in ALLOWED
+    ]
 
 
 def _assigned_name(tree, node) -> str | None:
     for parent in ast.walk(tree):
-        if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is not None \
-                and any(n is node for n in ast.walk(parent.value)):
+        if (
+            isinstance(parent, (ast.Assign, ast.AnnAssign))
+            and parent.value is not None
+            and any(n is node for n in ast.walk(parent.value))
+        ):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             names = [t.id for t in targets if isinstance(t, ast.Name)]
             if names:
@@ -50,8 +55,11 @@ def _unpacking(tree) -> set[int]:
     """Literal tuples that bind one constant per name: ``SELF, CLIENT = "self", "client"``."""
     out = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) \
-                and isinstance(node.value, ast.Tuple):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Tuple)
+            and isinstance(node.value, ast.Tuple)
+        ):
             out.add(id(node.value))
     return out
 
@@ -76,8 +84,11 @@ def word_lists(path, root=PROJECT_ROOT) -> list[str]:
                     what = f"split word list {words[:4]}..."
             elif isinstance(target, ast.Name) and target.id == "re" and node.func.attr in REGEX_CALLS and node.args:
                 pattern = node.args[0]
-                if isinstance(pattern, ast.Constant) and isinstance(pattern.value, str) \
-                        and REGEX_WORDS.search(pattern.value):
+                if (
+                    isinstance(pattern, ast.Constant)
+                    and isinstance(pattern.value, str)
+                    and REGEX_WORDS.search(pattern.value)
+                ):
                     what = f"regex of words {pattern.value[:40]!r}"
         name = _assigned_name(tree, node) if what else None
         if what and name != "__all__" and (path.name, name) not in EXCEPTIONS:
@@ -99,16 +110,20 @@ def test_the_detector_finds_word_lists(tmp_path):
         'def f(w):\n    return w in ["until", "till", "til"]\n'
         'OPENERS = frozenset("and but so".split())\n'
         'import re\nFIRST = re.compile(r"\\b(i|me|my)\\b")\n'
-        'OK = ("diagnosis", "medication", "errands")\n'   # schema names
-        'A, B, C = "self", "client", "unknown"\n'        # one constant per name
+        'OK = ("diagnosis", "medication", "errands")\n'  # schema names
+        'A, B, C = "self", "client", "unknown"\n'  # one constant per name
         'PUNCT = (".", "!", "?")\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     hits = word_lists(sample, root=tmp_path)
     lines = sorted(int(h.split(":")[1]) for h in hits)
     assert lines == [1, 2, 4, 5, 7], hits
 
 
 def test_no_module_in_bot_notes_is_over_400_lines():
-    long = {str(p.relative_to(PROJECT_ROOT)): n for p in NOTES.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(PROJECT_ROOT)): n
+        for p in NOTES.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert not long, long

@@ -12,8 +12,14 @@ from bot.paths import knowledge_dir
 
 ROOT = knowledge_dir() / "onboarding"
 REQUIRED_MODULES = {
-    "what-is-fps", "what-fps-are-not", "types-of-support", "scope-of-practice", "code-of-ethics",
-    "requirements-and-supervision", "core-competencies", "crisis-and-reporting",
+    "what-is-fps",
+    "what-fps-are-not",
+    "types-of-support",
+    "scope-of-practice",
+    "code-of-ethics",
+    "requirements-and-supervision",
+    "core-competencies",
+    "crisis-and-reporting",
 }
 
 
@@ -24,8 +30,10 @@ def content():
 
 @pytest.fixture(scope="module")
 def raw():
-    return (yaml.safe_load((ROOT / "modules.yml").read_text(encoding="utf-8")),
-            yaml.safe_load((ROOT / "quiz.yml").read_text(encoding="utf-8")))
+    return (
+        yaml.safe_load((ROOT / "modules.yml").read_text(encoding="utf-8")),
+        yaml.safe_load((ROOT / "quiz.yml").read_text(encoding="utf-8")),
+    )
 
 
 def test_content_validates(content):
@@ -88,15 +96,15 @@ def test_schema_rejects_bad_content(raw):
         with pytest.raises((ValidationError, ValueError)):
             parse(m, q)
 
-    broken(lambda m, q: q["questions"][0]["options"][1].update(correct=True))        # two correct
+    broken(lambda m, q: q["questions"][0]["options"][1].update(correct=True))  # two correct
     broken(lambda m, q: [o.pop("correct", None) for o in q["questions"][0]["options"]])  # none correct
-    broken(lambda m, q: q["questions"].append(copy.deepcopy(q["questions"][0])))      # duplicate id
-    broken(lambda m, q: m["modules"].append(copy.deepcopy(m["modules"][0])))          # duplicate module
-    broken(lambda m, q: q["questions"][0]["options"][0].update(label="x" * 61))       # label too long
-    broken(lambda m, q: m["modules"][0]["messages"][0].update(text="x " * 301))       # message too long
+    broken(lambda m, q: q["questions"].append(copy.deepcopy(q["questions"][0])))  # duplicate id
+    broken(lambda m, q: m["modules"].append(copy.deepcopy(m["modules"][0])))  # duplicate module
+    broken(lambda m, q: q["questions"][0]["options"][0].update(label="x" * 61))  # label too long
+    broken(lambda m, q: m["modules"][0]["messages"][0].update(text="x " * 301))  # message too long
     broken(lambda m, q: q["questions"][0].update(options=q["questions"][0]["options"][:2]))  # two options
-    broken(lambda m, q: q["questions"][0].update(citations=[]))                        # no citation
-    broken(lambda m, q: q["questions"][0].update(hint="extra"))                        # unknown key
+    broken(lambda m, q: q["questions"][0].update(citations=[]))  # no citation
+    broken(lambda m, q: q["questions"][0].update(hint="extra"))  # unknown key
 
 
 def test_validate_catches_invented_quotes(raw):

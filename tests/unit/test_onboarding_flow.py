@@ -70,8 +70,10 @@ def test_scoring_and_pass_mark(content):
     wrong_one = next(o for o in quiz.questions[0].options if not o.correct)
     res = flow.score(quiz, {**right, quiz.questions[0].id: wrong_one.id, quiz.questions[1].id: "z"})
     assert res.score == len(quiz.questions) - 2
-    assert [(w.question.id, w.chosen) for w in res.wrong] == [(quiz.questions[0].id, wrong_one),
-                                                              (quiz.questions[1].id, None)]
+    assert [(w.question.id, w.chosen) for w in res.wrong] == [
+        (quiz.questions[0].id, wrong_one),
+        (quiz.questions[1].id, None),
+    ]
     assert res.wrong[0].correct == quiz.questions[0].correct and res.wrong[0].citations
     assert flow.passes(12, 15, 80) and not flow.passes(11, 15, 80) and not flow.passes(0, 0, 80)
     assert flow.passes(16, 20, 80) and not flow.passes(15, 20, 80)
@@ -86,10 +88,25 @@ def test_status_counts_modules_and_best_attempt(content):
     assert st_.to_dict()["quiz"]["best_percent"] == 75
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("b", "b"), ("B", "b"), (" b) ", "b"), ("(b)", "b"), ("option B", "b"), ("2", "b"), ("2.", "b"),
-    ("21", "b"), ("21!", "b"), ("18", "a"), ("z", None), ("9", None), ("", None), ("maybe", None),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("b", "b"),
+        ("B", "b"),
+        (" b) ", "b"),
+        ("(b)", "b"),
+        ("option B", "b"),
+        ("2", "b"),
+        ("2.", "b"),
+        ("21", "b"),
+        ("21!", "b"),
+        ("18", "a"),
+        ("z", None),
+        ("9", None),
+        ("", None),
+        ("maybe", None),
+    ],
+)
 def test_parse_choice(content, text, expected):
     question = content.quiz.question("minimum-age")
     assert flow.parse_choice(question, text) == expected

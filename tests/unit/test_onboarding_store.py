@@ -27,8 +27,14 @@ def team(db_url):
         peer2 = staff.add(s, "Quinn Peer", program="family", supervisor_id=boss.id)
         outsider = staff.add(s, "Rae Elsewhere", program="family", supervisor_id=other_boss.id)
         admin = staff.add(s, "Ada Admin", role="admin")
-        return {"boss": boss.id, "other_boss": other_boss.id, "peer": peer.id, "peer2": peer2.id,
-                "outsider": outsider.id, "admin": admin.id}
+        return {
+            "boss": boss.id,
+            "other_boss": other_boss.id,
+            "peer": peer.id,
+            "peer2": peer2.id,
+            "outsider": outsider.id,
+            "admin": admin.id,
+        }
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +163,10 @@ def test_supervisor_sees_both_supervisees(team, content):
     assert turn(team["boss"], service.status, team["peer2"]).modules[0].read == 1
     assert (team["boss"], "ok") in _audit("onboarding.team")
     assert {s.staff_id for s in turn(team["admin"], service.team_status)} == {
-        team["peer"], team["peer2"], team["outsider"]}
+        team["peer"],
+        team["peer2"],
+        team["outsider"],
+    }
 
 
 def test_peer_cannot_see_another_peers_status(team):
@@ -192,8 +201,9 @@ def test_cli_status(team, content, monkeypatch, capsys):
     data = json.loads(out)
     assert code == 0 and [d["staff_id"] for d in data] == [team["peer"]]
     assert data[0]["modules"][0]["read"] == 1 and data[0]["quiz"]["attempts"] == 0
-    code, out, err = _cli(monkeypatch, capsys, "onboarding", "status", "--as", str(team["peer"]),
-                          "--staff", str(team["peer2"]))
+    code, out, err = _cli(
+        monkeypatch, capsys, "onboarding", "status", "--as", str(team["peer"]), "--staff", str(team["peer2"])
+    )
     assert code == 3 and not out and "don't have access" in err
     code = cli.main(["onboarding", "status", "--as", "9999"])  # not who the login is (the peer)
     assert code == 3 and f"is staff #{team['peer']}" in capsys.readouterr().err
@@ -228,7 +238,7 @@ def test_racing_first_step_does_not_fail(team, monkeypatch):
 
         def scalar_missing_once(statement, *args, **kwargs):
             calls.append(1)
-            if len(calls) == 1:   # this turn's first look finds nothing; then another turn wins the insert
+            if len(calls) == 1:  # this turn's first look finds nothing; then another turn wins the insert
                 with session_scope() as other:
                     repo.record_step(other, peer, "what-is-fps", 2, completed=False)
                 return None

@@ -29,8 +29,14 @@ def _synthetic(seed=0, rounds=5, per_round=60):
             rule, verdict = ("shaky", "depends") if shaky else ("good", "not_allowed")
             right = rng.random() < (0.3 if shaky else 0.95)
             expected = verdict if right else ("allowed" if shaky else "depends")
-            d = Decision(rule, verdict, raw=rng.uniform(0.6, 0.95), confidence=0.0,
-                         ranked=[(rule, 0.9), ("other", 0.05)], candidates=[(rule, 0.9, verdict)])
+            d = Decision(
+                rule,
+                verdict,
+                raw=rng.uniform(0.6, 0.95),
+                confidence=0.0,
+                ranked=[(rule, 0.9), ("other", 0.05)],
+                candidates=[(rule, 0.9, verdict)],
+            )
             outcomes.append(rl.Outcome(rule, verdict, right, expected, f"round{r}", rl.engine_scores(d)))
             base = [1.0, 0.0, 0.0] if shaky else [0.0, 1.0, 0.0]
             vectors.append(_unit(np.array(base) + np.array([rng.gauss(0, 0.2) for _ in range(3)])))
@@ -38,8 +44,9 @@ def _synthetic(seed=0, rounds=5, per_round=60):
 
 
 def _decision(rule, verdict):
-    return Decision(rule, verdict, raw=0.8, confidence=0.0, ranked=[(rule, 0.9), ("other", 0.05)],
-                    candidates=[(rule, 0.9, verdict)])
+    return Decision(
+        rule, verdict, raw=0.8, confidence=0.0, ranked=[(rule, 0.9), ("other", 0.05)], candidates=[(rule, 0.9, verdict)]
+    )
 
 
 def test_a_rule_that_was_often_wrong_is_less_sure_and_asks():
@@ -91,6 +98,7 @@ def test_a_file_made_for_other_features_is_refused(tmp_path):
 
 # -- the trained model ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def engine():
     return get_engine()
@@ -112,9 +120,11 @@ def test_confidence_tracks_correctness_on_round_8(engine):
     about are wrong."""
     from pathlib import Path
 
-    rows = [json.loads(line) for line in
-            (Path(__file__).parents[1] / "data" / "blind" / "round8" / "policy.jsonl").read_text().splitlines()
-            if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (Path(__file__).parents[1] / "data" / "blind" / "round8" / "policy.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     answers = [(engine.answer(r["question"], r.get("program")), r["verdict"]) for r in rows]
     asked = [a.verdict == v for a, v in answers if a.clarify]
     answered = [a.verdict == v for a, v in answers if not a.clarify]
@@ -127,8 +137,14 @@ def test_unsure_options_offer_two_verdicts_and_a_pick_gives_that_verdict(engine)
     """A depends rule whose condition the question leaves open: the options are the
     rule's verdicts, each labelled by when it applies, and tapping one answers it."""
     rule = engine.rule_by_id["gifts"]
-    d = Decision("gifts", "depends", raw=0.3, confidence=0.2, ranked=[("gifts", 0.9), (NOT_COVERED, 0.02)],
-                 candidates=[("gifts", 0.9, "depends"), (NOT_COVERED, 0.02, NOT_COVERED)])
+    d = Decision(
+        "gifts",
+        "depends",
+        raw=0.3,
+        confidence=0.2,
+        ranked=[("gifts", 0.9), (NOT_COVERED, 0.02)],
+        candidates=[("gifts", 0.9, "depends"), (NOT_COVERED, 0.02, NOT_COVERED)],
+    )
     pairs = engine.unsure_options(d, "a mom gave me a gift, can i keep it", engine.model, None)
     assert pairs[0] == ("gifts", "depends") and ("gifts", "not_allowed") in pairs
     options = engine.options(pairs)
@@ -141,19 +157,27 @@ def test_unsure_options_offer_two_verdicts_and_a_pick_gives_that_verdict(engine)
 
 
 def test_a_rule_with_one_verdict_is_offered_with_something_else(engine):
-    d = Decision("legal-advice", "not_allowed", raw=0.5, confidence=0.1,
-                 ranked=[("legal-advice", 0.95), ("legal-representation", 0.01)],
-                 candidates=[("legal-advice", 0.95, "not_allowed"),
-                             ("legal-representation", 0.01, "not_allowed")])
+    d = Decision(
+        "legal-advice",
+        "not_allowed",
+        raw=0.5,
+        confidence=0.1,
+        ranked=[("legal-advice", 0.95), ("legal-representation", 0.01)],
+        candidates=[("legal-advice", 0.95, "not_allowed"), ("legal-representation", 0.01, "not_allowed")],
+    )
     pairs = engine.unsure_options(d, "can i tell her what to say in court", engine.model, None)
     assert pairs == [("legal-advice", "not_allowed"), (NOT_COVERED, NOT_COVERED)]
 
 
 def test_every_unsure_answer_offers_at_least_two_verdicts(engine):
-    for question in ["can I help with her meds", "a mom gave me homemade tamales, can i keep them",
-                     "what does the 90 day plan review need to include?", "can i go to my client's wedding"]:
+    for question in [
+        "can I help with her meds",
+        "a mom gave me homemade tamales, can i keep them",
+        "what does the 90 day plan review need to include?",
+        "can i go to my client's wedding",
+    ]:
         ans = engine.answer(question)
         assert (ans.confidence < engine.model.reliability.ask_below) == bool(ans.clarify)
         if ans.clarify:
             assert 2 <= len(ans.clarify) <= 3 and len({o.verdict for o in ans.clarify}) >= 2
-            assert ans.clarify[0].verdict == ans.verdict   # the best guess stays the verdict
+            assert ans.clarify[0].verdict == ans.verdict  # the best guess stays the verdict

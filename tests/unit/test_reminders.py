@@ -86,8 +86,9 @@ async def test_an_overdue_plan_is_told_to_the_peer_and_the_supervisor_once(team,
     plan_id = _plan_due_in(team, -3)
     await run_bridge(api)
     await run_bridge(api)
-    assert texts(api, PAT_TG) == [f"Reminder about your WRSP plan #{plan_id}: The plan was due "
-                                  f"{texts(api, PAT_TG)[0].split('was due ')[1]}"]
+    assert texts(api, PAT_TG) == [
+        f"Reminder about your WRSP plan #{plan_id}: The plan was due " f"{texts(api, PAT_TG)[0].split('was due ')[1]}"
+    ]
     assert "(3 days ago)" in texts(api, PAT_TG)[0]
     [team_notice] = texts(api, SAM_TG)
     assert team_notice.startswith(f"Pat Lee's WRSP plan #{plan_id} is overdue: The plan was due")
@@ -104,14 +105,16 @@ def _submitted_note(team) -> int:
 async def test_a_note_decided_while_the_bridge_was_stopped_still_gets_its_notice(team, api):
     note_id = _submitted_note(team)
     await run_bridge(api)
-    assert texts(api, SAM_TG) == [f"Note #{note_id} from Pat Lee is waiting in your review queue. "
-                                  "Say \"review queue\" to see it."]
+    assert texts(api, SAM_TG) == [
+        f"Note #{note_id} from Pat Lee is waiting in your review queue. " 'Say "review queue" to see it.'
+    ]
     # the bridge is down when the supervisor decides
     with session_scope() as s:
         note_repo.decide_note(s, access.actor(s, team["sam"]), note_id, approve=False, comment="Add the goal.")
     await run_bridge(api)
-    assert texts(api, PAT_TG) == [f"Your note #{note_id} was returned by your supervisor. "
-                                  "Say hi to see their comment."]
+    assert texts(api, PAT_TG) == [
+        f"Your note #{note_id} was returned by your supervisor. " "Say hi to see their comment."
+    ]
     assert "Add the goal" not in " ".join(texts(api, PAT_TG))  # the comment is read in the chat
     await run_bridge(api)
     assert len(texts(api, PAT_TG)) == 1 and len(texts(api, SAM_TG)) == 1
@@ -124,8 +127,10 @@ async def test_a_supervisor_gets_note_waiting_once_per_note(team, api):
         with session_scope() as s:
             reminders.run_pass(s)
     waiting = texts(api, SAM_TG)
-    assert sorted(waiting) == sorted(f"Note #{n} from Pat Lee is waiting in your review queue. "
-                                     "Say \"review queue\" to see it." for n in (first, second))
+    assert sorted(waiting) == sorted(
+        f"Note #{n} from Pat Lee is waiting in your review queue. " 'Say "review queue" to see it.'
+        for n in (first, second)
+    )
     with session_scope() as s:
         rows = s.scalars(select(Notification).where(Notification.kind == "note_waiting")).all()
         assert sorted(r.object_id for r in rows) == [first, second] and all(r.sent_at for r in rows)

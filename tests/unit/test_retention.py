@@ -9,9 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, func, insert, select
 
-from bot.store import session_scope
 from bot.store import notes as note_repo
-from bot.store import retention
+from bot.store import retention, session_scope
 from bot.store import staff as repo
 from bot.store.models import AuditLog, Note, NoteFlag, Review, Staff, WrspAnswer, WrspPlan
 
@@ -23,10 +22,17 @@ FLAG = {"category": "transport", "start": 0, "end": 5, "reason": "r", "suggestio
 
 def _events_table(metadata: MetaData) -> Table:
     """The shape of Rasa's SQLTrackerStore ``events`` table."""
-    return Table("events", metadata, Column("id", Integer, primary_key=True),
-                 Column("sender_id", String(255), nullable=False), Column("type_name", String(255), nullable=False),
-                 Column("timestamp", Float), Column("intent_name", String(255)),
-                 Column("action_name", String(255)), Column("data", Text))
+    return Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("sender_id", String(255), nullable=False),
+        Column("type_name", String(255), nullable=False),
+        Column("timestamp", Float),
+        Column("intent_name", String(255)),
+        Column("action_name", String(255)),
+        Column("data", Text),
+    )
 
 
 @pytest.fixture
@@ -41,9 +47,14 @@ def tracker(db_url, tmp_path, monkeypatch):
     with engine.begin() as conn:
         for days, n in ((200, 3), (91, 2), (10, 4)):
             for _ in range(n):
-                conn.execute(insert(events).values(sender_id="pat", type_name="user",
-                                                   timestamp=(NOW - timedelta(days=days)).timestamp(),
-                                                   data='{"text": "old message"}'))
+                conn.execute(
+                    insert(events).values(
+                        sender_id="pat",
+                        type_name="user",
+                        timestamp=(NOW - timedelta(days=days)).timestamp(),
+                        data='{"text": "old message"}',
+                    )
+                )
     yield url, engine, events
     engine.dispose()
 
@@ -66,8 +77,14 @@ def records(db_url):
             ids[name] = (note.id, plan.id)
         s.flush()
         # a newer version of the old plan keeps its place when the old one goes
-        newer = WrspPlan(owner_id=pat.id, client_ref="JD", version=2, previous_id=ids["old"][1],
-                         created_at=RECENTLY, updated_at=RECENTLY)
+        newer = WrspPlan(
+            owner_id=pat.id,
+            client_ref="JD",
+            version=2,
+            previous_id=ids["old"][1],
+            created_at=RECENTLY,
+            updated_at=RECENTLY,
+        )
         s.add(newer)
         s.flush()
         ids["newer_plan"] = newer.id
@@ -154,12 +171,15 @@ def test_cli_dry_run_and_real_run(records, tracker, capsys, monkeypatch):
     assert "fewer than seven years" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"PEERSCOPE_RETENTION_YEARS": "6.5"}, "shorter than the policy allows"),
-    ({"PEERSCOPE_RETENTION_YEARS": "seven"}, "must be a number"),
-    ({"PEERSCOPE_RETENTION_YEARS": "nan"}, "finite"),
-    ({"PEERSCOPE_CONVERSATION_DAYS": "0"}, "positive"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PEERSCOPE_RETENTION_YEARS": "6.5"}, "shorter than the policy allows"),
+        ({"PEERSCOPE_RETENTION_YEARS": "seven"}, "must be a number"),
+        ({"PEERSCOPE_RETENTION_YEARS": "nan"}, "finite"),
+        ({"PEERSCOPE_CONVERSATION_DAYS": "0"}, "positive"),
+    ],
+)
 def test_bad_settings_are_refused(env, message):
     with pytest.raises(retention.RetentionError, match=message):
         retention.Settings.from_env(env)
@@ -169,8 +189,9 @@ def test_default_settings_and_the_policy_they_rest_on():
     from bot.knowledge.sources import check_citation, load_sources
 
     assert retention.Settings.from_env({}) == retention.Settings(7, 90)
-    assert retention.Settings.from_env({"PEERSCOPE_RETENTION_YEARS": "10", "PEERSCOPE_CONVERSATION_DAYS": "30"}) \
-        == retention.Settings(10, 30)
+    assert retention.Settings.from_env(
+        {"PEERSCOPE_RETENTION_YEARS": "10", "PEERSCOPE_CONVERSATION_DAYS": "30"}
+    ) == retention.Settings(10, 30)
     assert check_citation(load_sources(), retention.RECORDS_CITATION) is None
 
 
@@ -178,8 +199,10 @@ def test_retention_module_does_not_import_rasa():
     import subprocess
     import sys
 
-    code = "import sys, bot.store.retention, bot.store.alerts, bot.store.safety_commands, bot.notes.risk; " \
-           "sys.exit(int('rasa' in sys.modules or 'rasa_sdk' in sys.modules))"
+    code = (
+        "import sys, bot.store.retention, bot.store.alerts, bot.store.safety_commands, bot.notes.risk; "
+        "sys.exit(int('rasa' in sys.modules or 'rasa_sdk' in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -188,7 +211,11 @@ def test_unanswered_questions_go_with_the_conversation_logs(records):
 
     with session_scope() as s:
         for days in (120, 91, 5):
-            s.add(UnansweredQuestion(question=f"can I help J.D. with taxes ({days})", created_at=NOW - timedelta(days=days)))
+            s.add(
+                UnansweredQuestion(
+                    question=f"can I help J.D. with taxes ({days})", created_at=NOW - timedelta(days=days)
+                )
+            )
     with session_scope() as s:
         report = retention.prune(s, retention.Settings(7, 90), now=NOW, tracker="sqlite:///" + "/nonexistent/t.db")
     assert report.unanswered_questions == 2

@@ -9,18 +9,22 @@ from sqlalchemy import select
 
 from bot.cli import main
 from bot.cli_support import os_login
-from bot.store import access, session_scope
+from bot.store import access, session_scope, staff
 from bot.store import notes as repo
-from bot.store import staff
 from bot.store.models import AuditLog, Note
 from tests.acting import as_argv
 
 TEXT = "Met with member to plan her week. Peer drove member to the pharmacy. Discussed coping skills."
 FLAGS = [
-    {"category": "transport", "start": 34, "end": 68, "reason": "rides", "suggestion": "help arrange a ride",
-     "citations": [{"source": "cpss-job-description", "section": "x", "quote": "y"}]},
-    {"category": "errands", "start": 34, "end": 68, "reason": "errand", "suggestion": "go together",
-     "citations": []},
+    {
+        "category": "transport",
+        "start": 34,
+        "end": 68,
+        "reason": "rides",
+        "suggestion": "help arrange a ride",
+        "citations": [{"source": "cpss-job-description", "section": "x", "quote": "y"}],
+    },
+    {"category": "errands", "start": 34, "end": 68, "reason": "errand", "suggestion": "go together", "citations": []},
 ]
 
 
@@ -32,8 +36,7 @@ def team(db_url):
         peer = staff.add(s, "Pat Peer", supervisor_id=boss.id)
         peer2 = staff.add(s, "Quinn Peer", supervisor_id=other_boss.id)
         admin = staff.add(s, "Ada Admin", role="admin")
-        return {"boss": boss.id, "other_boss": other_boss.id, "peer": peer.id, "peer2": peer2.id,
-                "admin": admin.id}
+        return {"boss": boss.id, "other_boss": other_boss.id, "peer": peer.id, "peer2": peer2.id, "admin": admin.id}
 
 
 def _submitted_note(team) -> int:
@@ -83,8 +86,14 @@ def test_queue_review_and_outcome_reach_the_author(team):
     with session_scope() as s:
         assert repo.take_unseen_outcomes(s, access.actor(s, team["peer"])) == []  # told once
         examples = repo.dismissed_examples(s, access.actor(s, team["admin"]))
-        assert examples == [{"category": "errands", "text": TEXT[34:68], "label": "false_positive",
-                             "reviewed_at": examples[0]["reviewed_at"]}]
+        assert examples == [
+            {
+                "category": "errands",
+                "text": TEXT[34:68],
+                "label": "false_positive",
+                "reviewed_at": examples[0]["reviewed_at"],
+            }
+        ]
     assert [a for a, _ in _audit("review.decide")] == [team["boss"]]
 
 

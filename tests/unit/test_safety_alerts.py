@@ -8,8 +8,7 @@ import json
 import pytest
 from sqlalchemy import Text, select
 
-from bot.store import access, session_scope
-from bot.store import alerts
+from bot.store import access, alerts, session_scope
 from bot.store import staff as repo
 from bot.store.models import AuditLog, RiskAlert, Staff
 from tests.acting import as_argv
@@ -38,9 +37,18 @@ def _cli(argv: list[str]) -> int:
 
 def test_the_table_has_no_place_for_text():
     columns = RiskAlert.__table__.columns
-    assert {c.name for c in columns} == {"id", "staff_id", "created_at", "about", "acknowledged_at",
-                                         "acknowledged_by", "source", "notify_count", "last_notified_at",
-                                         "escalated_at"}
+    assert {c.name for c in columns} == {
+        "id",
+        "staff_id",
+        "created_at",
+        "about",
+        "acknowledged_at",
+        "acknowledged_by",
+        "source",
+        "notify_count",
+        "last_notified_at",
+        "escalated_at",
+    }
     assert not any(isinstance(c.type, Text) for c in columns)
 
 
@@ -56,7 +64,8 @@ def test_supervisor_sees_own_supervisees_alerts_and_acknowledges(team):
         assert sorted(a.about for a in mine) == ["client", "unknown"]
         assert len(alerts.visible(s, s.get(Staff, team["ada"]))) == 3
         assert "Pat Lee, about someone they support  (open)" in alerts.describe(
-            next(a for a in mine if a.id == first), {team["pat"]: "Pat Lee"})
+            next(a for a in mine if a.id == first), {team["pat"]: "Pat Lee"}
+        )
     with session_scope() as s:
         alerts.acknowledge(s, s.get(Staff, team["sam"]), first)
     with session_scope() as s:

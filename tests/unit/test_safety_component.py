@@ -21,8 +21,12 @@ def test_no_risk_leaves_the_classifier_alone():
 
 
 def test_an_unconfirmed_risk_guess_is_demoted_to_fallback():
-    intent, ranking = classify("hmm", {"name": RISK_INTENT, "confidence": 0.7},
-                               [{"name": RISK_INTENT, "confidence": 0.7}, DIET], lambda t: False)
+    intent, ranking = classify(
+        "hmm",
+        {"name": RISK_INTENT, "confidence": 0.7},
+        [{"name": RISK_INTENT, "confidence": 0.7}, DIET],
+        lambda t: False,
+    )
     assert intent == {"name": "nlu_fallback", "confidence": 0.7}
     assert RISK_INTENT not in [r["name"] for r in ranking]
 
@@ -43,14 +47,17 @@ def test_a_failing_check_never_blocks_the_message(caplog):
     assert "secret note text" not in caplog.text and "RuntimeError" in caplog.text
 
 
-@pytest.mark.parametrize("latest, intent, loop, expected", [
-    ("action_listen", RISK_INTENT, None, True),
-    ("action_listen", RISK_INTENT, "wrsp_form", True),
-    ("action_listen", RISK_INTENT, "note_form", False),          # a pasted note: the note checker answers
-    ("action_listen", RISK_INTENT, "review_comment_form", False),
-    ("action_listen", "greet", "wrsp_form", False),
-    (RISK_ACTION, RISK_INTENT, None, False),                      # once answered, listen
-])
+@pytest.mark.parametrize(
+    "latest, intent, loop, expected",
+    [
+        ("action_listen", RISK_INTENT, None, True),
+        ("action_listen", RISK_INTENT, "wrsp_form", True),
+        ("action_listen", RISK_INTENT, "note_form", False),  # a pasted note: the note checker answers
+        ("action_listen", RISK_INTENT, "review_comment_form", False),
+        ("action_listen", "greet", "wrsp_form", False),
+        (RISK_ACTION, RISK_INTENT, None, False),  # once answered, listen
+    ],
+)
 def test_when_to_interrupt(latest, intent, loop, expected):
     assert should_interrupt(latest, intent, loop) is expected
 
@@ -64,6 +71,7 @@ def test_the_logic_module_does_not_import_rasa():
 
 
 # -- with Rasa ------------------------------------------------------------------------
+
 
 def test_nlu_component_sets_the_intent_on_messages():
     from rasa.shared.nlu.training_data.message import Message
@@ -85,8 +93,12 @@ def _tracker(domain, loop: str | None, intent: str):
 
     events = [ActionExecuted("action_listen")]
     if loop:
-        events += [ActionExecuted(loop), ActiveLoop(loop), SlotSet("requested_slot", "wrsp_answer"),
-                   ActionExecuted("action_listen")]
+        events += [
+            ActionExecuted(loop),
+            ActiveLoop(loop),
+            SlotSet("requested_slot", "wrsp_answer"),
+            ActionExecuted("action_listen"),
+        ]
     events.append(UserUttered("I want to die", intent={"name": intent, "confidence": 1.0}))
     return DialogueStateTracker.from_events("t", events, slots=domain.slots)
 

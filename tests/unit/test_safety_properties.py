@@ -9,14 +9,54 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-EXCEPTION_TEXT = re.compile(r"Traceback|Exception|Error\b|NoneType|object has no attribute|"
-                            r"unexpected keyword|not subscriptable|invalid literal|list index out of range|"
-                            r"KeyError|ValueError|TypeError|AttributeError|IndexError")
-WORDS = st.sampled_from([
-    "I", "my", "client", "she", "he", "member", "want", "wants", "to", "kill", "myself", "herself", "die",
-    "not", "no", "never", "if", "end", "it", "all", "killer", "workout", "dying", "game", "988", "?", ".",
-    ",", "\n", "🙂", "kms", "unalive", "SI", "denies", "safe", "pills", "cut", "cutting", "goodbye",
-])
+EXCEPTION_TEXT = re.compile(
+    r"Traceback|Exception|Error\b|NoneType|object has no attribute|"
+    r"unexpected keyword|not subscriptable|invalid literal|list index out of range|"
+    r"KeyError|ValueError|TypeError|AttributeError|IndexError"
+)
+WORDS = st.sampled_from(
+    [
+        "I",
+        "my",
+        "client",
+        "she",
+        "he",
+        "member",
+        "want",
+        "wants",
+        "to",
+        "kill",
+        "myself",
+        "herself",
+        "die",
+        "not",
+        "no",
+        "never",
+        "if",
+        "end",
+        "it",
+        "all",
+        "killer",
+        "workout",
+        "dying",
+        "game",
+        "988",
+        "?",
+        ".",
+        ",",
+        "\n",
+        "🙂",
+        "kms",
+        "unalive",
+        "SI",
+        "denies",
+        "safe",
+        "pills",
+        "cut",
+        "cutting",
+        "goodbye",
+    ]
+)
 TEXT = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=50).map(" ".join))
 SLOW = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -75,19 +115,32 @@ def test_wrsp_errors_never_carry_exception_text(text, today):
     from bot.wrsp.schema import load_schema
 
     results = [validate_answer(q, text, today) for q in load_schema().questions()]
-    results += [v.validate_text(text), v.validate_client_ref(text), v.validate_list(text),
-                v.merge_list(["a"], text), v.validate_yes_no(text),
-                v.validate_date(text, today=date(2026, 3, 4), rule="future")]
+    results += [
+        v.validate_text(text),
+        v.validate_client_ref(text),
+        v.validate_list(text),
+        v.merge_list(["a"], text),
+        v.validate_yes_no(text),
+        v.validate_date(text, today=date(2026, 3, 4), rule="future"),
+    ]
     for result in results:
         assert _clean(result.error or "") and _clean(result.confirmation or "")
 
 
 @settings(max_examples=200, **SLOW)
-@given(st.one_of(st.none(), st.integers(), TEXT),
-       st.one_of(st.none(), st.dictionaries(st.text(max_size=5), st.text(max_size=5))),
-       st.one_of(st.none(), st.lists(st.one_of(st.none(), st.integers(), st.dictionaries(
-           st.sampled_from(["name", "confidence"]), st.text(max_size=5))))),
-       st.booleans())
+@given(
+    st.one_of(st.none(), st.integers(), TEXT),
+    st.one_of(st.none(), st.dictionaries(st.text(max_size=5), st.text(max_size=5))),
+    st.one_of(
+        st.none(),
+        st.lists(
+            st.one_of(
+                st.none(), st.integers(), st.dictionaries(st.sampled_from(["name", "confidence"]), st.text(max_size=5))
+            )
+        ),
+    ),
+    st.booleans(),
+)
 def test_intent_override_never_raises(text, intent, ranking, risky):
     from addons.risk_logic import classify
 

@@ -15,26 +15,42 @@ from bot.notes.risk import RiskFinding, risk_citations, risk_in
 DATA = Path(__file__).parents[1] / "data"
 
 
-@pytest.mark.parametrize("text, about", [
-    ("I want to kill myself", "self"),
-    ("I keep thinking about ending my life", "self"),
-    ("I wrote goodbye letters to my kids", "self"),
-    ("my client told me she wants to kill herself tonight", "client"),
-    ("the person I support said he's going to end it all", "client"),
-    ("I told her I'd call 988 because she said she wants to die", "client"),
-    ("Her dad hits her when he drinks", "client"),
-    ("thinking of ending it", "unknown"),
-])
+@pytest.mark.parametrize(
+    "text, about",
+    [
+        ("I want to kill myself", "self"),
+        ("I keep thinking about ending my life", "self"),
+        ("I wrote goodbye letters to my kids", "self"),
+        ("my client told me she wants to kill herself tonight", "client"),
+        ("the person I support said he's going to end it all", "client"),
+        ("I told her I'd call 988 because she said she wants to die", "client"),
+        ("Her dad hits her when he drinks", "client"),
+        ("thinking of ending it", "unknown"),
+    ],
+)
 def test_finds_risk_and_whom_it_is_about(text, about):
     finding = risk_in(text)
     assert isinstance(finding, RiskFinding) and finding
     assert finding.about == about
 
 
-@pytest.mark.parametrize("text", [
-    "That was a killer workout", "I'm dying to see the game", "no, I'm fine", "check my note",
-    "", "   ", None, 42, "/risk_fine", "hi", "Hi there", "si",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That was a killer workout",
+        "I'm dying to see the game",
+        "no, I'm fine",
+        "check my note",
+        "",
+        "   ",
+        None,
+        42,
+        "/risk_fine",
+        "hi",
+        "Hi there",
+        "si",
+    ],
+)
 def test_no_risk(text):
     assert risk_in(text) is None
 
@@ -88,8 +104,18 @@ def _score(name: str, chat: bool = False) -> dict:
 
 def test_labelled_files_cover_every_kind_of_line():
     kinds = {json.loads(line).get("kind") for line in open(DATA / "risk_chat_lines.jsonl", encoding="utf-8")}
-    assert {"explicit-self", "explicit-client", "coded-self", "indirect-self", "indirect-client",
-            "negated", "hypothetical", "idiom", "unrelated", "greeting"} <= kinds
+    assert {
+        "explicit-self",
+        "explicit-client",
+        "coded-self",
+        "indirect-self",
+        "indirect-client",
+        "negated",
+        "hypothetical",
+        "idiom",
+        "unrelated",
+        "greeting",
+    } <= kinds
 
 
 def test_recall_and_precision_on_target():
@@ -116,5 +142,5 @@ def test_format_characters_cannot_hide_risk_in_a_note_and_offsets_stay_on_the_or
     flags = [f for f in get_checker().check(note) if f.category in ("risk", "risk_possible")]
     assert flags, "a soft hyphen hid the risk"
     for flag in flags:
-        assert note[flag.start:flag.end] == flag.text
+        assert note[flag.start : flag.end] == flag.text
         assert "ki\u00adll" in flag.text

@@ -34,14 +34,17 @@ def test_plan_dates_and_deadlines_follow_the_locale(monkeypatch):
     assert validate_date("3/4/2027", today=today, rule="future").value == "2027-03-04"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"PEERSCOPE_LOCALE": "xx_YY"}, "PEERSCOPE_LOCALE must be a locale such as en_US or en_GB, not 'xx_YY'"),
-    ({"PEERSCOPE_RETENTION_YEARS": "seven"}, "PEERSCOPE_RETENTION_YEARS must be a number, not 'seven'"),
-    ({"PEERSCOPE_CONVERSATION_DAYS": "inf"}, "PEERSCOPE_CONVERSATION_DAYS must be a finite number, not 'inf'"),
-    ({"PEERSCOPE_PRELOAD": "sometimes"}, "PEERSCOPE_PRELOAD must be 1 or 0 (or true or false), not 'sometimes'"),
-    ({"PEERSCOPE_ENCODER_THREADS": "0"}, "PEERSCOPE_ENCODER_THREADS must be at least 1, not '0'"),
-    ({"PEERSCOPE_TELEGRAM_RATE_LIMIT": "abc"}, "PEERSCOPE_TELEGRAM_RATE_LIMIT must be a whole number, not 'abc'"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PEERSCOPE_LOCALE": "xx_YY"}, "PEERSCOPE_LOCALE must be a locale such as en_US or en_GB, not 'xx_YY'"),
+        ({"PEERSCOPE_RETENTION_YEARS": "seven"}, "PEERSCOPE_RETENTION_YEARS must be a number, not 'seven'"),
+        ({"PEERSCOPE_CONVERSATION_DAYS": "inf"}, "PEERSCOPE_CONVERSATION_DAYS must be a finite number, not 'inf'"),
+        ({"PEERSCOPE_PRELOAD": "sometimes"}, "PEERSCOPE_PRELOAD must be 1 or 0 (or true or false), not 'sometimes'"),
+        ({"PEERSCOPE_ENCODER_THREADS": "0"}, "PEERSCOPE_ENCODER_THREADS must be at least 1, not '0'"),
+        ({"PEERSCOPE_TELEGRAM_RATE_LIMIT": "abc"}, "PEERSCOPE_TELEGRAM_RATE_LIMIT must be a whole number, not 'abc'"),
+    ],
+)
 def test_a_bad_value_is_one_line_naming_the_variable(env, message):
     with pytest.raises(SettingError) as caught:
         load(env)
@@ -49,10 +52,22 @@ def test_a_bad_value_is_one_line_naming_the_variable(env, message):
 
 
 def test_blank_means_the_default_and_values_are_parsed():
-    settings = load({"PEERSCOPE_TELEGRAM_WEBHOOK_PORT": " ", "PEERSCOPE_TELEGRAM_RATE_LIMIT": " 7 ",
-                     "PEERSCOPE_PRELOAD": "0", "PEERSCOPE_RETENTION_YEARS": "10"})
-    assert (settings.telegram_webhook_port, settings.telegram_rate_limit, settings.preload,
-            settings.retention_years, settings.locale, settings.timezone) == (8443, 7, False, 10.0, "en_US", None)
+    settings = load(
+        {
+            "PEERSCOPE_TELEGRAM_WEBHOOK_PORT": " ",
+            "PEERSCOPE_TELEGRAM_RATE_LIMIT": " 7 ",
+            "PEERSCOPE_PRELOAD": "0",
+            "PEERSCOPE_RETENTION_YEARS": "10",
+        }
+    )
+    assert (
+        settings.telegram_webhook_port,
+        settings.telegram_rate_limit,
+        settings.preload,
+        settings.retention_years,
+        settings.locale,
+        settings.timezone,
+    ) == (8443, 7, False, 10.0, "en_US", None)
 
 
 def test_any_command_refuses_a_bad_setting_before_it_runs(tmp_path):

@@ -53,6 +53,7 @@ def _plan_of(peer_id: int) -> int:
 
 # --- deactivate / reactivate -----------------------------------------------------------------
 
+
 def test_a_deactivated_person_is_refused_everywhere_and_reactivation_restores(team, capsys):
     plan_id = _plan_of(team["peer"])
     _as(team["admin"], repo.deactivate, team["peer"])
@@ -106,6 +107,7 @@ def test_the_only_command_line_admin_cannot_lock_everyone_out(team):
 
 # --- unlink, set-role, link-local ------------------------------------------------------------
 
+
 def test_unlink_removes_the_chat_accounts(team):
     assert _as(team["admin"], repo.unlink, team["peer"], "telegram") == 1
     with session_scope() as s:
@@ -146,17 +148,28 @@ def test_link_local_moves_a_login_to_one_staff_member(team):
     _as(team["admin"], repo.link_local, team["boss"], "pat")  # a login belongs to one person: moved
     with session_scope() as s:
         assert repo.by_identity(s, repo.LOCAL, "pat").id == team["boss"]
-        assert len(s.scalars(select(ChatIdentity).where(ChatIdentity.external_id == "pat",
-                                                        ChatIdentity.channel == repo.LOCAL)).all()) == 1
+        assert (
+            len(
+                s.scalars(
+                    select(ChatIdentity).where(ChatIdentity.external_id == "pat", ChatIdentity.channel == repo.LOCAL)
+                ).all()
+            )
+            == 1
+        )
         with pytest.raises(repo.StaffError, match="login name"):
             repo.link_local(s, s.get(Staff, team["admin"]), team["boss"], "two words")
     with session_scope() as s:
-        moves = [a.detail for a in s.scalars(select(AuditLog).where(AuditLog.action == "staff.link",
-                                                                    AuditLog.actor_id == team["admin"]))]
+        moves = [
+            a.detail
+            for a in s.scalars(
+                select(AuditLog).where(AuditLog.action == "staff.link", AuditLog.actor_id == team["admin"])
+            )
+        ]
     assert {"channel": "local", "moved_from": team["peer"]} in moves
 
 
 # --- invites ---------------------------------------------------------------------------------
+
 
 def test_a_revoked_invite_cannot_be_redeemed(team, capsys):
     with session_scope() as s:
@@ -184,8 +197,10 @@ def test_a_revoked_invite_cannot_be_redeemed(team, capsys):
             invites.revoke(s, s.get(Staff, team["admin"]), 9999)
     assert _audit("invite.revoke") == [(team["admin"], "ok", invite_id)]
     with session_scope() as s:
-        refusals = [a.detail for a in s.scalars(select(AuditLog).where(
-            AuditLog.action == "invite.redeem", AuditLog.outcome == "denied"))]
+        refusals = [
+            a.detail
+            for a in s.scalars(select(AuditLog).where(AuditLog.action == "invite.redeem", AuditLog.outcome == "denied"))
+        ]
     assert refusals == [{"channel": "telegram", "reason": "revoked"}]
     assert main(["staff", "invite", "revoke", str(invite_id)]) == 2
     assert "already revoked" in capsys.readouterr().err
@@ -222,22 +237,37 @@ def test_only_an_admin_manages_access_and_refusals_are_audited(team, who):
 
 def test_only_an_admin_uses_the_staff_commands(team, capsys):
     act_as(team["boss"])
-    for argv in (["staff", "deactivate", str(team["other"])], ["staff", "reactivate", str(team["other"])],
-                 ["staff", "unlink", str(team["peer"]), "--channel", "telegram"],
-                 ["staff", "set-role", str(team["boss"]), "admin"],
-                 ["staff", "link-local", str(team["boss"]), "someone"],
-                 ["staff", "link", str(team["boss"]), "telegram:999"],
-                 ["staff", "add", "Mallory", "--role", "admin"],
-                 ["staff", "invite", "--role", "admin"], ["staff", "invite", "revoke", "1"]):
+    for argv in (
+        ["staff", "deactivate", str(team["other"])],
+        ["staff", "reactivate", str(team["other"])],
+        ["staff", "unlink", str(team["peer"]), "--channel", "telegram"],
+        ["staff", "set-role", str(team["boss"]), "admin"],
+        ["staff", "link-local", str(team["boss"]), "someone"],
+        ["staff", "link", str(team["boss"]), "telegram:999"],
+        ["staff", "add", "Mallory", "--role", "admin"],
+        ["staff", "invite", "--role", "admin"],
+        ["staff", "invite", "revoke", "1"],
+    ):
         assert main(argv) == 3, argv
         assert "only an admin" in capsys.readouterr().err
     with session_scope() as s:
         assert s.get(Staff, team["boss"]).role == Role.supervisor
         assert [m.name for m in repo.list_all(s)] == ["Ada Admin", "Sam Boss", "Pat Peer", "Ola Other"]
-        denied = {a.action for a in s.scalars(select(AuditLog).where(
-            AuditLog.outcome == "denied", AuditLog.actor_id == team["boss"]))}
-    assert denied == {"staff.deactivate", "staff.reactivate", "staff.unlink", "staff.set_role",
-                      "staff.link_local", "staff.link", "staff.add", "invite.create", "invite.revoke"}
+        denied = {
+            a.action
+            for a in s.scalars(select(AuditLog).where(AuditLog.outcome == "denied", AuditLog.actor_id == team["boss"]))
+        }
+    assert denied == {
+        "staff.deactivate",
+        "staff.reactivate",
+        "staff.unlink",
+        "staff.set_role",
+        "staff.link_local",
+        "staff.link",
+        "staff.add",
+        "invite.create",
+        "invite.revoke",
+    }
 
 
 def test_an_admin_manages_access_from_the_command_line(team, capsys):
@@ -259,13 +289,24 @@ def test_an_admin_manages_access_from_the_command_line(team, capsys):
         member = s.get(Staff, team["other"])
         assert member.active and member.role == Role.supervisor
         assert [(i.channel, i.external_id) for i in member.identities] == [("local", "ola")]
-        mine = [a.action for a in s.scalars(select(AuditLog).where(AuditLog.actor_id == team["admin"],
-                                                                   AuditLog.object_id == team["other"]))]
-    assert mine == ["staff.deactivate", "staff.reactivate", "staff.set_role", "staff.link", "staff.link",
-                    "staff.unlink"]
+        mine = [
+            a.action
+            for a in s.scalars(
+                select(AuditLog).where(AuditLog.actor_id == team["admin"], AuditLog.object_id == team["other"])
+            )
+        ]
+    assert mine == [
+        "staff.deactivate",
+        "staff.reactivate",
+        "staff.set_role",
+        "staff.link",
+        "staff.link",
+        "staff.unlink",
+    ]
 
 
 # --- the command line acts as the OS login ---------------------------------------------------
+
 
 def test_as_someone_else_is_refused_and_audited(team, capsys):
     act_as(team["peer"])
@@ -297,8 +338,7 @@ def test_the_first_admin_adds_themselves_then_the_door_closes(db_url, capsys):
     with session_scope() as s:
         ada, pat = repo.list_all(s)
         assert repo.by_identity(s, repo.LOCAL, LOGIN).id == ada.id and ada.role == Role.admin
-        assert [a.actor_id for a in s.scalars(select(AuditLog).where(AuditLog.action == "staff.add"))] \
-            == [None, ada.id]
+        assert [a.actor_id for a in s.scalars(select(AuditLog).where(AuditLog.action == "staff.add"))] == [None, ada.id]
         assert not repo.bootstrap_open(s)
         with pytest.raises(repo.StaffError, match="already manages"):
             repo.bootstrap_admin(s, "Mallory", "mallory")
@@ -323,4 +363,5 @@ def test_an_existing_admin_without_a_login_can_be_claimed_once(db_url, capsys):
     with session_scope() as s:
         assert not repo.bootstrap_open(s)
         assert [a.detail for a in s.scalars(select(AuditLog).where(AuditLog.action == "staff.link"))] == [
-            {"channel": "local", "moved_from": None, "bootstrap": True}]
+            {"channel": "local", "moved_from": None, "bootstrap": True}
+        ]

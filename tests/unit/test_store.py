@@ -6,16 +6,26 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import inspect, select
 
-from bot.store import get_engine, session_scope, upgrade
+from bot.store import get_engine, session_scope, unanswered, upgrade
 from bot.store import staff as repo
-from bot.store import unanswered
 from bot.store.db import current_revision
 from bot.store.models import AuditLog, Base
 
 EXPECTED_TABLES = {
-    "staff", "chat_identity", "note", "note_flag", "review", "wrsp_plan", "wrsp_answer",
-    "onboarding_progress", "quiz_attempt", "unanswered_question", "audit_log", "wrsp_answer_history",
-    "notification", "pending_question",
+    "staff",
+    "chat_identity",
+    "note",
+    "note_flag",
+    "review",
+    "wrsp_plan",
+    "wrsp_answer",
+    "onboarding_progress",
+    "quiz_attempt",
+    "unanswered_question",
+    "audit_log",
+    "wrsp_answer_history",
+    "notification",
+    "pending_question",
 }
 
 

@@ -63,6 +63,7 @@ def _run_together(fn, n: int) -> list:
 
 # --- flood control ------------------------------------------------------------------------------
 
+
 def test_the_rate_limit_holds_across_a_restart_and_between_two_bridges(db_url):
     now = [1_800_000_000.0]
     clock = lambda: now[0]  # noqa: E731
@@ -88,6 +89,7 @@ def test_two_bridges_counting_at_once_let_exactly_the_limit_through(db_url):
 
 # --- updates seen -------------------------------------------------------------------------------------
 
+
 def test_an_update_is_taken_once_by_any_bridge_even_at_the_same_moment(db_url):
     assert SeenUpdates().first_time((5, 41))
     assert not SeenUpdates().first_time((5, 41))  # a restarted bridge
@@ -112,6 +114,7 @@ def test_old_updates_and_payloads_are_pruned(db_url):
 
 # --- long button payloads -------------------------------------------------------------------------------
 
+
 def test_a_long_button_payload_resolves_after_a_restart(db_url):
     long = '/onboarding_answer{"quiz_question": "stop-medication-before-school", "quiz_option": "b"}'
     key = CallbackPayloads(store=StoredPayloads()).encode(long)
@@ -126,6 +129,7 @@ def test_a_long_button_payload_resolves_after_a_restart(db_url):
 
 
 # --- notices: claimed once, never lost when a bridge dies ---------------------------------------------
+
 
 def _queue(staff_id: int, object_id: int = 1) -> int:
     with session_scope() as s:

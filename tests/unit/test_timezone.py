@@ -52,10 +52,13 @@ def test_an_answer_given_at_2330_local_time_on_the_1st_is_dated_the_1st(db_url, 
         store.save_answer(s, peer, plan_id, "admission_date", "2026-02-27")  # a change, dated locally
         store.complete_plan(s, peer, plan_id)
     with session_scope() as s:
-        plan = store.read_plan(s, access.actor(s, ids[0]), plan_id)
+        store.read_plan(s, access.actor(s, ids[0]), plan_id)
         # completed at 23:30 on the 1st: the 90-day review is counted from the 1st
-        [(_, due)] = [(p, d) for p, d in store.plans_due(s, access.actor(s, ids[0]), settings.local_today(),
-                                                          include_ok=True) if p.id == plan_id]
+        [(_, due)] = [
+            (p, d)
+            for p, d in store.plans_due(s, access.actor(s, ids[0]), settings.local_today(), include_ok=True)
+            if p.id == plan_id
+        ]
         assert due.due_date == date(2026, 5, 30)
         md = export_plan(s, access.actor(s, ids[0]), plan_id, "md").decode()
     assert "2026-03-01 23:30 MST: admission date changed from" in md.replace("\\", "")

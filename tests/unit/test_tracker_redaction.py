@@ -16,11 +16,17 @@ def _events():
         UserUttered("check my note", intent={"name": "check_note", "confidence": 0.99}),
         ActionExecuted("action_note_prepare"),
         ActiveLoop("note_form"),
-        UserUttered(NOTE, intent={"name": "ask_policy", "confidence": 0.4},
-                    parse_data={"text": NOTE, "intent": {"name": "ask_policy"},
-                                "entities": [{"entity": "x", "value": "sertraline"}]}),
+        UserUttered(
+            NOTE,
+            intent={"name": "ask_policy", "confidence": 0.4},
+            parse_data={
+                "text": NOTE,
+                "intent": {"name": "ask_policy"},
+                "entities": [{"entity": "x", "value": "sertraline"}],
+            },
+        ),
         ActiveLoop(None),
-        BotUttered("1. Transportation: \"Drove member to her sister's house\"", metadata={"phi": True}),
+        BotUttered('1. Transportation: "Drove member to her sister\'s house"', metadata={"phi": True}),
         BotUttered("Tap a flag for details."),
         UserUttered("submit it", intent={"name": "note_submit", "confidence": 0.98}),
     ]
@@ -48,8 +54,9 @@ def test_only_new_events_are_returned_but_the_loop_state_comes_from_all():
 
 
 def test_a_risk_disclosure_is_redacted_outside_any_form():
-    said = UserUttered("my client told me she has pills saved up to end it",
-                       intent={"name": "risk_disclosure", "confidence": 1.0})
+    said = UserUttered(
+        "my client told me she has pills saved up to end it", intent={"name": "risk_disclosure", "confidence": 1.0}
+    )
     (stored,) = redact_events([said], 0, {"note_form"})
     assert stored.text == REDACTED and "pills" not in json.dumps(stored.as_dict())
 

@@ -7,8 +7,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, LoopInterrupted, SessionStarted,
-                                     SlotSet, UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    LoopInterrupted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 
 from addons.tracker_store import LOADED, REDACTED, PeerScopeTrackerStore
 from bot.paths import PROJECT_ROOT
@@ -36,23 +43,61 @@ def _turns() -> list[list]:
     interrupted, a WRSP form left active across many turns."""
     turns = [[ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]]
     for n in range(6):
-        turns.append(_said("hi", "greet") + [ActionExecuted("action_greet"), BotUttered(f"Hello {n}"),
-                                             SlotSet("note_id", float(n)), ActionExecuted("action_listen")])
-    turns.append(_said("check my note", "check_note") + [
-        ActionExecuted("action_note_prepare"), SlotSet("note_mode", "new"), ActionExecuted("note_form"),
-        ActiveLoop("note_form"), SlotSet("requested_slot", "note_received"), ActionExecuted("action_listen")])
-    turns.append(_said("help", "help") + [ActionExecuted("utter_menu"), BotUttered("menu"),
-                                          LoopInterrupted(True), ActionExecuted("action_listen")])
-    turns.append(_said("cancel", "cancel") + [ActionExecuted("action_cancel"), ActiveLoop(None),
-                                              SlotSet("requested_slot", None), SlotSet("note_mode", None),
-                                              ActionExecuted("action_listen")])
-    turns.append(_said("start a wrsp", "wrsp_start") + [
-        ActionExecuted("action_wrsp_start"), SlotSet("wrsp_plan_id", 4.0), ActionExecuted("wrsp_form"),
-        ActiveLoop("wrsp_form"), SlotSet("requested_slot", "wrsp_answer"), ActionExecuted("action_listen")])
+        turns.append(
+            _said("hi", "greet")
+            + [
+                ActionExecuted("action_greet"),
+                BotUttered(f"Hello {n}"),
+                SlotSet("note_id", float(n)),
+                ActionExecuted("action_listen"),
+            ]
+        )
+    turns.append(
+        _said("check my note", "check_note")
+        + [
+            ActionExecuted("action_note_prepare"),
+            SlotSet("note_mode", "new"),
+            ActionExecuted("note_form"),
+            ActiveLoop("note_form"),
+            SlotSet("requested_slot", "note_received"),
+            ActionExecuted("action_listen"),
+        ]
+    )
+    turns.append(
+        _said("help", "help")
+        + [ActionExecuted("utter_menu"), BotUttered("menu"), LoopInterrupted(True), ActionExecuted("action_listen")]
+    )
+    turns.append(
+        _said("cancel", "cancel")
+        + [
+            ActionExecuted("action_cancel"),
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("note_mode", None),
+            ActionExecuted("action_listen"),
+        ]
+    )
+    turns.append(
+        _said("start a wrsp", "wrsp_start")
+        + [
+            ActionExecuted("action_wrsp_start"),
+            SlotSet("wrsp_plan_id", 4.0),
+            ActionExecuted("wrsp_form"),
+            ActiveLoop("wrsp_form"),
+            SlotSet("requested_slot", "wrsp_answer"),
+            ActionExecuted("action_listen"),
+        ]
+    )
     for n in range(12):
-        turns.append(_said(f"answer number {n} about my plan", "inform") + [
-            ActionExecuted("wrsp_form"), SlotSet("wrsp_field", f"field{n}"), BotUttered(f"question {n + 1}"),
-            ActionExecuted("action_listen")])
+        turns.append(
+            _said(f"answer number {n} about my plan", "inform")
+            + [
+                ActionExecuted("wrsp_form"),
+                SlotSet("wrsp_field", f"field{n}"),
+                BotUttered(f"question {n + 1}"),
+                ActionExecuted("action_listen"),
+            ]
+        )
     return turns
 
 
@@ -67,8 +112,13 @@ async def _converse(store: PeerScopeTrackerStore, domain, turns) -> None:
 
 def _state(tracker):
     loop = tracker.active_loop
-    return (tracker.current_slot_values(), loop and (loop.name, loop.is_interrupted, loop.rejected),
-            tracker.is_paused(), tracker.latest_message.text, tracker.latest_action_name)
+    return (
+        tracker.current_slot_values(),
+        loop and (loop.name, loop.is_interrupted, loop.rejected),
+        tracker.is_paused(),
+        tracker.latest_message.text,
+        tracker.latest_action_name,
+    )
 
 
 @pytest.mark.parametrize("window", [1, 2, 3, 5])
@@ -77,8 +127,10 @@ async def test_a_window_has_the_state_and_recent_history_of_the_whole_conversati
     store = _store(domain, tmp_path, window)
     await _converse(store, domain, turns)
     whole = await _store(domain, tmp_path, 0).retrieve(SENDER)
-    for loaded in (await store.retrieve(SENDER),
-                   await _store(domain, tmp_path, window).retrieve(SENDER)):  # kept state / replayed
+    for loaded in (
+        await store.retrieve(SENDER),
+        await _store(domain, tmp_path, window).retrieve(SENDER),
+    ):  # kept state / replayed
         assert getattr(loaded, LOADED) == len(loaded.events) < len(whole.events)
         assert _state(loaded) == _state(whole)
         assert loaded.current_slot_values()["wrsp_plan_id"] == 4.0 and loaded.active_loop_name == "wrsp_form"
@@ -120,8 +172,8 @@ async def test_every_window_start_on_the_way_matches_the_whole_conversation(doma
         path.mkdir()
     windowed, whole = _store(domain, tmp_path / "w", 2), _store(domain, tmp_path / "f", 0)
     for n in range(len(turns)):
-        await _converse(windowed, domain, turns[n:n + 1])
-        await _converse(whole, domain, turns[n:n + 1])
+        await _converse(windowed, domain, turns[n : n + 1])
+        await _converse(whole, domain, turns[n : n + 1])
         assert _state(await windowed.retrieve(SENDER)) == _state(await whole.retrieve(SENDER)), n
 
 
@@ -158,8 +210,9 @@ def _delete_events(where, first_id: int, last_id: int) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-async def test_two_instances_serving_one_conversation_in_turn_agree_with_the_database(domain, tmp_path, backend,
-                                                                                      request):
+async def test_two_instances_serving_one_conversation_in_turn_agree_with_the_database(
+    domain, tmp_path, backend, request
+):
     """Two Rasa instances behind HAProxy (each with its own store and kept state) serve the
     conversation's messages alternately; each window is what a process with nothing kept
     loads, and what it keeps is dropped when events it rests on are deleted behind its back."""
@@ -185,6 +238,9 @@ async def test_two_instances_serving_one_conversation_in_turn_agree_with_the_dat
     assert fresh.current_slot_values()["note_id"] is None
     for store in (one, two):
         assert _state(await store.retrieve(SENDER)) == _state(fresh)
-    await _converse(one, domain, [_said("hi", "greet") + [ActionExecuted("action_greet"), BotUttered("Hello"),
-                                                          ActionExecuted("action_listen")]])
+    await _converse(
+        one,
+        domain,
+        [_said("hi", "greet") + [ActionExecuted("action_greet"), BotUttered("Hello"), ActionExecuted("action_listen")]],
+    )
     assert _state(await two.retrieve(SENDER)) == _state(await _store(domain, where, 2).retrieve(SENDER))

@@ -28,8 +28,10 @@ def _code(people, who: str, **kwargs) -> str:
 
 def _denied(action: str) -> list:
     with session_scope() as s:
-        return [(a.actor_id, (a.detail or {}).get("reason")) for a in s.scalars(
-            select(AuditLog).where(AuditLog.action == action, AuditLog.outcome == "denied"))]
+        return [
+            (a.actor_id, (a.detail or {}).get("reason"))
+            for a in s.scalars(select(AuditLog).where(AuditLog.action == action, AuditLog.outcome == "denied"))
+        ]
 
 
 def test_codes_are_stored_hashed_work_once_and_start_a_session(people):
@@ -61,8 +63,13 @@ def test_only_admins_print_codes_and_only_supervisors_ask_for_their_own(people):
 
 def test_expired_codes_expired_or_signed_out_sessions_and_deactivated_staff_are_refused(people):
     past = datetime.now(timezone.utc) - timedelta(hours=2)
-    stale, for_old, for_out, for_pat, for_sam = (_code(people, "sam", now=past), _code(people, "sam"),
-                                                 _code(people, "pat"), _code(people, "pat"), _code(people, "sam"))
+    stale, for_old, for_out, for_pat, for_sam = (
+        _code(people, "sam", now=past),
+        _code(people, "sam"),
+        _code(people, "pat"),
+        _code(people, "pat"),
+        _code(people, "sam"),
+    )
     with session_scope() as s:  # each sign_in commits
         assert web_auth.sign_in(s, stale).reason == "expired"
         assert web_auth.sign_in(s, "").reason == "unknown"

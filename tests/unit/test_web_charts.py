@@ -48,4 +48,7 @@ def test_overlapping_flags_split_the_note_at_every_edge():
     pieces = note_segments(text, flags)
     assert "".join(p["text"] for p in pieces) == text
     assert [(p["text"], p["flags"]) for p in pieces if p["flags"]] == [
-        ("Peer ", [1]), ("drove member to the pharmacy", [1, 2]), (".", [1])]
+        ("Peer ", [1]),
+        ("drove member to the pharmacy", [1, 2]),
+        (".", [1]),
+    ]

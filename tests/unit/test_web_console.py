@@ -26,8 +26,11 @@ def _sign_in(web, who: str) -> str:
         form = client.get("/signin")
         pre = form.cookies.get("ps_signin") or _set_cookie(form, "ps_signin")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
-        done = client.post("/signin", data={"csrf": csrf, "code": web_code(web.ids[who], web.ids["ada"])},
-                           headers={"Cookie": f"ps_signin={pre}"})
+        done = client.post(
+            "/signin",
+            data={"csrf": csrf, "code": web_code(web.ids[who], web.ids["ada"])},
+            headers={"Cookie": f"ps_signin={pre}"},
+        )
         assert done.status_code == 303, done.text
         return _set_cookie(done, "ps_session")
 
@@ -51,8 +54,10 @@ def _post(web, path: str, token: str | None, data: dict):
 
 def _audit(action: str) -> list[tuple]:
     with session_scope() as s:
-        return [(a.actor_id, a.outcome, a.detail, a.channel)
-                for a in s.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
+        return [
+            (a.actor_id, a.outcome, a.detail, a.channel)
+            for a in s.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+        ]
 
 
 def _flag_statuses(note_id: int) -> list[str]:
@@ -66,7 +71,9 @@ def test_sign_in_sets_a_strict_cookie_and_the_code_works_once(web):
         form = client.get("/signin")
         pre = _set_cookie(form, "ps_signin")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
-        first = client.post("/signin", data={"csrf": csrf, "code": code.lower()}, headers={"Cookie": f"ps_signin={pre}"})
+        first = client.post(
+            "/signin", data={"csrf": csrf, "code": code.lower()}, headers={"Cookie": f"ps_signin={pre}"}
+        )
         again = client.post("/signin", data={"csrf": csrf, "code": code}, headers={"Cookie": f"ps_signin={pre}"})
     assert first.status_code == 303 and first.headers["location"] == "/"
     cookie = next(h for h in first.headers.get_list("set-cookie") if h.startswith("ps_session="))
@@ -85,8 +92,11 @@ def test_expired_codes_and_sessions_are_refused(web):
     with web.client() as client:
         form = client.get("/signin")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
-        refused = client.post("/signin", data={"csrf": csrf, "code": code},
-                              headers={"Cookie": f"ps_signin={_set_cookie(form, 'ps_signin')}"})
+        refused = client.post(
+            "/signin",
+            data={"csrf": csrf, "code": code},
+            headers={"Cookie": f"ps_signin={_set_cookie(form, 'ps_signin')}"},
+        )
     assert refused.status_code == 401
     assert ("denied", "expired") in [(o, (d or {}).get("reason")) for _, o, d, _ in _audit("web.signin")]
     with session_scope() as s:  # a session that ended ten minutes ago
@@ -115,10 +125,14 @@ def test_one_users_cookie_cannot_act_for_another(web):
     note = web.ids["note_pat"]
     before = _flag_statuses(note)
     # Eve's session with Sam's form token, and Sam's session with Eve's
-    assert _post(web, f"/queue/{note}/flags/1", eve, {"decision": "dismiss",
-                                                      "csrf": web_auth.csrf_token(sam)}).status_code == 403
-    assert _post(web, f"/queue/{note}/flags/1", sam, {"decision": "dismiss",
-                                                      "csrf": web_auth.csrf_token(eve)}).status_code == 403
+    assert (
+        _post(web, f"/queue/{note}/flags/1", eve, {"decision": "dismiss", "csrf": web_auth.csrf_token(sam)}).status_code
+        == 403
+    )
+    assert (
+        _post(web, f"/queue/{note}/flags/1", sam, {"decision": "dismiss", "csrf": web_auth.csrf_token(eve)}).status_code
+        == 403
+    )
     # Eve with her own valid token: not her team's note, refused by the same access check as chat
     denied = _post(web, f"/queue/{note}/decision", eve, {"outcome": "approve", "csrf": web_auth.csrf_token(eve)})
     assert denied.status_code == 403 and "access" in denied.text
@@ -134,8 +148,13 @@ def test_a_peer_sees_no_queue_and_is_refused_on_supervisor_pages(web):
     pat = _sign_in(web, "pat")
     home = _get(web, "/", pat)
     assert home.status_code == 200 and "are for supervisors" in home.text and "/queue" not in home.text
-    for path in ("/queue", f"/queue/{web.ids['note_pat']}", "/plans", "/insights",
-                 f"/plans/{web.ids['plan_overdue']}/pdf"):
+    for path in (
+        "/queue",
+        f"/queue/{web.ids['note_pat']}",
+        "/plans",
+        "/insights",
+        f"/plans/{web.ids['plan_overdue']}/pdf",
+    ):
         refused = _get(web, path, pat)
         assert refused.status_code == 403, path
         assert NOTE_PAT not in refused.text
@@ -145,9 +164,14 @@ def test_a_peer_sees_no_queue_and_is_refused_on_supervisor_pages(web):
 
 def test_every_response_is_no_store(web):
     sam = _sign_in(web, "sam")
-    for resp in (_get(web, "/signin", None), _get(web, "/queue", sam), _get(web, "/insights", sam),
-                 _get(web, f"/queue/{web.ids['note_pat']}", sam), _get(web, "/queue/99999", sam),
-                 _get(web, "/static/style.css", None)):
+    for resp in (
+        _get(web, "/signin", None),
+        _get(web, "/queue", sam),
+        _get(web, "/insights", sam),
+        _get(web, f"/queue/{web.ids['note_pat']}", sam),
+        _get(web, "/queue/99999", sam),
+        _get(web, "/static/style.css", None),
+    ):
         assert resp.headers["cache-control"] == "no-store"
         assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
 
@@ -172,13 +196,16 @@ def test_plans_pdf_download_and_two_step_sign_off(web):
     digest = re.search(r'id="digest">([0-9a-f]{64})<', review).group(1)
     unattested = _post(web, f"/plans/{plan}/signoff", sam, {"csrf": web_auth.csrf_token(sam), "hash": digest})
     assert unattested.status_code == 400 and "is not signed" in unattested.text
-    signed = _post(web, f"/plans/{plan}/signoff", sam, {"csrf": web_auth.csrf_token(sam), "hash": digest,
-                                                       "attest": "yes"})
+    signed = _post(
+        web, f"/plans/{plan}/signoff", sam, {"csrf": web_auth.csrf_token(sam), "hash": digest, "attest": "yes"}
+    )
     assert signed.status_code == 303
     with session_scope() as s:
         assert s.get(WrspPlan, plan).status == PlanStatus.signed
-        assert s.scalar(select(Notification).where(Notification.object_id == plan,
-                                                   Notification.kind == "plan_signed_off")) is not None
+        assert (
+            s.scalar(select(Notification).where(Notification.object_id == plan, Notification.kind == "plan_signed_off"))
+            is not None
+        )
 
 
 def test_insights_show_the_teams_figures_and_admins_see_everyone(web):
@@ -216,8 +243,10 @@ def test_wrong_codes_are_rate_limited_and_audited(tmp_path):
             cookie = {"Cookie": f"ps_signin={_set_cookie(form, 'ps_signin')}"}
             csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
             for _ in range(5):
-                assert client.post("/signin", data={"csrf": csrf, "code": "WRONG-CODE-0000"},
-                                   headers=cookie).status_code == 401
+                assert (
+                    client.post("/signin", data={"csrf": csrf, "code": "WRONG-CODE-0000"}, headers=cookie).status_code
+                    == 401
+                )
             good = web_code(fresh.ids["sam"], fresh.ids["ada"])
             blocked = client.post("/signin", data={"csrf": csrf, "code": good}, headers=cookie)
         assert blocked.status_code == 429 and "Too many wrong codes" in blocked.text
@@ -232,8 +261,10 @@ def test_flags_decided_in_the_console_show_in_the_cli(web, monkeypatch, capsys):
 
     sam = _sign_in(web, "sam")
     note = web.ids["note_old"]
-    assert _post(web, f"/queue/{note}/flags/1", sam, {"decision": "confirm",
-                                                      "csrf": web_auth.csrf_token(sam)}).status_code == 303
+    assert (
+        _post(web, f"/queue/{note}/flags/1", sam, {"decision": "confirm", "csrf": web_auth.csrf_token(sam)}).status_code
+        == 303
+    )
     act_as(web.ids["sam"])
     assert main(["review", "show", str(note)]) == 0
     assert "flag 1 [confirmed] gifts" in capsys.readouterr().out

@@ -22,8 +22,12 @@ def _page(web, who: str, query: str) -> str:
         form = client.get("/signin")
         pre = form.headers["set-cookie"].split(";", 1)[0]
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text).group(1)
-        done = client.post("/signin", data={"csrf": csrf, "code": web_code(web.ids[who], web.ids["ada"])},
-                           headers={"Cookie": pre}, follow_redirects=False)
+        done = client.post(
+            "/signin",
+            data={"csrf": csrf, "code": web_code(web.ids[who], web.ids["ada"])},
+            headers={"Cookie": pre},
+            follow_redirects=False,
+        )
         session = done.headers["set-cookie"].split(";", 1)[0]
         return client.get(f"/insights?{query}", headers={"Cookie": session}).text
 
@@ -41,8 +45,23 @@ def test_weekly_report_html_and_pdf_have_the_pages_figures(tmp_path, capsys):
         act_as(web.ids["sam"])
         html_file, pdf_file = tmp_path / "weekly.html", tmp_path / "weekly.pdf"
         assert main(["report", "weekly", "--format", "html", "--out", str(html_file)]) == 0
-        assert main(["report", "weekly", "--format", "pdf", "--out", str(pdf_file), "--start", str(start),
-                     "--end", str(end)]) == 0
+        assert (
+            main(
+                [
+                    "report",
+                    "weekly",
+                    "--format",
+                    "pdf",
+                    "--out",
+                    str(pdf_file),
+                    "--start",
+                    str(start),
+                    "--end",
+                    str(end),
+                ]
+            )
+            == 0
+        )
         assert main(["report", "weekly", "--format", "pdf", "--out", str(pdf_file)]) == 1  # exists: not replaced
         assert "already exists" in capsys.readouterr().err
         act_as(web.ids["pat"])

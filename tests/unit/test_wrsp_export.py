@@ -23,9 +23,19 @@ TODAY = date(2026, 3, 4)
 
 
 def _plan(**kw):
-    base = dict(id=7, version=1, previous_id=None, status="in_progress", client_ref="J.D.", program="adult",
-                admission_date=date(2026, 2, 20), owner_id=3, created_at=None, updated_at=None,
-                completed_at=None)
+    base = dict(
+        id=7,
+        version=1,
+        previous_id=None,
+        status="in_progress",
+        client_ref="J.D.",
+        program="adult",
+        admission_date=date(2026, 2, 20),
+        owner_id=3,
+        created_at=None,
+        updated_at=None,
+        completed_at=None,
+    )
     return SimpleNamespace(**{**base, **kw})
 
 
@@ -53,12 +63,25 @@ def test_markdown_contains_every_answer_in_plan_order():
 
 
 def test_markdown_neutralises_injected_markup():
-    answers = {**full_answers(), "crisis_response": "<script>alert(1)</script>\n# Heading\n1. item\n- bullet",
-               "goal.1.goal": "[click](javascript:alert(1)) **bold** `code` | a | table |",
-               "wellness_plan": "<img src=x onerror=alert(1)>\n===\n> quote"}
+    answers = {
+        **full_answers(),
+        "crisis_response": "<script>alert(1)</script>\n# Heading\n1. item\n- bullet",
+        "goal.1.goal": "[click](javascript:alert(1)) **bold** `code` | a | table |",
+        "wellness_plan": "<img src=x onerror=alert(1)>\n===\n> quote",
+    }
     md = to_markdown(document(_plan(), answers, today=TODAY))
-    for bad in ("<script>", "<img", "\n# Heading", "\n1. item", "\n- bullet", "[click](", "**bold**",
-                "`code`", "\n===", "\n> quote"):
+    for bad in (
+        "<script>",
+        "<img",
+        "\n# Heading",
+        "\n1. item",
+        "\n- bullet",
+        "[click](",
+        "**bold**",
+        "`code`",
+        "\n===",
+        "\n> quote",
+    ):
         assert bad not in md, bad
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
     assert md_escape("1. item") == "1\\. item" and md_escape("# h") == "\\# h"
@@ -67,8 +90,18 @@ def test_markdown_neutralises_injected_markup():
 def test_json_is_complete():
     answers = full_answers()
     signoff = {"staff_id": 1, "name": "Dana Boss", "role": "supervisor", "at": "2026-03-10T12:00:00+00:00"}
-    doc = json.loads(render(document(_plan(status="signed", completed_at=date(2026, 3, 9)), answers,
-                                     owner_name="Pat Peer", signoff=signoff, today=TODAY), "json"))
+    doc = json.loads(
+        render(
+            document(
+                _plan(status="signed", completed_at=date(2026, 3, 9)),
+                answers,
+                owner_name="Pat Peer",
+                signoff=signoff,
+                today=TODAY,
+            ),
+            "json",
+        )
+    )
     assert doc["answers"] == answers
     assert doc["signoff"] == signoff
     assert doc["plan"]["client_ref"] == "J.D." and doc["plan"]["owner_name"] == "Pat Peer"
@@ -94,8 +127,12 @@ def test_pdf_is_a_signable_plan():
 
 
 def test_pdf_survives_any_unicode():
-    nasty = {**full_answers(), "wellness_plan": "walk 🌞 daily — “journal” ✓ 日本語 Ελληνικά ł ﬁ \u200b\u202e"
-             + "x" * 400, "triggers": ["𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\x00\x07bell", "é à ü"], "client_ref": "J.Ł."}
+    nasty = {
+        **full_answers(),
+        "wellness_plan": "walk 🌞 daily — “journal” ✓ 日本語 Ελληνικά ł ﬁ \u200b\u202e" + "x" * 400,
+        "triggers": ["𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\x00\x07bell", "é à ü"],
+        "client_ref": "J.Ł.",
+    }
     assert to_pdf(document(_plan(client_ref="J.Ł."), nasty, today=TODAY)).startswith(b"%PDF")
     assert pdf_text("“a” — b…") == '"a" - b...'
     assert pdf_text("é日") == "é?"
@@ -106,13 +143,23 @@ def test_pdf_prints_names_in_any_latin_script_as_typed():
 
     from pypdf import PdfReader
 
-    names = {"wellness_plan": "Zofia Łukasiewicz from Łódź walks daily",
-             "triggers": ["Nguyễn Thị Minh Khai's anniversary", "José Peña Muñoz, señora Ibáñez"]}
-    data = to_pdf(document(_plan(client_ref="Ł.Ż."), {**full_answers(), **names}, owner_name="Đặng Văn Lâm",
-                           today=TODAY))
+    names = {
+        "wellness_plan": "Zofia Łukasiewicz from Łódź walks daily",
+        "triggers": ["Nguyễn Thị Minh Khai's anniversary", "José Peña Muñoz, señora Ibáñez"],
+    }
+    data = to_pdf(
+        document(_plan(client_ref="Ł.Ż."), {**full_answers(), **names}, owner_name="Đặng Văn Lâm", today=TODAY)
+    )
     text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
-    for typed in ("Zofia Łukasiewicz", "Łódź", "Nguyễn Thị Minh Khai", "José Peña Muñoz", "Ibáñez", "Đặng Văn Lâm",
-                  "Ł.Ż."):
+    for typed in (
+        "Zofia Łukasiewicz",
+        "Łódź",
+        "Nguyễn Thị Minh Khai",
+        "José Peña Muñoz",
+        "Ibáñez",
+        "Đặng Văn Lâm",
+        "Ł.Ż.",
+    ):
         assert typed in text, typed
 
 
@@ -151,12 +198,17 @@ def test_export_plan_is_audited_and_access_checked(signed_plan):
     with pytest.raises(access.AccessDenied), session_scope() as s:
         export_plan(s, access.actor(s, signed_plan["other"]), signed_plan["plan"], "pdf")
     with session_scope() as s:
-        rows = [(a.action, a.actor_id, a.outcome, a.detail) for a in
-                s.scalars(select(AuditLog).where(AuditLog.action.in_(("wrsp.export", "wrsp.read")))
-                          .order_by(AuditLog.id))][-3:]
-    assert rows == [("wrsp.read", signed_plan["boss"], "ok", None),
-                    ("wrsp.export", signed_plan["boss"], "ok", {"format": "md"}),
-                    ("wrsp.read", signed_plan["other"], "denied", None)]
+        rows = [
+            (a.action, a.actor_id, a.outcome, a.detail)
+            for a in s.scalars(
+                select(AuditLog).where(AuditLog.action.in_(("wrsp.export", "wrsp.read"))).order_by(AuditLog.id)
+            )
+        ][-3:]
+    assert rows == [
+        ("wrsp.read", signed_plan["boss"], "ok", None),
+        ("wrsp.export", signed_plan["boss"], "ok", {"format": "md"}),
+        ("wrsp.read", signed_plan["other"], "denied", None),
+    ]
 
 
 def _cli(*argv) -> int:
@@ -211,4 +263,3 @@ def test_cli_list_show_export_signoff(signed_plan, tmp_path, capsys):
     assert "already has a review" in capsys.readouterr().err
     assert _cli("wrsp", "show", "999", "--as", boss) == 3
     assert _cli("wrsp", "export", plan, "--output", str(tmp_path / "no" / "such" / "dir.md"), "--as", peer) == 1
-

@@ -45,11 +45,14 @@ def test_changing_an_answer_twice_keeps_both_earlier_values_with_actor_and_time(
         rows = store.answer_history(s, access.actor(s, plan["boss"]), plan["plan"])
         assert [(r.field, r.old_value, r.new_value, r.actor_id, r.channel) for r in rows] == [
             ("triggers", ["noise"], ["crowds"], plan["peer"], "chat:telegram"),
-            ("triggers", ["crowds"], ["crowds", "anniversaries"], plan["peer"], "chat:rest")]
+            ("triggers", ["crowds"], ["crowds", "anniversaries"], plan["peer"], "chat:rest"),
+        ]
         assert all(r.changed_at is not None and r.old_answered_at is not None for r in rows)
         assert rows[0].changed_at <= rows[1].changed_at
-        assert store.get_answers(s, access.actor(s, plan["peer"]), plan["plan"])["triggers"] == ["crowds",
-                                                                                               "anniversaries"]
+        assert store.get_answers(s, access.actor(s, plan["peer"]), plan["plan"])["triggers"] == [
+            "crowds",
+            "anniversaries",
+        ]
     with pytest.raises(access.AccessDenied), session_scope() as s:  # history is plan text: same access
         store.answer_history(s, access.actor(s, plan["other"]), plan["plan"])
     with session_scope() as s:  # the audit log says a history was read, never what it holds
@@ -76,9 +79,11 @@ def test_history_is_shown_by_the_cli_and_in_the_exports_audit_appendix(plan, cap
         md = export_plan(s, boss, plan["plan"], "md").decode()
         doc = json.loads(export_plan(s, boss, plan["plan"], "json"))
     appendix = md.split("## Audit appendix: answer changes", 1)[1]
-    assert "from \"noise\" to \"crowds\" by Pat Peer" in appendix.replace("\\", "")
-    assert [(h["old_value"], h["new_value"]) for h in doc["history"]] == [(["noise"], ["crowds"]),
-                                                                           (["crowds"], ["bright lights"])]
+    assert 'from "noise" to "crowds" by Pat Peer' in appendix.replace("\\", "")
+    assert [(h["old_value"], h["new_value"]) for h in doc["history"]] == [
+        (["noise"], ["crowds"]),
+        (["crowds"], ["bright lights"]),
+    ]
     assert _cli("wrsp", "show", str(plan["plan"]), "--as", str(plan["boss"])) == 0
     assert "Audit appendix" in capsys.readouterr().out
 

@@ -12,23 +12,45 @@ from bot.wrsp.schema import load_schema
 
 TODAY = date(2026, 3, 4)
 
-GOAL_1 = {"goal.1.goal": "Move into my own apartment", "goal.1.objectives": ["visit two apartments", "save $200"],
-          "goal.1.strategies": ["weekly peer support", "join a tenants' group"], "goal.1.criteria": "lease signed",
-          "goal.1.target_date": "2026-06-30", "goal.1.evaluation": "review the search log every two weeks"}
-GOAL_2 = {"goal.2.goal": "Reconnect with my sister", "goal.2.objectives": ["call weekly"],
-          "goal.2.strategies": ["coaching on boundaries"], "goal.2.criteria": "a visit together",
-          "goal.2.target_date": "2026-08-01", "goal.2.evaluation": "talk it over monthly"}
+GOAL_1 = {
+    "goal.1.goal": "Move into my own apartment",
+    "goal.1.objectives": ["visit two apartments", "save $200"],
+    "goal.1.strategies": ["weekly peer support", "join a tenants' group"],
+    "goal.1.criteria": "lease signed",
+    "goal.1.target_date": "2026-06-30",
+    "goal.1.evaluation": "review the search log every two weeks",
+}
+GOAL_2 = {
+    "goal.2.goal": "Reconnect with my sister",
+    "goal.2.objectives": ["call weekly"],
+    "goal.2.strategies": ["coaching on boundaries"],
+    "goal.2.criteria": "a visit together",
+    "goal.2.target_date": "2026-08-01",
+    "goal.2.evaluation": "talk it over monthly",
+}
 
 
 def full_answers() -> dict:
     """A complete two-goal plan, as stored."""
     return {
-        "client_ref": "J.D.", "program": "adult", "admission_date": "2026-02-20", "assessment_on_file": False,
-        "assessment_efforts": "asked the clinic twice", "areas": ["housing", "family"],
-        **GOAL_1, "goal.1.another": True, **GOAL_2, "goal.2.another": False,
-        "other_plans": ["therapy treatment plan"], "discharge_plan": "goals met, supports in place",
-        "wellness_plan": "walk daily, journal", "warning_signs": ["sleeping less"], "triggers": ["anniversaries"],
-        "crisis_response": "call the crisis line", "individual_signed": False, "refusal_reason": "wants to think",
+        "client_ref": "J.D.",
+        "program": "adult",
+        "admission_date": "2026-02-20",
+        "assessment_on_file": False,
+        "assessment_efforts": "asked the clinic twice",
+        "areas": ["housing", "family"],
+        **GOAL_1,
+        "goal.1.another": True,
+        **GOAL_2,
+        "goal.2.another": False,
+        "other_plans": ["therapy treatment plan"],
+        "discharge_plan": "goals met, supports in place",
+        "wellness_plan": "walk daily, journal",
+        "warning_signs": ["sleeping less"],
+        "triggers": ["anniversaries"],
+        "crisis_response": "call the crisis line",
+        "individual_signed": False,
+        "refusal_reason": "wants to think",
     }
 
 
@@ -55,8 +77,16 @@ def test_conditional_questions_follow_the_answers():
 
 
 def test_goals_repeat_after_add_another():
-    iv = interview({"client_ref": "J.D.", "program": "adult", "admission_date": "2026-02-20",
-                    "assessment_on_file": True, "areas": ["housing"], **GOAL_1})
+    iv = interview(
+        {
+            "client_ref": "J.D.",
+            "program": "adult",
+            "admission_date": "2026-02-20",
+            "assessment_on_file": True,
+            "areas": ["housing"],
+            **GOAL_1,
+        }
+    )
     step = iv.next_step()
     assert step.field == "goal.1.another" and step.prompt == "Would you like to add another goal?"
     iv = iv.with_answer("goal.1.another", True)
@@ -88,8 +118,9 @@ def test_skip_for_now_then_come_back():
     assert "skipped for now: type of peer support, clinician's assessment on file" in progress.summary()
     assert not progress.complete
     # everything else answered: only skipped ones remain, so next_step is None until they're revisited
-    answers = {k: v for k, v in full_answers().items() if k not in ("program", "assessment_on_file",
-                                                                  "assessment_efforts")}
+    answers = {
+        k: v for k, v in full_answers().items() if k not in ("program", "assessment_on_file", "assessment_efforts")
+    }
     iv = interview(answers, skipped={"program", "assessment_on_file"})
     assert iv.next_step() is None
     assert [s.field for s in iv.progress().missing_required] == ["program", "assessment_on_file"]
@@ -115,7 +146,7 @@ def test_change_a_named_field():
         return [s.field for s in iv.find_fields(text)]
 
     assert found("change the triggers answer") == ["triggers"]
-    assert found("I want to fix the trigers") == ["triggers"]            # a typo
+    assert found("I want to fix the trigers") == ["triggers"]  # a typo
     assert found("change the early warning signs") == ["warning_signs"]
     assert found("update the admission date") == ["admission_date"]
     assert found("change goal 2 target date") == ["goal.2.target_date"]
@@ -124,10 +155,10 @@ def test_change_a_named_field():
     assert found("change goal 1") == ["goal.1.goal"]
     assert found("the crisis response") == ["crisis_response"]
     assert found("change the wellness plan") == ["wellness_plan"]
-    assert found("change the stressors") == ["triggers"]                  # a synonym from the schema
+    assert found("change the stressors") == ["triggers"]  # a synonym from the schema
     assert found("refusal reason") == ["refusal_reason"]
     assert found("change the weather") == []
-    assert found("change goal 5 target date") == []                     # no such goal
+    assert found("change goal 5 target date") == []  # no such goal
     # a field that doesn't apply now can't be changed
     assert [s.field for s in interview({"assessment_on_file": True}).find_fields("efforts to obtain")] == []
 

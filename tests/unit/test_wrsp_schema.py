@@ -9,13 +9,24 @@ import yaml
 
 from bot.knowledge.sources import check_citation, load_sources
 from bot.paths import knowledge_dir
-from bot.wrsp.schema import SchemaError, TYPES, load_schema, parse_schema, split_field
+from bot.wrsp.schema import TYPES, SchemaError, load_schema, parse_schema, split_field
 
 # What the DBH service definition (Service Expectations) asks a WRSP to hold.
 EXPECTED_FIELDS = {
-    "client_ref", "program", "admission_date", "assessment_on_file", "assessment_efforts", "areas",
-    "other_plans", "discharge_plan", "wellness_plan", "warning_signs", "triggers", "crisis_response",
-    "individual_signed", "refusal_reason",
+    "client_ref",
+    "program",
+    "admission_date",
+    "assessment_on_file",
+    "assessment_efforts",
+    "areas",
+    "other_plans",
+    "discharge_plan",
+    "wellness_plan",
+    "warning_signs",
+    "triggers",
+    "crisis_response",
+    "individual_signed",
+    "refusal_reason",
 }
 EXPECTED_GOAL_FIELDS = {"goal", "objectives", "strategies", "criteria", "target_date", "evaluation", "another"}
 
@@ -66,20 +77,27 @@ def test_questions_have_help_and_names():
         assert q.synonyms, f"{q.id} needs synonyms so a peer can name it"
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d["sections"][0]["questions"][0].update(type="essay"), "type must be one of"),
-    (lambda d: d["sections"][0]["questions"][1].pop("choices"), "choices go with type choice"),
-    (lambda d: d["sections"][0]["questions"][2].pop("dates"), "a date question needs dates"),
-    (lambda d: d["sections"][0]["questions"][0].pop("cite"), "'cite' must be a mapping"),
-    (lambda d: d["sections"][0]["questions"][0]["cite"].pop("quote"), "missing 'quote'"),
-    (lambda d: d["sections"][0]["questions"][0].update(id="Bad Id"), "lower_snake_case"),
-    (lambda d: d["sections"][0]["questions"][0].update(colour="red"), "unknown keys"),
-    (lambda d: d["sections"][1]["questions"].append(copy.deepcopy(d["sections"][1]["questions"][0])),
-     "duplicate question id"),
-    (lambda d: d["sections"][0]["questions"][4].update(ask_if={"field": "triggers", "equals": False}),
-     "ask_if must name an earlier field"),
-    (lambda d: d.pop("deadlines"), "missing 'deadlines'"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["sections"][0]["questions"][0].update(type="essay"), "type must be one of"),
+        (lambda d: d["sections"][0]["questions"][1].pop("choices"), "choices go with type choice"),
+        (lambda d: d["sections"][0]["questions"][2].pop("dates"), "a date question needs dates"),
+        (lambda d: d["sections"][0]["questions"][0].pop("cite"), "'cite' must be a mapping"),
+        (lambda d: d["sections"][0]["questions"][0]["cite"].pop("quote"), "missing 'quote'"),
+        (lambda d: d["sections"][0]["questions"][0].update(id="Bad Id"), "lower_snake_case"),
+        (lambda d: d["sections"][0]["questions"][0].update(colour="red"), "unknown keys"),
+        (
+            lambda d: d["sections"][1]["questions"].append(copy.deepcopy(d["sections"][1]["questions"][0])),
+            "duplicate question id",
+        ),
+        (
+            lambda d: d["sections"][0]["questions"][4].update(ask_if={"field": "triggers", "equals": False}),
+            "ask_if must name an earlier field",
+        ),
+        (lambda d: d.pop("deadlines"), "missing 'deadlines'"),
+    ],
+)
 def test_malformed_schema_is_refused(mutate, message):
     data = _raw()
     mutate(data)
@@ -88,6 +106,7 @@ def test_malformed_schema_is_refused(mutate, message):
 
 
 # --- the interview's chat words (knowledge/wrsp/chat_words.yml) -----------------------------
+
 
 def _raw_words() -> dict:
     return yaml.safe_load((knowledge_dir() / "wrsp" / "chat_words.yml").read_text(encoding="utf-8"))
@@ -112,8 +131,19 @@ def test_chat_word_lists_are_written_the_way_messages_are_matched():
     from bot.wrsp.words import chat_words
 
     words = chat_words()
-    for name in ("list_none", "list_done", "yes_words", "no_words", "negators", "affirmers", "client_ref_labels",
-                 "change_filler", "date_today", "date_next", "date_last"):
+    for name in (
+        "list_none",
+        "list_done",
+        "yes_words",
+        "no_words",
+        "negators",
+        "affirmers",
+        "client_ref_labels",
+        "change_filler",
+        "date_today",
+        "date_next",
+        "date_last",
+    ):
         entries = getattr(words, name)
         assert len(entries) == len(set(entries)), f"{name} repeats an entry"
         assert [e for e in entries if _plain(e) != e] == [], name
@@ -121,15 +151,18 @@ def test_chat_word_lists_are_written_the_way_messages_are_matched():
     assert all(_plain(o) == o and n > 0 for o, n in words.ordinals.items())
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d["yes_words"].append(True), "str type expected"),       # an unquoted yes
-    (lambda d: d["commands"][0]["phrases"].append("stop ("), "not a valid pattern"),
-    (lambda d: d["commands"][0].update(match="middle"), "unexpected value"),
-    (lambda d: d["commands"].append(copy.deepcopy(d["commands"][0])), "distinct"),
-    (lambda d: d.update(list_done=[]), "at least one entry"),
-    (lambda d: d.update(colour="red"), "extra fields not permitted"),
-    (lambda d: d.pop("no_words"), "field required"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["yes_words"].append(True), "str type expected"),  # an unquoted yes
+        (lambda d: d["commands"][0]["phrases"].append("stop ("), "not a valid pattern"),
+        (lambda d: d["commands"][0].update(match="middle"), "unexpected value"),
+        (lambda d: d["commands"].append(copy.deepcopy(d["commands"][0])), "distinct"),
+        (lambda d: d.update(list_done=[]), "at least one entry"),
+        (lambda d: d.update(colour="red"), "extra fields not permitted"),
+        (lambda d: d.pop("no_words"), "field required"),
+    ],
+)
 def test_malformed_chat_words_are_refused(mutate, message):
     from pydantic import ValidationError
 

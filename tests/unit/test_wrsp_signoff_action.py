@@ -19,8 +19,11 @@ from tests.unit.test_wrsp_interview import full_answers
 def _tracker(sender: str, entities: dict, text: str | None = None) -> Tracker:
     """A message as Rasa hands it to the action: a button press (the payload is the text)
     unless ``text`` says what was typed."""
-    latest = {"intent": {"name": "wrsp_signoff"}, "text": text or "/wrsp_signoff" + json.dumps(entities),
-              "entities": [{"entity": k, "value": v} for k, v in entities.items()]}
+    latest = {
+        "intent": {"name": "wrsp_signoff"},
+        "text": text or "/wrsp_signoff" + json.dumps(entities),
+        "entities": [{"entity": k, "value": v} for k, v in entities.items()],
+    }
     return Tracker(sender, {}, latest, [], False, None, {}, "action_listen")
 
 
@@ -99,8 +102,10 @@ def test_a_typed_sign_off_with_the_hash_does_not_sign_without_the_attestation(db
         assert "signed off and locked" not in reply["text"]
         assert _status(plan_id) == PlanStatus.complete
     # the payload form without the code, or with a code made for someone else
-    for entity in (f"{plan_id}:{digest[:12]}",
-                   f"{plan_id}:{digest[:12]}:{confirm_code(SIGNOFF_CONFIRM, ids[2], plan_id, digest[:12], length=12)}"):
+    for entity in (
+        f"{plan_id}:{digest[:12]}",
+        f"{plan_id}:{digest[:12]}:{confirm_code(SIGNOFF_CONFIRM, ids[2], plan_id, digest[:12], length=12)}",
+    ):
         [reply] = _run("rest:dana", plan_id=entity)
         assert "Nothing is signed until you press the button." in reply["text"]
         assert _status(plan_id) == PlanStatus.complete

@@ -42,8 +42,10 @@ def _fill(team, plan_id, answers=None, who="peer") -> None:
 
 def _audit(action: str) -> list[tuple[int, str, dict | None]]:
     with session_scope() as s:
-        return [(a.actor_id, a.outcome, a.detail)
-                for a in s.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))]
+        return [
+            (a.actor_id, a.outcome, a.detail)
+            for a in s.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id))
+        ]
 
 
 def test_create_refuses_a_full_name_and_stores_the_first_answers(team):
@@ -52,8 +54,12 @@ def test_create_refuses_a_full_name_and_stores_the_first_answers(team):
     plan_id = _new_plan(team)
     with session_scope() as s:
         plan = store.read_plan(s, access.actor(s, team["peer"]), plan_id)
-        assert (plan.client_ref, plan.program.value, plan.version, plan.status) == ("J.D.", "adult", 1,
-                                                                                     PlanStatus.in_progress)
+        assert (plan.client_ref, plan.program.value, plan.version, plan.status) == (
+            "J.D.",
+            "adult",
+            1,
+            PlanStatus.in_progress,
+        )
         assert store.answers_of(plan) == {"client_ref": "J.D.", "program": "adult"}
 
 
@@ -66,8 +72,9 @@ def test_each_answer_is_committed_before_the_next_question(team):
         assert done.next.field == "assessment_on_file"
         # another connection sees the answer while this session is still open
         with session_scope() as other:
-            stored = other.scalar(select(WrspAnswer.value).where(WrspAnswer.plan_id == plan_id,
-                                                                 WrspAnswer.field == "admission_date"))
+            stored = other.scalar(
+                select(WrspAnswer.value).where(WrspAnswer.plan_id == plan_id, WrspAnswer.field == "admission_date")
+            )
             assert stored == "2026-02-20"
             assert other.get(WrspPlan, plan_id).admission_date == date(2026, 2, 20)
         refused = flow.answer(s, peer, plan_id, "assessment_on_file", "maybe", today=TODAY)
@@ -77,9 +84,22 @@ def test_each_answer_is_committed_before_the_next_question(team):
 
 def test_interview_with_two_goals_resumes_after_reload(team):
     plan_id = _new_plan(team)
-    messages = ["2/20/2026", "no", "asked the clinic twice", "housing, family", "Own apartment",
-                "visit two apartments; save $200", "weekly peer support", "lease signed", "June 30 2026",
-                "review the log", "yes", "Reconnect with my sister", "call weekly", "coaching"]
+    messages = [
+        "2/20/2026",
+        "no",
+        "asked the clinic twice",
+        "housing, family",
+        "Own apartment",
+        "visit two apartments; save $200",
+        "weekly peer support",
+        "lease signed",
+        "June 30 2026",
+        "review the log",
+        "yes",
+        "Reconnect with my sister",
+        "call weekly",
+        "coaching",
+    ]
     with session_scope() as s:
         peer = access.actor(s, team["peer"])
         iv = flow.interview(s, peer, plan_id)
@@ -107,16 +127,24 @@ def test_list_answers_one_item_per_message(team):
         assert done.result.value == ["anniversaries", "conflict at home"]
     with session_scope() as s:
         assert store.get_answers(s, access.actor(s, team["peer"]), plan_id)["triggers"] == [
-            "anniversaries", "conflict at home"]
+            "anniversaries",
+            "conflict at home",
+        ]
 
 
 def test_save_answer_checks_field_and_value(team):
     plan_id = _new_plan(team)
     with session_scope() as s:
         peer = access.actor(s, team["peer"])
-        for field, value in [("nonsense", "x"), ("goal.1.target_date", "next friday"), ("areas", "not a list"),
-                             ("program", "teen"), ("client_ref", "John Doe"), ("assessment_on_file", "yes"),
-                             ("_signoff", {"name": "me"})]:
+        for field, value in [
+            ("nonsense", "x"),
+            ("goal.1.target_date", "next friday"),
+            ("areas", "not a list"),
+            ("program", "teen"),
+            ("client_ref", "John Doe"),
+            ("assessment_on_file", "yes"),
+            ("_signoff", {"name": "me"}),
+        ]:
             with pytest.raises(store.PlanError):
                 store.save_answer(s, peer, plan_id, field, value)
 
@@ -138,8 +166,9 @@ def test_complete_needs_every_required_answer(team):
     with session_scope() as s:
         assert store.read_plan(s, access.actor(s, team["peer"]), plan_id).status == PlanStatus.complete
     with session_scope() as s:
-        s.execute(WrspAnswer.__table__.delete().where(WrspAnswer.plan_id == plan_id,
-                                                      WrspAnswer.field == "refusal_reason"))
+        s.execute(
+            WrspAnswer.__table__.delete().where(WrspAnswer.plan_id == plan_id, WrspAnswer.field == "refusal_reason")
+        )
     _fill(team, plan_id, {"individual_signed": True})
     _fill(team, plan_id, {"individual_signed": False})
     with session_scope() as s:
@@ -198,7 +227,7 @@ def test_review_version_copies_answers_and_keeps_the_old_one(team):
     with session_scope() as s:
         peer = access.actor(s, team["peer"])
         assert store.get_answers(s, peer, plan_id)["triggers"] == ["anniversaries"]
-        assert [p.id for p in store.list_plans(s, peer)] == [review_id]           # the old one is replaced
+        assert [p.id for p in store.list_plans(s, peer)] == [review_id]  # the old one is replaced
         assert [p.id for p in flow.resume(s, peer, "J. D.")] == [review_id]
         with pytest.raises(store.PlanError, match="already has a review"):
             store.new_version(s, peer, plan_id)
@@ -222,9 +251,11 @@ def test_another_peer_can_neither_read_nor_change_a_plan(team):
             assert store.read_plan(s, access.actor(s, team[who]), plan_id).id == plan_id
     reads = _audit("wrsp.read")
     assert sorted(a for a, outcome, _ in reads if outcome == "denied") == sorted(
-        [team["peer2"], team["peer2"], team["other_boss"]])
+        [team["peer2"], team["peer2"], team["other_boss"]]
+    )
     assert sorted(a for a, outcome, _ in _audit("wrsp.answer") if outcome == "denied") == sorted(
-        [team["peer2"], team["boss"]])
+        [team["peer2"], team["boss"]]
+    )
     with session_scope() as s:
         assert [p.id for p in store.list_plans(s, access.actor(s, team["peer2"]))] == []
         assert flow.resume(s, access.actor(s, team["peer2"]), "J.D.") == []
@@ -257,7 +288,7 @@ def test_in_progress_find_and_due_lists(team):
         everything = store.plans_due(s, peer, TODAY, include_ok=True)
         assert {p.id for p, _ in everything} == {late, soon, done}
         boss_rows = store.plans_due(s, access.actor(s, team["boss"]), TODAY)
-        assert {p.id for p, _ in boss_rows} == {late, soon}                     # supervisees' plans
+        assert {p.id for p, _ in boss_rows} == {late, soon}  # supervisees' plans
         assert {p.id for p, _ in store.plans_due(s, access.actor(s, team["other_boss"]), TODAY)} == {other}
         assert len(store.plans_due(s, access.actor(s, team["admin"]), TODAY)) == 3
         # the completed plan is due for review 90 days after completion
@@ -266,6 +297,7 @@ def test_in_progress_find_and_due_lists(team):
 
 
 # --- sign-off in two steps, with an attestation and the hash of what was signed ------------------
+
 
 def test_without_the_attestation_the_plan_stays_unsigned(team):
     plan_id = _complete(team)
@@ -277,7 +309,11 @@ def test_without_the_attestation_the_plan_stays_unsigned(team):
     with session_scope() as s:
         plan = s.get(WrspPlan, plan_id)
         assert (plan.status, plan.signed_by_id, plan.signed_at, store.signoff_of(plan)) == (
-            PlanStatus.complete, None, None, None)
+            PlanStatus.complete,
+            None,
+            None,
+            None,
+        )
     with pytest.raises(access.AccessDenied), session_scope() as s:  # step one is for the consultant only
         store.review_for_signoff(s, access.actor(s, team["other_boss"]), plan_id)
 
@@ -297,8 +333,15 @@ def test_the_stored_hash_matches_the_signed_content(team):
         # the hash is of the content: recomputed independently from the stored answers
         import hashlib
         import json
-        content = {"plan_id": plan.id, "version": 1, "previous_id": None, "owner_id": team["peer"],
-                   "client_ref": "J.D.", "answers": store.answers_of(plan)}
+
+        content = {
+            "plan_id": plan.id,
+            "version": 1,
+            "previous_id": None,
+            "owner_id": team["peer"],
+            "client_ref": "J.D.",
+            "answers": store.answers_of(plan),
+        }
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         assert hashlib.sha256(canonical.encode()).hexdigest() == digest
         # any edit of the stored content no longer matches the signature

@@ -17,7 +17,7 @@ them); the components only interpret it.
 
 from bot.spacy_import import import_spacy
 
-import_spacy()   # before spaCy is first imported below: keeps TensorFlow out
+import_spacy()  # before spaCy is first imported below: keeps TensorFlow out
 
 from . import actors, context, cues, decide, normalizer, rules, sentences  # noqa: E402,F401  (registers)
 from .shared import TARGETS  # noqa: E402

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from .shared import Grammar
 
 STAFF, CLIENT, CHILD, OTHER = "staff", "client", "child", "other"
-MAX_LOOKBACK = 40   # tokens; keeps the checker linear on run-on text
+MAX_LOOKBACK = 40  # tokens; keeps the checker linear on run-on text
 SUBJECT_WINDOW = 3  # a clause's subject starts within its first tokens
 MENTION_KINDS = ("noun", "subj_pron", "obj_pron", "rel", "poss_det")
 
@@ -34,7 +34,7 @@ class Mention:
     start: int
     end: int
     roles: frozenset
-    kind: str = "noun"          # one of MENTION_KINDS
+    kind: str = "noun"  # one of MENTION_KINDS
     possessive: bool = False
 
 
@@ -42,7 +42,7 @@ class Mention:
 class SentenceInfo:
     start: int
     end: int
-    clause_starts: list[int] = field(default_factory=list)   # token indices
+    clause_starts: list[int] = field(default_factory=list)  # token indices
     subjects: list[frozenset] = field(default_factory=list)  # per clause
 
 
@@ -125,7 +125,7 @@ class ActorIndex:
             k += 1
             j = self._prev_index(m.start, start)
             if j >= start and self.lemmas[j] in self.help_verbs:
-                continue   # "told member ...": member is not the clause's doer
+                continue  # "told member ...": member is not the clause's doer
             role = self._role_if_doer(m, start, last, prev_sentence_subject)
             if role is not None:
                 return role
@@ -165,14 +165,14 @@ class ActorIndex:
                 if x.kind not in ("noun", "obj_pron", "poss_det") or not x.roles:
                     continue
                 if self.lemmas[x.start] in self.grammar.staff_pronouns:
-                    continue   # "she/he" never refers back to "I" or "we"
+                    continue  # "she/he" never refers back to "I" or "we"
                 j = self._prev_index(x.start, floor)
                 if j >= floor and self.lemmas[j] in self.speech_verbs:
-                    continue   # the listener of "told X (that) she ..."
+                    continue  # the listener of "told X (that) she ..."
                 return x.roles
             fallback = last if last is not None else prev_sentence_subject
             if STAFF in fallback and (CLIENT in fallback or CHILD in fallback):
-                fallback = fallback - {STAFF}   # "we ... so she could": she is not the writer
+                fallback = fallback - {STAFF}  # "we ... so she could": she is not the writer
             return fallback
         roles = m.roles
         # coordination: "peer and member", "member and writer"

@@ -98,8 +98,14 @@ class ActorTagger:
         for label, preps in (("WITH_CLIENT", g.with_person), ("errands:FOR_PERSON", g.for_person)):
             spans = list(cues.get(label, ()))
             for m in index.mentions:
-                if (m.kind == "noun" and not m.possessive and m.start > 0 and STAFF not in m.roles
-                        and (CLIENT in m.roles or CHILD in m.roles) and lemmas[m.start - 1] in preps):
+                if (
+                    m.kind == "noun"
+                    and not m.possessive
+                    and m.start > 0
+                    and STAFF not in m.roles
+                    and (CLIENT in m.roles or CHILD in m.roles)
+                    and lemmas[m.start - 1] in preps
+                ):
                     spans.append((m.start - 1, m.end))
             cues[label] = sorted(set(spans))
         for m in index.mentions:

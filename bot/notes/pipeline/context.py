@@ -22,7 +22,6 @@ from .shared import TARGETS, data_for, phrase_tokenizer
 
 
 class SentenceContext:
-
     def __init__(self, nlp: Language, data_dir: str):
         from medspacy.context import ConText, ConTextRule
 
@@ -35,15 +34,25 @@ class SentenceContext:
 
         literal_nlp = spacy.blank("en", vocab=nlp.vocab)
         literal_nlp.add_pipe("peerscope_normalizer", config={"data_dir": data_dir})
-        self.context = ConText(literal_nlp, name="medspacy_context", rules=None, input_span_type="group",
-                               span_group_name=TARGETS, span_attrs=None, phrase_matcher_attr="NORM")
+        self.context = ConText(
+            literal_nlp,
+            name="medspacy_context",
+            rules=None,
+            input_span_type="group",
+            span_group_name=TARGETS,
+            span_attrs=None,
+            phrase_matcher_attr="NORM",
+        )
         rules = []
         for r in data.context["rules"]:
             blocked = data.context["blocks"].get(r["category"])
             allowed = r.get("only") or (None if blocked in (None, "all") else blocked)
-            common = dict(category=r["category"], direction=r["direction"].upper(),
-                          max_scope=r.get("max_scope"),
-                          allowed_types={a.upper() for a in allowed} if allowed else None)
+            common = dict(
+                category=r["category"],
+                direction=r["direction"].upper(),
+                max_scope=r.get("max_scope"),
+                allowed_types={a.upper() for a in allowed} if allowed else None,
+            )
             for n, pattern in enumerate(compile_phrases([r["phrase"]], data.lists, tokenize)):
                 literals = _literals(pattern)
                 if literals is None:
@@ -61,9 +70,16 @@ class SentenceContext:
             by_sent[index.sentence_of(t.start)].append(k)
         for s, ks in by_sent.items():
             info = index.sents[s]
-            sub = doc[info.start:info.end].as_doc()
-            subs = [Span(sub, targets[k].start - info.start, min(targets[k].end, info.end) - info.start,
-                         label=targets[k].label_) for k in ks]
+            sub = doc[info.start : info.end].as_doc()
+            subs = [
+                Span(
+                    sub,
+                    targets[k].start - info.start,
+                    min(targets[k].end, info.end) - info.start,
+                    label=targets[k].label_,
+                )
+                for k in ks
+            ]
             sub.spans[TARGETS] = subs
             self.context(sub)
             for k, span in zip(ks, sub.spans[TARGETS]):
@@ -90,7 +106,6 @@ def _literals(pattern, limit: int = 400):
     if count > limit:
         return None
     return [" ".join(words) for words in product(*slots)]
-
 
 
 @Language.factory(

@@ -26,8 +26,8 @@ from .actor_index import STAFF, ActorIndex
 from .rules import word_before
 from .shared import TARGETS, data_for, grammar
 
-REQUEST, AGREE, DECLINE = "REQUEST", "AGREE", "DECLINE"   # context.yml category, lexicon.yml cues
-NEVER_DECLINED = "risk"   # a risk passage stays a flag whatever the writer declined
+REQUEST, AGREE, DECLINE = "REQUEST", "AGREE", "DECLINE"  # context.yml category, lexicon.yml cues
+NEVER_DECLINED = "risk"  # a risk passage stays a flag whatever the writer declined
 
 
 class Decider:
@@ -50,7 +50,7 @@ class Decider:
                 continue
             sentence = index.sentence_of(span.start)
             if (span.label_, sentence) in seen:
-                continue   # one flag per category and sentence
+                continue  # one flag per category and sentence
             seen.add((span.label_, sentence))
             flags.append((span.label_, sentence, rule_id))
         doc._.ps_flags = flags
@@ -60,7 +60,7 @@ class Decider:
         """Is this candidate not a flag? ``found``: the ConText categories that modify it."""
         blocking = self.blocking(span, found)
         if blocking == {REQUEST} and self.agreed_after(doc, index, span.end):
-            blocking = set()   # someone else asked, and the writer then agreed
+            blocking = set()  # someone else asked, and the writer then agreed
         if blocking:
             return True
         return self.declined_after(doc, index, span)

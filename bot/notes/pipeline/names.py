@@ -22,8 +22,13 @@ class NameFinder:
         cfg = lexicon.get("names") or {}
         self.role = {"client": "@client", "child": "@child", "other": "@other"}[cfg.get("role", "client")]
         self.not_names = {str(w).lower() for w in lexicon.get("not_names") or ()}
-        self.before = set(cfg.get("before") or ()) | set(lists.get("HELP_VERB", ())) \
-            | set(lists.get("OBJECT_VERB", ())) | set(lists.get("SPEECH_VERB", ())) | grammar.name_particles
+        self.before = (
+            set(cfg.get("before") or ())
+            | set(lists.get("HELP_VERB", ()))
+            | set(lists.get("OBJECT_VERB", ()))
+            | set(lists.get("SPEECH_VERB", ()))
+            | grammar.name_particles
+        )
         self.after = set(cfg.get("after") or ())
         self.org_heads = {str(w).lower() for w in cfg.get("org_heads") or ()}
         self.openers = grammar.clause_openers | set(breaks.get("words", ()))
@@ -53,14 +58,14 @@ class NameFinder:
         lem = [t.lemma_ for t in doc]
         starts = [t.is_sent_start for t in doc]
         owner = {}
-        for k, (s, e, lab) in enumerate(chosen):
+        for k, (s, e, _label) in enumerate(chosen):
             for i in range(s, e):
                 owner[i] = k
         runs = []
         i = 0
         while i < n:
             if i in owner or not self._word(texts[i]) or (starts[i] and self._inflected(texts[i])):
-                i += 1     # "Brought Tom ...": a sentence-initial verb form is no name
+                i += 1  # "Brought Tom ...": a sentence-initial verb form is no name
                 continue
             j = i + 1
             while j < n and j not in owner and self._word(texts[j]) and not starts[j]:
@@ -78,16 +83,21 @@ class NameFinder:
                 continue
             p = i - 1
             if j - i > 1 and not (p >= 0 and p in owner and chosen[owner[p]][1] == i):
-                continue   # "Rite Aid", "Trader Joe's": several capitalised words name a place
-            if p >= 0 and not starts[i] and texts[p][:1].isupper() and texts[p].isalpha() and p not in owner \
-                    and not starts[p]:
-                continue   # inside a longer proper noun ("Rite Aid", "Trader Joe")
+                continue  # "Rite Aid", "Trader Joe's": several capitalised words name a place
+            if (
+                p >= 0
+                and not starts[i]
+                and texts[p][:1].isupper()
+                and texts[p].isalpha()
+                and p not in owner
+                and not starts[p]
+            ):
+                continue  # inside a longer proper noun ("Rite Aid", "Trader Joe")
             nxt = lem[j] if j < n else ""
             prev = lem[p] if p >= 0 and not starts[i] else ""
             ok = False
-            if p >= 0 and p in owner and not starts[i] and chosen[owner[p]][1] == i \
-                    and chosen[owner[p]][2] != "@staff":
-                extend[owner[p]] = j          # "Ms. Ortiz", "her son Caleb"
+            if p >= 0 and p in owner and not starts[i] and chosen[owner[p]][1] == i and chosen[owner[p]][2] != "@staff":
+                extend[owner[p]] = j  # "Ms. Ortiz", "her son Caleb"
                 continue
             if nxt in self.possessive:
                 ok = True
@@ -109,4 +119,3 @@ class NameFinder:
         if extend:
             chosen = [(s, extend.get(k, e), lab) for k, (s, e, lab) in enumerate(chosen)]
         return chosen, [(i, j, self.role) for i, j in sorted(accepted)]
-

@@ -24,7 +24,7 @@ from spacy.tokens import Doc, Span
 from .actor_index import CHILD, CLIENT, OTHER, STAFF, ActorIndex
 from .shared import TARGETS, data_for, grammar
 
-LOOKBACK = 4   # tokens before a cue in which a negation or deferral word cancels it
+LOOKBACK = 4  # tokens before a cue in which a negation or deferral word cancels it
 
 
 def any_in(spans, start: int, end: int) -> bool:
@@ -94,8 +94,7 @@ class RuleEngine:
             if STAFF in roles:
                 return True
             _, _, cstart, cend = index.clause_of(anchor)
-            return any_in(cues.get("STAFF", []), cstart, cend) or \
-                any_in(cues.get("STAFF_POSS", []), cstart, cend)
+            return any_in(cues.get("STAFF", []), cstart, cend) or any_in(cues.get("STAFF_POSS", []), cstart, cend)
         return False
 
     def _forward(self, rule, lab, cues, index, a_start, a_end):
@@ -162,19 +161,23 @@ class RuleEngine:
             rs, re_ = self._scope(index, rule.requires_scope, a_start, end, doc)
             if not all(any_in(cues.get(lab(x), []), rs, re_) for x in rule.requires):
                 return False
-        if rule.unless and not (rule.force and any(
-                any_in(cues.get(lab(x), []), sent.start, sent.end) for x in rule.force)):
+        if rule.unless and not (
+            rule.force and any(any_in(cues.get(lab(x), []), sent.start, sent.end) for x in rule.force)
+        ):
             for item in rule.unless:
-                x, _, scope = item.partition("@")   # "EMPLOY@sentence": own scope
+                x, _, scope = item.partition("@")  # "EMPLOY@sentence": own scope
                 scope = scope or rule.unless_scope
                 us, ue = self._scope(index, scope, a_start, end, doc)
-                for (u0, u1) in cues.get(lab(x), []):
+                for u0, u1 in cues.get(lab(x), []):
                     if scope == "overlap":
                         if u0 < ue and u1 > us:
                             return False
                         continue
-                    if us <= u0 < ue and not word_before(lemmas, u0, us, self.negation) \
-                            and not word_before(lemmas, u0, us, self.deferral):
+                    if (
+                        us <= u0 < ue
+                        and not word_before(lemmas, u0, us, self.negation)
+                        and not word_before(lemmas, u0, us, self.deferral)
+                    ):
                         return False
         return True
 
@@ -211,7 +214,7 @@ class RuleEngine:
             last_anchor = -1
             for a_start, a_end in cues.get(lab(rule.match[0]), []):
                 if a_start == last_anchor:
-                    continue   # several lengths of the same cue: keep the first
+                    continue  # several lengths of the same cue: keep the first
                 target = self._target(rule, lab, cues, index, a_start, a_end)
                 if target is None:
                     continue
@@ -220,7 +223,7 @@ class RuleEngine:
                 if not self._accept(rule, lab, cues, index, doc, a_start, end, sent):
                     continue
                 if (rule.category, t_start, end) in seen:
-                    continue   # another rule of the category already covers this passage
+                    continue  # another rule of the category already covers this passage
                 seen.add((rule.category, t_start, end))
                 last_anchor = a_start
                 targets.append(Span(doc, t_start, end, label=rule.category))

@@ -28,8 +28,13 @@ class SentenceSplitter:
             or (prev.isspace() and ("\n" in prev or "\t" in prev))
             or prev in self.cell_marks
             or cur in self.cell_marks
-            or (len(prev) > 1 and prev[-1] == "." and cur[:1].isupper() and cur[1:2].islower()
-                and prev.lower() not in self.abbreviations)
+            or (
+                len(prev) > 1
+                and prev[-1] == "."
+                and cur[:1].isupper()
+                and cur[1:2].islower()
+                and prev.lower() not in self.abbreviations
+            )
         )
 
     def __call__(self, doc: Doc) -> Doc:

@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 
 from ..config import GRAMMAR_KEYS, NoteCheckData, cached_data
 
-TARGETS = "ps_targets"   # the span group of candidate flags
+TARGETS = "ps_targets"  # the span group of candidate flags
 
 for _name in ("ps_cues", "ps_actors", "ps_meta", "ps_modifiers", "ps_flags"):
     if not Doc.has_extension(_name):
@@ -80,8 +80,8 @@ class Grammar:
     subj_pronouns: frozenset
     obj_pronouns: frozenset
     rel_pronouns: frozenset
-    be_rules: frozenset          # lists.BE: a passive auxiliary before a rule's verb
-    be_actors: frozenset         # lists.BE + grammar.be: a passive for the actor index
+    be_rules: frozenset  # lists.BE: a passive auxiliary before a rule's verb
+    be_actors: frozenset  # lists.BE + grammar.be: a passive for the actor index
     break_punct: frozenset
     break_words: frozenset
     staff_possessive: frozenset
