@@ -150,6 +150,13 @@ def chat_words(checker=None) -> ChatWords:
     )
 
 
+def _only_lowercase_abbreviations(doc, flag, capitals_only) -> bool:
+    """True when every word the classifier's flag covers is one of the capitals-only
+    abbreviations written in lower or title case (a one-word "si" or "hi")."""
+    words = [t for t in doc if t.is_alpha and flag.start <= t.idx < flag.end]
+    return bool(words) and all(t.lower_ in capitals_only and not t.text.isupper() for t in words)
+
+
 def _chat_flags(doc, flags, checker=None) -> list:
     """Drop the flags raised only by one word that is not really a risk cue in chat: an
     abbreviation above written in lower or title case, or a word that is not among the
@@ -164,6 +171,8 @@ def _chat_flags(doc, flags, checker=None) -> list:
         return flags
     keep = []
     for flag in flags:
+        if flag.rule == "model" and _only_lowercase_abbreviations(doc, flag, capitals_only):
+            continue  # "si" is Spanish for "yes"; only "SI" is suicidal ideation
         spans = [
             span
             for span, rule in targets
