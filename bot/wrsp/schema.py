@@ -1,21 +1,23 @@
 """The WRSP interview schema: ``knowledge/wrsp/schema.yml`` loaded and checked.
 
-The schema is data. This module turns it into frozen dataclasses and refuses a
-file with the wrong shape (unknown type, duplicate id, choice without choices,
-``ask_if`` pointing at a later field, ...). Whether the quotes are verbatim is
-checked by the tests with :func:`bot.knowledge.sources.check_citation`.
+The schema is data, read into the same strict pydantic models as every other
+knowledge/ file (:mod:`bot.knowledge.schema`): a file with the wrong shape
+(unknown key or type, duplicate id, choice without choices, ``ask_if`` pointing at
+a later field, ...) is refused with one line naming the place. Whether the quotes
+are verbatim is checked by the tests with :func:`bot.knowledge.sources.check_citation`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Optional, Tuple
 
 import yaml
+from pydantic import ValidationError, root_validator, validator
 
+from bot.knowledge.schema import CitationModel, Strict
 from bot.knowledge.sources import Citation
 
 TYPES = ("text", "list", "date", "yes_no", "choice")
@@ -23,38 +25,105 @@ DATE_RULES = ("not_future", "future")
 CHECKS = ("client_ref",)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _GOAL_FIELD = re.compile(r"^([a-z][a-z0-9_]*)\.(\d+)\.([a-z][a-z0-9_]*)$")
+_ATTESTATION = "I have reviewed this plan as the clinical consultant."
 
 
 class SchemaError(ValueError):
     """knowledge/wrsp/schema.yml does not have the expected shape."""
 
 
-@dataclass(frozen=True)
-class Choice:
+def _citation(value: Any) -> Citation:
+    if isinstance(value, Citation):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("'cite' must be a mapping with source, section and quote")
+    return CitationModel.parse_obj(value).to_citation()
+
+
+def _words(value: Any) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of words")
+    return tuple(v.strip() for v in value)
+
+
+def _text(value: Any) -> str:
+    value = str(value).strip()
+    if not value:
+        raise ValueError("empty text")
+    return value
+
+
+class _Model(Strict):
+    class Config:
+        arbitrary_types_allowed = True  # Citation: the one citation type the rest of the code reads
+        frozen = True  # hashable, like the dataclasses they replaced
+
+
+class Choice(_Model):
     value: str
     label: str
-    synonyms: tuple[str, ...] = ()
+    synonyms: Tuple[str, ...] = ()
+
+    _words = validator("synonyms", pre=True, allow_reuse=True)(_words)
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(_Model):
     id: str
-    section: str
     label: str
     ask: str
     help: str
     type: str
     cite: Citation
     required: bool = True
-    synonyms: tuple[str, ...] = ()
-    choices: tuple[Choice, ...] = ()
-    dates: str | None = None
-    check: str | None = None
+    synonyms: Tuple[str, ...] = ()
+    choices: Tuple[Choice, ...] = ()
+    dates: Optional[str] = None
+    check: Optional[str] = None
     allow_none: bool = False
-    ask_if: tuple[str, Any] | None = None
-    yes_words: tuple[str, ...] = ()
-    no_words: tuple[str, ...] = ()
-    repeat: str | None = None  # the repeat key ("goal") for per-goal questions
+    ask_if: Optional[Tuple[str, Any]] = None
+    yes_words: Tuple[str, ...] = ()
+    no_words: Tuple[str, ...] = ()
+    # Set from the enclosing section, never written in the file.
+    section: str = ""
+    repeat: Optional[str] = None  # the repeat key ("goal") for per-goal questions
+
+    _cite = validator("cite", pre=True, allow_reuse=True)(_citation)
+    _words = validator("synonyms", "yes_words", "no_words", pre=True, allow_reuse=True)(_words)
+    _text = validator("label", "ask", "help", pre=True, allow_reuse=True)(_text)
+
+    @root_validator(pre=True)
+    def _file_shape(cls, values):
+        for key in ("section", "repeat"):
+            if key in values:
+                raise ValueError(f"unknown keys [{key!r}]")
+        if not _ID.match(str(values.get("id") or "")):
+            raise ValueError(f"question {values.get('id')!r}: ids are lower_snake_case")
+        if "cite" not in values:
+            raise ValueError(f"question {values['id']!r}: 'cite' must be a mapping with source, section and quote")
+        ask_if = values.get("ask_if")
+        if isinstance(ask_if, dict):
+            if not ask_if.get("field"):
+                raise ValueError(f"question {values['id']!r}: ask_if needs a field")
+            values = {**values, "ask_if": (str(ask_if["field"]), ask_if.get("equals"))}
+        return values
+
+    @root_validator(skip_on_failure=True)
+    def _consistent(cls, values):
+        where = f"question {values['id']!r}"
+        qtype, dates, check = values["type"], values["dates"], values["check"]
+        if qtype not in TYPES:
+            raise ValueError(f"{where}: type must be one of {', '.join(TYPES)}")
+        if (qtype == "choice") != bool(values["choices"]):
+            raise ValueError(f"{where}: choices go with type choice, and a choice needs them")
+        if (qtype == "date") != (dates is not None) or (dates is not None and dates not in DATE_RULES):
+            raise ValueError(f"{where}: a date question needs dates: {' | '.join(DATE_RULES)}")
+        if check is not None and check not in CHECKS:
+            raise ValueError(f"{where}: check must be one of {', '.join(CHECKS)}")
+        if values["allow_none"] and qtype != "list":
+            raise ValueError(f"{where}: allow_none is for lists")
+        return values
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -62,47 +131,80 @@ class Question:
         return (self.id.replace("_", " "), self.label, *self.synonyms)
 
 
-@dataclass(frozen=True)
-class Repeat:
+class Repeat(_Model):
     key: str  # field prefix: goal.<n>.<question id>
-    max: int
+    max: int = 10
     another: Question  # "add another goal?"
 
+    @validator("another")
+    def _yes_no(cls, another):
+        if another.type != "yes_no":
+            raise ValueError("the 'another' question is yes_no")
+        return another
 
-@dataclass(frozen=True)
-class Section:
+
+class Section(_Model):
     id: str
     title: str
-    questions: tuple[Question, ...]
-    repeat: Repeat | None = None
+    questions: Tuple[Question, ...]
+    repeat: Optional[Repeat] = None
     ask_again_on_review: bool = False  # a review version starts with this section unanswered
 
+    @root_validator(skip_on_failure=True)
+    def _own_questions(cls, values):
+        if not values["questions"]:
+            raise ValueError(f"section {values['id']!r}: no questions")
+        own = {"section": values["id"], "repeat": values["repeat"].key if values["repeat"] else None}
+        values["questions"] = tuple(q.copy(update=own) for q in values["questions"])
+        if values["repeat"]:
+            another = values["repeat"].another.copy(update=own)
+            values["repeat"] = values["repeat"].copy(update={"another": another})
+        return values
 
-@dataclass(frozen=True)
-class Deadlines:
+
+class Deadlines(_Model):
     plan_due_days: int
     review_every_days: int
-    due_soon_days: int
+    due_soon_days: int = 14
     cite: Citation
 
+    _cite = validator("cite", pre=True, allow_reuse=True)(_citation)
 
-@dataclass(frozen=True)
-class Signoff:
+
+class Signoff(_Model):
     label: str
-    roles: tuple[str, ...]
+    roles: Tuple[str, ...]
     cite: Citation
     # what the consultant confirms before signing; recorded with the signature
-    attestation: str = "I have reviewed this plan as the clinical consultant."
+    attestation: str = _ATTESTATION
+
+    _cite = validator("cite", pre=True, allow_reuse=True)(_citation)
+    _words = validator("roles", pre=True, allow_reuse=True)(_words)
+    _text = validator("attestation", pre=True, allow_reuse=True)(lambda v: " ".join(str(v or _ATTESTATION).split()))
 
 
-@dataclass(frozen=True)
-class Schema:
-    version: int
+class Schema(_Model):
+    version: int = 1
     title: str
     cite: Citation
     deadlines: Deadlines
     signoff: Signoff
-    sections: tuple[Section, ...]
+    sections: Tuple[Section, ...]
+
+    _cite = validator("cite", pre=True, allow_reuse=True)(_citation)
+
+    @root_validator(skip_on_failure=True)
+    def _ids(cls, values):
+        seen: set[str] = set()
+        for section in values["sections"]:
+            repeat = section.repeat
+            for q in (*section.questions, *([repeat.another] if repeat else [])):
+                if q.id in seen:
+                    raise ValueError(f"duplicate question id {q.id!r}")
+                if q.ask_if and (q.ask_if[0] not in seen or q.ask_if[0] == q.id):
+                    raise ValueError(f"question {q.id!r}: ask_if must name an earlier field")
+                seen.add(q.id)
+        return values
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:
@@ -188,149 +290,24 @@ def _load(path: Path) -> Schema:
     return parse_schema(data)
 
 
-def _need(data: Mapping, key: str, where: str) -> Any:
-    if not isinstance(data, Mapping) or data.get(key) in (None, ""):
-        raise SchemaError(f"{where}: missing {key!r}")
-    return data[key]
-
-
-def _cite(data: Any, where: str) -> Citation:
-    if not isinstance(data, Mapping):
-        raise SchemaError(f"{where}: 'cite' must be a mapping with source, section and quote")
-    for key in ("source", "section", "quote"):
-        _need(data, key, f"{where} cite")
-    return Citation.from_dict(data)
-
-
-def _words(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise SchemaError(f"{where}: expected a list of words")
-    return tuple(v.strip() for v in value)
-
-
-_QUESTION_KEYS = {
-    "id",
-    "label",
-    "ask",
-    "help",
-    "type",
-    "required",
-    "synonyms",
-    "choices",
-    "dates",
-    "check",
-    "allow_none",
-    "ask_if",
-    "yes_words",
-    "no_words",
-    "cite",
-}
-
-
-def _question(data: Mapping, section: str, repeat: str | None) -> Question:
-    qid = _need(data, "id", f"section {section}")
-    where = f"question {qid!r}"
-    if not isinstance(qid, str) or not _ID.match(qid):
-        raise SchemaError(f"{where}: ids are lower_snake_case")
-    unknown = set(data) - _QUESTION_KEYS
-    if unknown:
-        raise SchemaError(f"{where}: unknown keys {sorted(unknown)}")
-    qtype = _need(data, "type", where)
-    if qtype not in TYPES:
-        raise SchemaError(f"{where}: type must be one of {', '.join(TYPES)}")
-    choices = []
-    for c in data.get("choices") or []:
-        choices.append(
-            Choice(str(_need(c, "value", where)), str(_need(c, "label", where)), _words(c.get("synonyms"), where))
-        )
-    if (qtype == "choice") != bool(choices):
-        raise SchemaError(f"{where}: choices go with type choice, and a choice needs them")
-    dates = data.get("dates")
-    if (qtype == "date") != (dates is not None) or (dates is not None and dates not in DATE_RULES):
-        raise SchemaError(f"{where}: a date question needs dates: {' | '.join(DATE_RULES)}")
-    check = data.get("check")
-    if check is not None and check not in CHECKS:
-        raise SchemaError(f"{where}: check must be one of {', '.join(CHECKS)}")
-    ask_if = data.get("ask_if")
-    if ask_if is not None:
-        ask_if = (str(_need(ask_if, "field", where)), ask_if.get("equals"))
-    if data.get("allow_none") and qtype != "list":
-        raise SchemaError(f"{where}: allow_none is for lists")
-    return Question(
-        id=qid,
-        section=section,
-        label=str(_need(data, "label", where)),
-        ask=str(_need(data, "ask", where)).strip(),
-        help=str(_need(data, "help", where)).strip(),
-        type=qtype,
-        cite=_cite(data.get("cite"), where),
-        required=bool(data.get("required", True)),
-        synonyms=_words(data.get("synonyms"), where),
-        choices=tuple(choices),
-        dates=dates,
-        check=check,
-        allow_none=bool(data.get("allow_none", False)),
-        ask_if=ask_if,
-        yes_words=_words(data.get("yes_words"), where),
-        no_words=_words(data.get("no_words"), where),
-        repeat=repeat,
-    )
+def _first_problem(exc: ValidationError) -> str:
+    """One line for the first problem pydantic found: where, then what."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"] if part != "__root__") or "schema"
+    if error["type"] == "value_error.missing":
+        parent, _, key = where.rpartition(".")
+        return f"{parent or 'schema'}: missing {key!r}"
+    if error["type"] == "value_error.extra":
+        parent, _, key = where.rpartition(".")
+        return f"{parent or 'schema'}: unknown keys [{key!r}]"
+    return f"{where}: {error['msg']}"
 
 
 def parse_schema(data: Any) -> Schema:
     """A Schema from the parsed YAML; raises SchemaError on any shape problem."""
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         raise SchemaError("the schema must be a mapping")
-    deadlines = _need(data, "deadlines", "schema")
-    signoff = _need(data, "signoff", "schema")
-    sections: list[Section] = []
-    seen: set[str] = set()
-    for raw in _need(data, "sections", "schema"):
-        sid = _need(raw, "id", "section")
-        repeat = None
-        rep = raw.get("repeat")
-        key = str(_need(rep, "key", f"section {sid} repeat")) if rep else None
-        questions = tuple(_question(q, sid, key) for q in _need(raw, "questions", f"section {sid}"))
-        if rep:
-            repeat = Repeat(
-                key=key,
-                max=int(rep.get("max", 10)),
-                another=_question(_need(rep, "another", f"section {sid} repeat"), sid, key),
-            )
-            if repeat.another.type != "yes_no":
-                raise SchemaError(f"section {sid}: the 'another' question is yes_no")
-        for q in (*questions, *([repeat.another] if repeat else [])):
-            if q.id in seen:
-                raise SchemaError(f"duplicate question id {q.id!r}")
-            if q.ask_if and (q.ask_if[0] not in seen or q.ask_if[0] == q.id):
-                raise SchemaError(f"question {q.id!r}: ask_if must name an earlier field")
-            seen.add(q.id)
-        sections.append(
-            Section(
-                id=sid,
-                title=str(_need(raw, "title", f"section {sid}")),
-                questions=questions,
-                repeat=repeat,
-                ask_again_on_review=bool(raw.get("ask_again_on_review", False)),
-            )
-        )
-    return Schema(
-        version=int(data.get("version", 1)),
-        title=str(_need(data, "title", "schema")),
-        cite=_cite(data.get("cite"), "schema"),
-        deadlines=Deadlines(
-            int(_need(deadlines, "plan_due_days", "deadlines")),
-            int(_need(deadlines, "review_every_days", "deadlines")),
-            int(deadlines.get("due_soon_days", 14)),
-            _cite(deadlines.get("cite"), "deadlines"),
-        ),
-        signoff=Signoff(
-            str(_need(signoff, "label", "signoff")),
-            _words(signoff.get("roles"), "signoff"),
-            _cite(signoff.get("cite"), "signoff"),
-            str(signoff.get("attestation") or Signoff.attestation).strip(),
-        ),
-        sections=tuple(sections),
-    )
+    try:
+        return Schema.parse_obj(data)
+    except ValidationError as exc:
+        raise SchemaError(_first_problem(exc)) from None
