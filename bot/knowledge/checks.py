@@ -43,7 +43,7 @@ def check_command(args) -> int:
     from bot.knowledge.model import load_bank
     from bot.knowledge.quantities import Quantities
     from bot.knowledge.rules import validate
-    from bot.knowledge.sources import Citation, check_citation, parse_source, source_files
+    from bot.knowledge.sources import check_citation, parse_source, source_files
     from bot.knowledge.training import bank_dir, validate_bank
 
     root = _root()
@@ -98,7 +98,7 @@ def check_command(args) -> int:
             for cat in data.categories.values():
                 for c in cat.citations:
                     n += 1
-                    err = check_citation(sources, Citation(c["source"], c["section"], c["quote"]))
+                    err = check_citation(sources, c)
                     if err:
                         problems.append(f"note check {cat.name}: {err}")
             print(f"note checks: {len(data.categories)} categories, {n} citations checked")

@@ -18,15 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from bot.knowledge.deployment import enabled_citations  # only sources this deployment enables
+from bot.knowledge.sources import Citation
+
 from .config import CATEGORIES, FLAG_CATEGORIES, NoteCheckData, cached_data
 from .model import CATEGORIES as _MODEL_CATEGORIES  # the scope classifier's labels
-
-try:  # the shared Citation type, when the knowledge package is present
-    from bot.knowledge.deployment import enabled_citations  # only sources this deployment enables
-    from bot.knowledge.sources import Citation
-except ImportError:  # pragma: no cover - keeps the checker usable on its own
-    Citation = None  # type: ignore[assignment]
-    enabled_citations = tuple  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -62,8 +58,8 @@ def _citation_dict(c) -> dict:
     return {"source": c.source, "section": c.section, "quote": c.quote}
 
 
-def _make_citation(c: dict):
-    return Citation(c["source"], c["section"], c["quote"]) if Citation else dict(c)
+def _make_citation(c):
+    return c if not isinstance(c, dict) else Citation(c["source"], c["section"], c["quote"])
 
 
 def build_pipeline(data_dir: str = ""):

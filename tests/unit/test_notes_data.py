@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.knowledge.sources import Citation, check_citation, load_sources
+from bot.knowledge.sources import check_citation, load_sources
 from bot.notes.config import CATEGORIES, NoteCheckDataError, load_data
 from bot.notes.patterns import compile_phrase
 
@@ -23,7 +23,7 @@ def test_every_citation_is_verbatim_in_its_source_and_section(data):
     sources = load_sources()
     for cat in data.categories.values():
         for c in cat.citations:
-            err = check_citation(sources, Citation(c["source"], c["section"], c["quote"]))
+            err = check_citation(sources, c)
             assert err is None, f"{cat.name}: {err}"
 
 
@@ -33,7 +33,7 @@ def test_risk_text_names_the_supervisor_the_reporting_duty_and_988(data):
         assert "supervisor" in text.lower()
         assert "988" in text
     assert "report" in risk.reason.lower()
-    quotes = " ".join(c["quote"] for c in risk.citations)
+    quotes = " ".join(c.quote for c in risk.citations)
     assert "imminent harm" in quotes and "report abuse" in quotes
 
 
@@ -92,7 +92,7 @@ def test_schema_rejects_bad_actor_mode(tmp_path):
 
 
 def test_lexicon_has_every_word_list_the_components_read(data):
-    from bot.notes.config import CHAT_KEYS, GRAMMAR_KEYS, SENTENCE_KEYS
+    from bot.notes.schema import CHAT_KEYS, GRAMMAR_KEYS, SENTENCE_KEYS
 
     lex = data.lexicon
     for section, keys in (("sentences", SENTENCE_KEYS), ("grammar", GRAMMAR_KEYS), ("chat", CHAT_KEYS)):

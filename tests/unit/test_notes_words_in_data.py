@@ -7,8 +7,8 @@ from __future__ import annotations
 import ast
 import re
 
-from bot.notes.config import SCHEMA_NAMES
 from bot.notes.pipeline.actor_index import MENTION_KINDS
+from bot.notes.schema import SCHEMA_NAMES
 from bot.paths import PROJECT_ROOT
 
 NOTES = PROJECT_ROOT / "bot" / "notes"

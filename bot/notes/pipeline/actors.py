@@ -14,7 +14,7 @@
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..config import ACTOR_ROLES, DERIVED_CUES
+from ..schema import ACTOR_ROLES, DERIVED_CUES
 from .actor_index import CHILD, CLIENT, OTHER, STAFF, ActorIndex, Mention
 from .names import NameFinder
 from .shared import data_for, grammar

@@ -9,8 +9,8 @@ people words ``@staff``, ``@client``...
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from ..config import ACTOR_ROLES
 from ..patterns import SequenceMatcher, compile_phrases
+from ..schema import ACTOR_ROLES
 from .shared import data_for, phrase_tokenizer
 
 

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from ..config import GRAMMAR_KEYS, NoteCheckData, cached_data
+from ..config import NoteCheckData, cached_data
+from ..schema import GRAMMAR_KEYS
 
 TARGETS = "ps_targets"  # the span group of candidate flags
 
