@@ -103,8 +103,10 @@ def rule_new_command(args) -> int:
 
 def _rule_id(question: str) -> str:
     from bot.knowledge.importer import slug
+    from bot.knowledge.words import question_words
 
-    words = [w for w in slug(question).split("-") if w not in ("can", "i", "a", "an", "the", "my", "is", "it", "to")]
+    filler = question_words().rule_id_filler
+    words = [w for w in slug(question).split("-") if w not in filler]
     return "-".join(words[:6]) or "local-rule"
 
 

@@ -50,6 +50,7 @@ from bot.knowledge.quantities import Quantities, Quantity
 from bot.knowledge.rules import Rule, Threshold, load_rule_files
 from bot.knowledge.sources import Citation, Source, load_sources
 from bot.knowledge.sources import stamp as _sources_stamp
+from bot.knowledge.words import question_words
 
 PROGRAMS = ("adult", "family")
 PROGRAM_LABEL = {"adult": "adult peer support specialists", "family": "family peer supporters"}
@@ -637,17 +638,6 @@ def _dedupe(citations: list[Citation]) -> list[Citation]:
     return out
 
 
-_WH = re.compile(r"^\W*(?:what|what's|whats|how|when|who|whom|whose|which|where|why|is\s+there|are\s+there)\b", re.I)
-_PERMISSION = re.compile(
-    r"\b(?:can|could|may|might|should|shall|must|need)\s+(?:i|we|a\s+peer|peers|staff|you|they|he|she)\b"
-    r"|\b(?:am\s+i|are\s+we|is\s+it|is\s+that|would\s+it\s+be)\s+(?:\w+\s+)?(?:allowed|permitted|ok|okay|alright|"
-    r"fine|appropriate|acceptable|legal|wrong|against|within|out\s+of)\b"
-    r"|\b(?:do|does)\s+(?:i|we|a\s+peer|peers|staff)\s+(?:have|need)\s+to\b|\bam\s+i\s+(?:required|supposed)\b"
-    r"|\b(?:allowed|permitted|allowable|ok|okay|acceptable|appropriate|legal|prohibited|forbidden)\b",
-    re.I,
-)
-
-
 def asks_permission(question: str) -> bool:
     """Whether the question (its last sentence) asks whether something may, must or should
     be done ("Can I...", "Is it OK to...", "Do I have to..."), rather than asking for a
@@ -656,9 +646,10 @@ def asks_permission(question: str) -> bool:
     parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
     asked = [p for p in parts if p.rstrip().endswith("?")]
     last = (asked or parts or [""])[-1]
-    if _WH.match(last):
+    words = question_words()
+    if words.fact_question_pattern.match(last):
         return False
-    return bool(_PERMISSION.search(last))
+    return bool(words.permission_pattern.search(last))
 
 
 def _is_followup(text: str) -> bool:

@@ -16,35 +16,21 @@ from pathlib import Path
 
 import yaml
 
-_ONES = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-        "seventeen eighteen nineteen".split()
-    )
-}
-_TENS = {w: 10 * i for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if i >= 2}
-_WORD = "|".join(sorted(list(_ONES) + list(_TENS) + ["hundred", "thousand"], key=len, reverse=True))
-_WORDS_RUN = re.compile(rf"\b(?:{_WORD})(?:[\s-]+(?:and[\s-]+)?(?:{_WORD}))*\b")
-_UNIT_WORDS = r"(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|hrs?|hr|minutes?|mins?)"
+from bot.knowledge.words import QuestionWords, question_words
+
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
-# "more than 10 units" is above 10, "less than 3 people" below 3: the number moves by 1%
-_ABOVE = re.compile(r"\b(?:more than|over|above|upwards of|in excess of|exceed(?:s|ed|ing)?|beyond|past|\+)\s*$")
-_BELOW = re.compile(r"\b(?:less than|fewer than|under|below|not even|short of|almost|nearly|just under)\s*$")
 
 
-def _words_to_number(phrase: str) -> int | None:
+def _words_to_number(phrase: str, words: QuestionWords) -> int | None:
     total, current = 0, 0
     for word in re.split(r"[\s-]+", phrase):
         if word == "and":
             continue
-        if word in _ONES:
-            current += _ONES[word]
-        elif word in _TENS:
-            current += _TENS[word]
-        elif word == "hundred":
+        if word in words.number_values:
+            current += words.number_values[word]
+        elif word == words.numbers.hundred:
             current = max(current, 1) * 100
-        elif word == "thousand":
+        elif word == words.numbers.thousand:
             total += max(current, 1) * 1000
             current = 0
         else:
@@ -52,20 +38,25 @@ def _words_to_number(phrase: str) -> int | None:
     return total + current
 
 
-def digits(text: str) -> str:
+def digits(text: str, words: QuestionWords | None = None) -> str:
     """Lower-case ``text`` with numbers written as digits."""
+    words = words or question_words()
+    units = words.time_unit_pattern
     t = " " + text.lower().replace(",", " ,").replace("\u2019", "'") + " "
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)
-    t = _WORDS_RUN.sub(
-        lambda m: str(_words_to_number(m.group(0))) if _words_to_number(m.group(0)) is not None else m.group(0), t
-    )
-    t = re.sub(rf"\b(?:a|an|one|1) ({_UNIT_WORDS}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
-    t = re.sub(rf"\b(\d+) and a half ({_UNIT_WORDS})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
-    t = re.sub(rf"\b(\d+) ({_UNIT_WORDS}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
-    t = re.sub(rf"\bhalf (?:a|an) ({_UNIT_WORDS})", r"0.5 \1", t)
+
+    def as_digits(m: re.Match) -> str:
+        value = _words_to_number(m.group(0), words)
+        return m.group(0) if value is None else str(value)
+
+    t = words.number_run_pattern.sub(as_digits, t)
+    t = re.sub(rf"\b(?:a|an|one|1) ({units}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
+    t = re.sub(rf"\b(\d+) and a half ({units})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
+    t = re.sub(rf"\b(\d+) ({units}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
+    t = re.sub(rf"\bhalf (?:a|an) ({units})", r"0.5 \1", t)
     t = re.sub(r"\ba dozen\b", "12", t)
     t = re.sub(r"\ba couple(?: of)?\b", "2", t)
-    t = re.sub(rf"\b(?:a|an|one) ({_UNIT_WORDS})\b", r"1 \1", t)
+    t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
     return re.sub(r"\s+", " ", t)
 
 
@@ -114,7 +105,8 @@ class Quantities:
         kind = self.kinds.get(kind_name)
         if kind is None or not text:
             return None
-        t = digits(text)
+        words = question_words()
+        t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         for pattern in kind.patterns:
             for m in pattern.finditer(t):
@@ -123,13 +115,12 @@ class Quantities:
                     continue
                 if m.groupdict().get("u"):
                     unit = m.group("u")
-                    if (
-                        unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")
-                    ) not in kind.units:
+                    if _singular(unit, words) not in kind.units:
                         continue
                     value *= factor_of(m, kind)
                 before = t[max(0, m.start() - 20) : m.start()]
-                value *= 1 + 0.01 * (bool(_ABOVE.search(before)) - bool(_BELOW.search(before)))
+                above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
+                value *= 1 + 0.01 * (bool(above) - bool(below))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, m.group(0).strip())))
         if not found:
             return None
@@ -145,8 +136,11 @@ def factor_of(m: re.Match, kind: Kind) -> float:
     unit = m.groupdict().get("u")
     if not unit:
         return 1.0
-    word = unit[:-1] if unit in ("hrs", "mos", "yrs", "wks", "mths") else unit.rstrip("s")
-    return kind.units.get(word, 1.0)
+    return kind.units.get(_singular(unit, question_words()), 1.0)
+
+
+def _singular(unit: str, words: QuestionWords) -> str:
+    return unit[:-1] if unit in words.plural_abbreviations else unit.rstrip("s")
 
 
 def _number(raw: str) -> float | None:

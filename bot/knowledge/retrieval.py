@@ -29,46 +29,8 @@ import numpy as np
 
 from bot.knowledge.nlp import Lemmatiser
 from bot.knowledge.sources import Source, normalise
+from bot.knowledge.words import question_words
 
-# Words too common in these documents to say anything about a question: left out of the
-# question for `search`, and not counted as shared words by `hybrid` (which still uses
-# them to find candidates, so a question made only of them can be answered).
-DOMAIN_STOP = {
-    "peer",
-    "support",
-    "client",
-    "service",
-    "services",
-    "individual",
-    "family",
-    "specialist",
-    "provide",
-    "can",
-    "could",
-    "may",
-    "allow",
-    "ok",
-    "okay",
-    "need",
-    "want",
-    "ask",
-    "get",
-    "do",
-    "go",
-    "make",
-    "work",
-    "consumer",
-    "member",
-    "person",
-    "people",
-    "help",
-    "i",
-    "my",
-    "she",
-    "he",
-    "they",
-    "someone",
-}
 _SENT = re.compile(r"(?<=[.;:!?])\s+(?=[A-Z(\"'])")
 PASSAGE_WORDS = 80  # longer paragraphs are cut into runs of whole sentences
 POOL = 24  # BM25 candidates the encoder re-ranks
@@ -139,8 +101,12 @@ class Retriever:
         from rank_bm25 import BM25Okapi
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        self.generic = set(STOP_WORDS) | {"i", "my", "she", "he", "they", "someone"}
-        self.stop = self.generic | DOMAIN_STOP
+        # Words too common to say anything about a question (knowledge/rules/_words.yml): left
+        # out of the question for `search`, and not counted as shared words by `hybrid` (which
+        # still uses them to find candidates, so a question made only of them can be answered).
+        words = question_words()
+        self.generic = set(STOP_WORDS) | set(words.pronouns)
+        self.stop = self.generic | words.unimportant
         self.lem = lemmatiser
         self.passages: list[Passage] = []
         self.docs: list[list[str]] = []

@@ -1,0 +1,117 @@
+"""The words that decide how a question is read outside the rules themselves
+(knowledge/rules/_words.yml): number words, time units, "more than" / "less than"
+phrases, words too common to rank passages by, and the filler left out of a rule id."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import List
+
+import yaml
+from pydantic import conlist, validator
+
+from bot.knowledge.schema import Strict
+
+Words = conlist(str, min_items=1)
+
+
+class Numbers(Strict):
+    ones: conlist(str, min_items=20, max_items=20)  # type: ignore[valid-type]
+    tens: conlist(str, min_items=8, max_items=8)  # type: ignore[valid-type]
+    hundred: str
+    thousand: str
+
+
+class QuestionWords(Strict):
+    numbers: Numbers
+    time_units: Words  # type: ignore[valid-type]
+    plural_abbreviations: Words  # type: ignore[valid-type]
+    more_than: Words  # type: ignore[valid-type]
+    less_than: Words  # type: ignore[valid-type]
+    common_words: Words  # type: ignore[valid-type]
+    pronouns: Words  # type: ignore[valid-type]
+    rule_id_filler: Words  # type: ignore[valid-type]
+    permission_patterns: Words  # type: ignore[valid-type]
+    fact_question_openers: Words  # type: ignore[valid-type]
+
+    class Config:
+        keep_untouched = (cached_property,)
+
+    @validator("*", each_item=True)
+    def _lower(cls, word):
+        if isinstance(word, str) and (word != word.strip().lower() or not word):
+            raise ValueError(f"{word!r}: write words lower-case, without spaces around them")
+        return word
+
+    @validator("permission_patterns", each_item=True)
+    def _compiles(cls, pattern):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a valid pattern: {exc}") from None
+        return pattern
+
+    # --- what the readers use -------------------------------------------------------------
+
+    @cached_property
+    def number_values(self) -> dict[str, int]:
+        """Number words and their values, ones and tens (hundred / thousand multiply)."""
+        values = {w: i for i, w in enumerate(self.numbers.ones)}
+        values.update({w: 10 * i for i, w in enumerate(self.numbers.tens, start=2)})
+        return values
+
+    @cached_property
+    def number_run_pattern(self) -> re.Pattern:
+        """A run of number words ("twenty-six", "one hundred and five")."""
+        names = [*self.number_values, self.numbers.hundred, self.numbers.thousand]
+        one = "|".join(sorted(names, key=len, reverse=True))
+        return re.compile(rf"\b(?:{one})(?:[\s-]+(?:and[\s-]+)?(?:{one}))*\b")
+
+    @cached_property
+    def time_unit_pattern(self) -> str:
+        """A regex group matching one time unit word, singular or plural."""
+        return "(?:" + "|".join(f"{re.escape(u)}s?" for u in self.time_units) + ")"
+
+    @cached_property
+    def more_than_pattern(self) -> re.Pattern:
+        return _ending_with(self.more_than)
+
+    @cached_property
+    def less_than_pattern(self) -> re.Pattern:
+        return _ending_with(self.less_than)
+
+    @cached_property
+    def permission_pattern(self) -> re.Pattern:
+        return re.compile("|".join(self.permission_patterns), re.I)
+
+    @cached_property
+    def fact_question_pattern(self) -> re.Pattern:
+        openers = "|".join(r"\s+".join(map(re.escape, w.split())) for w in self.fact_question_openers)
+        return re.compile(rf"^\W*(?:{openers})\b", re.I)
+
+    @cached_property
+    def unimportant(self) -> set[str]:
+        """Words that say nothing about what a question is about."""
+        return set(self.common_words) | set(self.pronouns)
+
+
+def _ending_with(phrases: List[str]) -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\s*$")
+
+
+def default_path() -> Path:
+    from bot.paths import knowledge_dir
+
+    return knowledge_dir() / "rules" / "_words.yml"
+
+
+def question_words(path: Path | None = None) -> QuestionWords:
+    """The question words (cached per file)."""
+    return _load(Path(path) if path else default_path())
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path) -> QuestionWords:
+    return QuestionWords.parse_obj(yaml.safe_load(path.read_text(encoding="utf-8")))
