@@ -150,6 +150,7 @@ class Decision:
     others: list[Threshold] = field(default_factory=list)  # same quantity, other programs
     clarify: list[tuple[str, str]] = field(default_factory=list)  # (rule id, verdict)
     candidates: list[tuple[str, float, str]] = field(default_factory=list)  # (rule id, probability, verdict)
+    variants: dict[str, float] | None = None  # the best rule's verdict probabilities (its verdict classifier)
 
 
 def clarify_options(
@@ -289,6 +290,8 @@ class Engine:
         if model.reliability is None:  # a model trained before the reliability model: the old rule
             d.clarify = clarify_options(candidates, d.confidence, model.clarify_below, model.clarify_ratio)
             return d
+        if d.rule_id in self.rule_by_id:
+            d.variants = model.variant_probs(d.rule_id, text, embedding)
         d.confidence = model.reliability.probability(d, embedding)
         if model.reliability.should_ask(d.confidence):
             d.clarify = self.unsure_options(d, text, model, embedding)
