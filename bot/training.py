@@ -63,7 +63,18 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
             root / "sources",
         ]
         + shared
-        + [code / "knowledge" / f for f in ("model.py", "training.py", "engine.py", "quantities.py", "reliability.py")],
+        + [
+            code / "knowledge" / f
+            for f in (
+                "model.py",
+                "training.py",
+                "engine.py",
+                "reading.py",
+                "answers.py",
+                "quantities.py",
+                "reliability.py",
+            )
+        ],
         lambda: policy_training.train(root, policy_model_dir(), echo),
         force,
         echo,

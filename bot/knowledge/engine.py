@@ -32,61 +32,49 @@ its own question and examples (``UNTRAINED_MATCH``), until the model is retraine
 ``confidence`` of these two kinds of answer is the encoder's cosine similarity (of the
 question and the quote, or the rule's nearest example): there is no labelled set yet to
 calibrate it on.
+
+This module decides; the rest of the answer is in three modules beside it: reading.py
+(normalising a question, its focus, can-I or factual), answers.py (``Answer``,
+``Decision``, ``Option`` and the fixed texts) and rendering.py (``AnswerWriter``: the
+answer text and citations from a decision, not_covered and passages).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from bot.knowledge import deployment as _deployment
+from bot.knowledge.answers import (
+    HELP_TEXT,
+    PICK_VERDICT,
+    PROGRAMS,
+    SOMETHING_ELSE,  # noqa: F401  (imported from here by actions/policy.py)
+    Answer,
+    Decision,
+    clarify_options,
+)
 from bot.knowledge.model import NOT_COVERED, PolicyModel
 from bot.knowledge.quantities import Quantities, Quantity
-from bot.knowledge.rules import Rule, Threshold, load_rule_files
-from bot.knowledge.sources import Citation, Source, load_sources
+from bot.knowledge.reading import (
+    _is_followup,
+    _load_mentions,
+    asks_permission,  # noqa: F401  (imported from here by the tests)
+    focus,
+    normalise_question,
+)
+from bot.knowledge.rendering import AnswerWriter
+from bot.knowledge.rules import Rule, load_rule_files
+from bot.knowledge.sources import Source, load_sources
 from bot.knowledge.sources import stamp as _sources_stamp
-from bot.knowledge.words import question_words
 
-PROGRAMS = ("adult", "family")
-PROGRAM_LABEL = {"adult": "adult peer support specialists", "family": "family peer supporters"}
-MAX_CHARS = 20_000  # longer questions are truncated (head and tail kept)
 _SEVERITY = ["allowed", "info", "depends", "not_allowed", "not_covered"]  # worst last
 # A depends rule answers allowed / not allowed only when the question plainly settles its
 # condition (the condition classifier is at least this sure); otherwise it names the condition.
 SETTLED = 0.6
 NOTE_MIN_WORDS = 20  # shorter messages are never taken for a pasted note
-
-HELP_TEXT = (
-    "I answer questions about what peer support staff can and can't do, from the policy documents. "
-    'Ask in a sentence, for example: "Can I drive my client to an appointment?", "How often is the WRSP '
-    'reviewed?" or "Can I accept a small gift from a parent?". Add --program adult or family (or say you '
-    "are an FPS or CPSS) to get the rules for your program first."
-)
-SOMETHING_ELSE = "Something else (the policies may not cover it)"
-NOT_COVERED_TEXT = (
-    "The policy documents don't address this, so I can't give you a rule for it. Please ask your supervisor "
-    "or clinical consultant; I've noted the question so the policies can be reviewed."
-)
-NO_RULE_TEXT = (
-    "There is no rule for this in your policies, so I can't tell you whether it is allowed. Please ask your "
-    "supervisor or clinical consultant; I've noted the question so a rule can be written."
-)
-# Passages of added documents (see the module docstring). A passage "clearly answers" a
-# factual question when the sentence quoted is this close in meaning to the question and
-# shares with it at least CLEAR_OVERLAP of its content words (all, if it has fewer) and at
-# least CLEAR_SHARE of them. Chosen on the bank's factual questions over the five curated
-# documents read as if uncurated: about one in five is answered from a passage, and no
-# factual question the bank labels not_covered is. Others get not_covered and the passages
-# at least RELATED_SIMILARITY close, as "what your policy says about this".
-CLEAR_SIMILARITY = 0.5
-CLEAR_OVERLAP = 2
-CLEAR_SHARE = 0.6
-RELATED_SIMILARITY = 0.45
 # When an answer is not sure, a runner-up rule is offered as an option if its probability
 # is at least this share of the best rule's.
 RUNNER_UP = 0.05
@@ -95,102 +83,7 @@ RUNNER_UP = 0.05
 UNTRAINED_MATCH = 0.75
 
 
-PICK_VERDICT = "@"  # "rule-id@verdict": an option that picks one verdict of a rule
-
-
-@dataclass
-class Option:
-    rule_id: str
-    question: str
-    verdict: str
-    pick: str = ""  # what tapping the option sends back to answer_rule (default: the rule id)
-
-    def __post_init__(self):
-        self.pick = self.pick or self.rule_id
-
-    def to_dict(self) -> dict:
-        return {"rule_id": self.rule_id, "question": self.question, "verdict": self.verdict}
-
-
-@dataclass
-class Answer:
-    verdict: str
-    answer: str
-    citations: list[Citation] = field(default_factory=list)
-    rule_id: str | None = None
-    kind: str = "rule"  # rule | threshold | not_covered | help
-    condition: str | None = None  # for depends: the stated condition
-    program: str | None = None  # program the answer was shaped for
-    related: list[Citation] = field(default_factory=list)  # nearest passages (not grounds for a verdict)
-    confidence: float = 0.0
-    clarify: list[Option] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        out = {
-            "verdict": self.verdict,
-            "answer": self.answer,
-            "citations": [c.to_dict() for c in self.citations],
-            "confidence": round(self.confidence, 3),
-        }
-        if self.clarify:
-            out["clarify"] = [o.to_dict() for o in self.clarify]
-        return out
-
-
-@dataclass
-class Decision:
-    """What the model and the numbers say about one question, before any wording."""
-
-    rule_id: str  # a rule id or NOT_COVERED
-    verdict: str
-    raw: float  # rule probability x verdict probability
-    confidence: float  # calibrated
-    ranked: list[tuple[str, float]]  # (rule id, probability), best first
-    quantity: Quantity | None = None
-    thresholds: list[Threshold] = field(default_factory=list)  # the ones that decided the verdict
-    others: list[Threshold] = field(default_factory=list)  # same quantity, other programs
-    clarify: list[tuple[str, str]] = field(default_factory=list)  # (rule id, verdict)
-    candidates: list[tuple[str, float, str]] = field(default_factory=list)  # (rule id, probability, verdict)
-
-
-def clarify_options(
-    candidates: list[tuple[str, float, str]], confidence: float, below: float, ratio: float
-) -> list[tuple[str, str]]:
-    """The options to ask about: the candidates close to the best one, when the answer is
-    not confident and they do not all lead to the same verdict."""
-    if not candidates or confidence >= below:
-        return []
-    top = candidates[0][1]
-    close = [(rid, v) for rid, p, v in candidates[:3] if p >= ratio * top]
-    return close if len(close) >= 2 and len({v for _, v in close}) > 1 else []
-
-
-FOCUS_WORDS = 120  # a longer message is read from its last sentences, where the question is
-
-
-def focus(text: str) -> str:
-    """The end of a long message: the last sentences, up to FOCUS_WORDS words (a long
-    backstory ends with the question; the encoder reads only the first 256 tokens)."""
-    if len(text.split()) <= FOCUS_WORDS:
-        return text
-    kept: list[str] = []
-    for sentence in reversed(re.split(r"(?<=[.!?])\s+", text)):
-        if kept and sum(len(k.split()) for k in kept) + len(sentence.split()) > FOCUS_WORDS:
-            break
-        kept.insert(0, sentence)
-    tail = " ".join(kept)
-    return " ".join(tail.split()[-FOCUS_WORDS:])
-
-
-def normalise_question(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text if isinstance(text, str) else str(text or ""))
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc") or ch in "\n\t")
-    if len(text) > MAX_CHARS:
-        text = text[: MAX_CHARS // 2] + " " + text[-MAX_CHARS // 2 :]
-    return text.strip()
-
-
-class Engine:
+class Engine(AnswerWriter):
     def __init__(self, knowledge_root: Path | None = None, model: PolicyModel | None = None, deployment=None):
         """``deployment``: None reads this deployment's sources file; a {source id:
         SourceSetting} mapping uses that; False uses every source and rule as they are
@@ -290,6 +183,8 @@ class Engine:
         if model.reliability is None:  # a model trained before the reliability model: the old rule
             d.clarify = clarify_options(candidates, d.confidence, model.clarify_below, model.clarify_ratio)
             return d
+        if d.rule_id in self.rule_by_id:
+            d.variants = model.variant_probs(d.rule_id, text, embedding)
         d.confidence = model.reliability.probability(d, embedding)
         if model.reliability.should_ask(d.confidence):
             d.clarify = self.unsure_options(d, text, model, embedding)
@@ -421,168 +316,6 @@ class Engine:
             rule_id, verdict, raw, self.model.calibration(raw), [(rule_id, 1.0)], quantity, deciding, others
         )
 
-    def options(self, pairs: list[tuple[str, str]]) -> list[Option]:
-        """Options to show for (rule id, verdict) pairs. When one rule is offered with two of
-        its verdicts, each is labelled by when it applies, and picking it gives that verdict."""
-        ids = [rid for rid, _ in pairs]
-        out = []
-        for rid, verdict in pairs:
-            rule = self.rule_by_id.get(rid)
-            if rule is None:
-                out.append(Option(NOT_COVERED, SOMETHING_ELSE, NOT_COVERED))
-                continue
-            variant = rule.variant(verdict)
-            if ids.count(rid) > 1:
-                when = variant.when if variant is not None else None
-                label = (when[:1].upper() + when[1:]) if when else rule.label
-                out.append(Option(rid, label, verdict, pick=f"{rid}{PICK_VERDICT}{verdict}"))
-            else:
-                out.append(Option(rid, rule.label, verdict))
-        return out
-
-    def render(self, d: Decision, text: str, program: str | None) -> Answer:
-        clarify = self.options(d.clarify)
-        if d.rule_id == NOT_COVERED:
-            return self._not_covered(text, program, d.confidence, clarify)
-        rule = self.rule_by_id[d.rule_id]
-        if d.quantity is not None:
-            return self._from_threshold(rule, d, text, program, clarify)
-        variant = rule.variant(d.verdict)
-        body = (variant.answer if variant else rule.answer).strip()
-        raw = list(variant.citations or []) if variant else []
-        raw += [c for c in rule.citations if c not in raw]
-        citations = [self.cite(c) for c in raw]
-        condition = ((variant.condition if variant else None) or rule.condition) if d.verdict == "depends" else None
-        if program:
-            body = self._program_note(rule, program) + body
-            citations.sort(key=lambda c: self._relevance(rule, c.source, program))
-        return Answer(
-            d.verdict,
-            " ".join(body.split()),
-            citations,
-            rule.id,
-            kind="rule",
-            condition=condition,
-            program=program,
-            confidence=d.confidence,
-            clarify=clarify,
-        )
-
-    def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None, clarify: list[Option]) -> Answer:
-        found = {q.kind: q for q in self.quantities_for(rule, text)}
-        said = "; ".join(q.said.strip(" ,.") for q in found.values())
-        lines = []
-        for t in d.thresholds:
-            outcome = t.outcome(found[t.quantity].value)
-            place = "within it" if outcome == t.inside else "outside it"
-            lines.append(
-                f'{self.sources[t.source].title} ({t.source}) sets {t.label}: "{t.quote}" ({place}'
-                + (f"; allowed if {t.condition}" if outcome == "depends" and t.condition else "")
-                + ")."
-            )
-        head = {
-            "allowed": "Yes, that is within the limit",
-            "not_allowed": "No, that is outside the limit",
-            "depends": "It depends",
-        }.get(d.verdict, "From the policies")
-        outcomes = {t.outcome(found[t.quantity].value) for t in d.thresholds}
-        if d.verdict == "depends" and len(outcomes) > 1:
-            head = "It depends on which program's rule applies to you"
-        variant = rule.variant(d.verdict)
-        if variant is not None and d.verdict not in outcomes:  # a stated condition settled it
-            head = " ".join(variant.answer.split())
-        body = f"{head} (you mentioned {said}). " + " ".join(lines)
-        if d.others:
-            body += " Other programs: " + "; ".join(f'{t.source} sets {t.label} ("{t.quote}")' for t in d.others) + "."
-        citations = [t.to_citation() for t in d.thresholds] + [t.to_citation() for t in d.others]
-        citations += [self.cite(c) for c in rule.citations]
-        condition = None
-        if d.verdict == "depends":
-            condition = next((t.condition for t in d.thresholds if t.condition), "which program's rule applies")
-        return Answer(
-            d.verdict,
-            body,
-            _dedupe(citations),
-            rule.id,
-            kind="threshold",
-            condition=condition,
-            program=program,
-            confidence=d.confidence,
-            clarify=clarify,
-        )
-
-    def _not_covered(self, text: str, program: str | None, confidence: float, clarify: list[Option]) -> Answer:
-        """No rule answers: a passage of an added document that clearly answers a factual
-        question, else not_covered with the nearest passages quoted (never a verdict)."""
-        mine = {sid for sid, src in self.sources.items() if program in src.programs} if program else None
-        hits = self.retriever.hybrid(focus(text), k=3, sources=mine or None)
-        related = [Citation(h.passage.source, h.passage.section, h.quote) for h in hits[:2]]
-        clear = hits[0] if hits and not clarify and self._clearly_answers(hits[0], text) else None
-        if clear is not None:
-            src = self.sources[clear.passage.source]
-            citation = Citation(src.id, clear.passage.section, clear.quote)
-            body = (
-                f'Your policy "{src.title}" ({src.id}) says, under "{clear.passage.section}": '
-                f'"{clear.quote}" (quoted from the document; no curated rule covers this question yet).'
-            )
-            return Answer(
-                "info",
-                body,
-                [citation],
-                None,
-                kind="passage",
-                program=program,
-                related=[c for c in related if c != citation],
-                confidence=clear.similarity,
-            )
-        near = [
-            c
-            for h, c in zip(hits, related)
-            if h.overlap and h.similarity >= RELATED_SIMILARITY and h.similarity >= hits[0].similarity - 0.1
-        ]
-        if near:
-            body = (
-                NO_RULE_TEXT
-                + " What your policy says about this: "
-                + " ".join(f'{c.source}, "{c.section}": "{c.quote}"' for c in near)
-            )
-        else:
-            body = NOT_COVERED_TEXT
-            if related:
-                body += f' The nearest passage ({related[0].source}, "{related[0].section}") does not decide it.'
-        return Answer(
-            "not_covered",
-            body,
-            [],
-            None,
-            kind="not_covered",
-            program=program,
-            related=related,
-            confidence=confidence,
-            clarify=clarify,
-        )
-
-    def _clearly_answers(self, hit, question: str) -> bool:
-        """A passage of an added document whose quoted sentence answers a factual question:
-        close in meaning and sharing content words. Can-I questions never get a verdict here."""
-        return (
-            hit.passage.source in self.imported
-            and not asks_permission(question)
-            and hit.similarity >= CLEAR_SIMILARITY
-            and hit.terms
-            and len(hit.overlap) >= min(CLEAR_OVERLAP, len(hit.terms))
-            and len(hit.overlap) >= CLEAR_SHARE * len(hit.terms)
-        )
-
-    @property
-    def retriever(self):
-        if self._retriever is None:
-            from bot.knowledge.nlp import get_lemmatiser
-            from bot.knowledge.retrieval import Retriever
-
-            self._retriever = Retriever(self.sources, get_lemmatiser())
-        return self._retriever
-
     def looks_like_note(self, question: str) -> bool:
         """A progress-note draft pasted where a question was expected (long, and read as a note)."""
         text = normalise_question(question)
@@ -595,79 +328,6 @@ class Engine:
         vocab = self.model.rules._word.vocabulary_ if self.model.rules._word is not None else {}
         known = sum(1 for w in words if len(w) <= 2 or w.lower() in vocab)
         return known >= 2 and known / len(words) >= 0.3
-
-    def cite(self, c) -> Citation:
-        src = self.sources.get(c.source)
-        sec = src.section(c.section) if src else None
-        return Citation(c.source, sec.title if sec else c.section, c.quote)
-
-    def _relevance(self, rule: Rule, source_id: str, program: str) -> int:
-        """0: a position for exactly this program; 1: applies to both or the source's
-        audience includes the program; 2: another program's document."""
-        applies = {p.applies_to for p in rule.positions if p.source == source_id}
-        if program in applies:
-            return 0
-        if "both" in applies or (not applies and program in self.sources[source_id].programs):
-            return 1
-        return 2
-
-    def _program_note(self, rule: Rule, program: str) -> str:
-        if not rule.positions:
-            return ""
-        mine = [p for p in rule.positions if p.applies_to in (program, "both")]
-        others = [p for p in rule.positions if p not in mine]
-        parts = []
-        if mine:
-            parts.append(
-                f"For {PROGRAM_LABEL[program]}: "
-                + "; ".join(f"{self.sources[p.source].title} ({p.source}): {p.note}" for p in mine)
-                + "."
-            )
-        if others:
-            parts.append("Other programs: " + "; ".join(f"{p.source}: {p.note}" for p in others) + ".")
-        return " ".join(parts) + " "
-
-
-def _dedupe(citations: list[Citation]) -> list[Citation]:
-    seen, out = set(), []
-    for c in citations:
-        key = (c.source, c.quote)
-        if key not in seen:
-            seen.add(key)
-            out.append(c)
-    return out
-
-
-def asks_permission(question: str) -> bool:
-    """Whether the question (its last sentence) asks whether something may, must or should
-    be done ("Can I...", "Is it OK to...", "Do I have to..."), rather than asking for a
-    fact ("How many...", "What is...", "Is there a limit..."). A guard on the form of the
-    question only: a can-I question without a rule never gets a verdict from a passage."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
-    asked = [p for p in parts if p.rstrip().endswith("?")]
-    last = (asked or parts or [""])[-1]
-    words = question_words()
-    if words.fact_question_pattern.match(last):
-        return False
-    return bool(words.permission_pattern.search(last))
-
-
-def _is_followup(text: str) -> bool:
-    q = text.strip().lower()
-    return len(q.split()) <= 14 and bool(re.match(r"^(what|how) about|^and if|^what if|^if |^even if|^but if|^and ", q))
-
-
-def _load_mentions(path: Path, sources: dict[str, Source]) -> dict:
-    """Words that name a program or a document (knowledge/rules/_programs.yml and each
-    source's ``aliases``), as case-insensitive whole-word patterns."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-    def pattern(words):
-        return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I) if words else None
-
-    programs = {p: pattern(ws) for p, ws in ((data or {}).get("programs") or {}).items() if ws}
-    named = {sid: pattern(src.meta.get("aliases") or []) for sid, src in sources.items()}
-    return {"programs": programs, "sources": {k: v for k, v in named.items() if v is not None}}
 
 
 def policy_model_dir() -> Path:

@@ -73,6 +73,21 @@ def test_choose_ask_below_is_a_quantile():
     assert rl.choose_ask_below(p, 0.0) == 0.0
 
 
+def test_choose_ask_below_asks_less_when_fewer_asked_meet_the_target():
+    p = np.linspace(0.0, 1.0, 101)
+    right = (p >= 0.1).astype(int)  # the 10 least likely are the only wrong ones
+    assert (p < rl.choose_ask_below(p, 0.2, right, 0.0)).sum() == 10
+    assert (p < rl.choose_ask_below(p, 0.2, right, 0.05)).sum() == 5  # 5 wrong of 101 left: under 5%
+    right[50] = 0  # a wrong answer the cap cannot reach: the cap decides
+    assert (p < rl.choose_ask_below(p, 0.2, right, 0.0)).sum() == 20
+
+
+def test_the_regularisation_is_chosen_on_held_out_rounds():
+    outcomes, vectors = _synthetic(seed=4)
+    fitted = rl.fit(outcomes, vectors)
+    assert fitted.report["C"] in rl.C_GRID
+
+
 def test_saved_and_loaded_gives_the_same_probability(tmp_path):
     outcomes, vectors = _synthetic(seed=2)
     fitted = rl.fit(outcomes, vectors)
@@ -110,21 +125,32 @@ def test_the_trained_model_is_calibrated_on_held_out_rounds(engine):
     stats = engine.model.reliability.report
     assert engine.model.meta["calibration_set"]["held_out_confident_wrong"] == stats["held_out_confident_wrong"]
     assert stats["held_out_clarify_rate"] <= rl.MAX_ASK_RATE + 0.01
-    assert stats["held_out_confident_wrong"] <= 0.06
+    assert stats["held_out_confident_wrong"] <= 0.05
     assert stats["held_out_calibration_error"] <= 0.06
 
 
-def test_confidence_tracks_correctness_on_round_8(engine):
-    """Round 8 is in neither the bank nor the calibration set: the answers PeerScope is
-    surest of are right more often than those it asks about, and few it does not ask
-    about are wrong."""
+def _newest_blind_policy_round():
+    """The newest blind round whose policy questions are not (yet) in the calibration set."""
     from pathlib import Path
 
-    rows = [
-        json.loads(line)
-        for line in (Path(__file__).parents[1] / "data" / "blind" / "round8" / "policy.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
+    blind = Path(__file__).parents[1] / "data" / "blind"
+    rounds = sorted(blind.glob("round*/policy.jsonl"), key=lambda p: int(p.parent.name[len("round") :]))
+    assert rounds, "no blind policy round in tests/data/blind"
+    return [json.loads(line) for line in rounds[-1].read_text().splitlines() if line.strip()]
+
+
+def test_confidence_tracks_correctness_on_the_newest_blind_round(engine):
+    """The newest blind round is in neither the bank nor the calibration set: the answers
+    PeerScope is surest of are right more often than those it asks about, and few it does
+    not ask about are wrong."""
+    from bot.knowledge.training import load_calibration
+    from bot.paths import knowledge_dir
+
+    rows = _newest_blind_policy_round()
+    # independent writers now and then ask the same short question word for word (rounds 4
+    # and 8 share one, round 11 one of rounds 1-7); the round must be new all the same
+    seen = {c.text for c in load_calibration(knowledge_dir())}
+    assert sum(r["question"] in seen for r in rows) <= 0.02 * len(rows)
     answers = [(engine.answer(r["question"], r.get("program")), r["verdict"]) for r in rows]
     asked = [a.verdict == v for a, v in answers if a.clarify]
     answered = [a.verdict == v for a, v in answers if not a.clarify]
