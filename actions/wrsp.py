@@ -149,7 +149,7 @@ def change_to(dispatcher: CollectingDispatcher, interview: Interview, text: str,
     found = interview.find_fields(text)
     if len(found) != 1:
         if found:
-            dispatcher.utter_message(text=f"Which one: {', '.join(s.label for s in found[:6])}?")
+            dispatcher.utter_message(response="utter_wrsp_which_one", labels=", ".join(s.label for s in found[:6]))
         else:
             dispatcher.utter_message(response="utter_wrsp_which_answer")
         return (

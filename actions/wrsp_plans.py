@@ -31,8 +31,10 @@ class ActionWrspConfirm(Action):
         except ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return []
-        text = f"Plan #{plan_id} is complete. Your supervisor (clinical consultant) can now sign it off."
-        dispatcher.utter_message(text=f"{text}\n{due}" if due is not None else text)
+        if due is None:
+            dispatcher.utter_message(response="utter_wrsp_completed", plan_number=plan_id)
+        else:
+            dispatcher.utter_message(response="utter_wrsp_completed_due", plan_number=plan_id, due=due)
         return [SlotSet("wrsp_field", None)]
 
 

@@ -93,3 +93,25 @@ def test_resume_with_nothing_open(db_url):
     assert responses(chat.act(ActionWrspResume(), "resume my plan", "wrsp_resume")) == ["utter_wrsp_none_to_resume"]
     [message] = chat.act(ActionWrspResume(), "resume my plan for K.L.", "wrsp_resume")
     assert message["text"] == 'I found no plan in progress for K.L.. Say "start a WRSP" to begin one.'
+
+
+def test_a_fully_answered_plan_is_summarised_and_completed(db_url):
+    from bot.store import access
+    from bot.wrsp import service
+    from tests.unit.test_wrsp_interview import full_answers
+
+    pat = linked("Pat Peer", "pat", program="adult")
+    with session_scope() as s:
+        actor = access.actor(s, pat)
+        plan_id = service.create_plan(s, actor, "J.D.", "adult").id
+        for field, value in full_answers().items():
+            service.save_answer(s, actor, plan_id, field, value)
+    chat = Chat("rest:pat")
+    chat.slots = {"wrsp_plan_id": float(plan_id), "wrsp_answer": "done"}
+    [summary] = chat.act(ActionWrspDone())
+    assert summary["text"].startswith(f"Here is the plan (#{plan_id}) so far:") and summary["phi"] is True
+    assert summary["buttons"] == [{"title": "Confirm and complete", "payload": "/wrsp_confirm"}]
+    [done] = chat.act(ActionWrspConfirm(), "/wrsp_confirm", "wrsp_confirm")
+    assert done["response"] == "utter_wrsp_completed_due" and done["plan_number"] == plan_id
+    assert done["due"].startswith("The plan")
+    assert chat.slots["wrsp_field"] is None
