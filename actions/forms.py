@@ -3,7 +3,7 @@ progress note, the reviewer's comment and the WRSP interview's answers."""
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -33,6 +33,11 @@ class FreeTextFormValidation(FormValidationAction, ABC):
     failure_slot: str | None = None
     max_failures = 2
     carried_slots: tuple[str, ...] = ()
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form name>. Abstract, so the action server does not register this base
+        class as an action of its own (rasa_sdk skips abstract Action subclasses)."""
 
     def is_own_command(self, text: str) -> bool:
         """Whether ``text`` is a command the form itself handles (none by default)."""

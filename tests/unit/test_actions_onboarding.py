@@ -60,3 +60,15 @@ def test_a_supervisor_without_a_team(db_url):
     linked("Dana Boss", "dana", role="supervisor")
     messages, _ = run(ActionOnboardingStatus(), tracker("rest:dana", "onboarding status", "onboarding_status"))
     assert responses(messages) == ["utter_onboarding_team_not_started"]
+
+
+def test_the_action_server_registers_every_action_and_not_the_form_base():
+    """As addons/action_server.py does: every action of actions/ by its name; the shared
+    free-text form base is abstract, so it is not registered (it has no name)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    names = set(executor.actions)
+    assert {"validate_note_form", "validate_review_comment_form", "validate_wrsp_form"} <= names
+    assert {"action_greet", "action_onboarding_continue", "action_wrsp_signoff", "action_risk_alerts"} <= names
