@@ -2,52 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from bot.store import session_scope
-from bot.store import staff as staff_repo
+from bot.staff.service import CurrentStaff, by_sender
 
-
-@dataclass(frozen=True)
-class CurrentStaff:
-    id: int
-    name: str
-    role: str
-    program: str | None
-    supervisor_id: int | None
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role in ("supervisor", "admin")
+__all__ = ["CurrentStaff", "current_staff", "require_staff", "require_supervisor"]
 
 
 def current_staff(tracker: Tracker) -> CurrentStaff | None:
     """The staff member linked to this conversation's sender id, loaded fresh from the database."""
-    with session_scope() as session:
-        staff = staff_repo.from_sender(session, tracker.sender_id)
-        if staff is None:
-            return None
-        return CurrentStaff(
-            id=staff.id,
-            name=staff.name,
-            role=staff.role.value,
-            program=staff.program.value if staff.program else None,
-            supervisor_id=staff.supervisor_id,
-        )
+    return by_sender(tracker.sender_id)
 
 
-def staff_row(session, staff: CurrentStaff):
-    """The database row for the current staff member, in ``session``."""
-    from bot.store.models import Staff
+def require_staff(tracker: Tracker, dispatcher: CollectingDispatcher, **refusal: Any) -> CurrentStaff | None:
+    """The linked staff member, or None after uttering ``refusal`` (``response="utter_..."``
+    or ``text=...``) to an account that is not linked to a staff record."""
+    staff = current_staff(tracker)
+    if staff is None and refusal:
+        dispatcher.utter_message(**refusal)
+    return staff
 
-    return session.get(Staff, staff.id)
+
+def require_supervisor(tracker: Tracker, dispatcher: CollectingDispatcher, **refusal: Any) -> CurrentStaff | None:
+    """The linked supervisor (or admin), or None after uttering ``refusal`` to anyone else."""
+    staff = current_staff(tracker)
+    if staff is None or not staff.is_supervisor:
+        if refusal:
+            dispatcher.utter_message(**refusal)
+        return None
+    return staff
 
 
 def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def entity(tracker: Tracker, name: str) -> Any:
+    """The latest message's first value of entity ``name``, or None."""
+    return next(tracker.get_latest_entity_values(name), None)
 
 
 def message_inside_loop(tracker: Tracker, loop: str) -> bool:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import current_staff
 from actions.policy import reply_with_answer
-from actions.review import outcome_messages
+from bot.review.service import outcome_messages
 
 
 class ActionGreet(Action):
@@ -22,14 +22,11 @@ class ActionGreet(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff = current_staff(tracker)
         if staff is not None:
-            dispatcher.utter_message(text=f"Hi {staff.name.split()[0]}.")
+            dispatcher.utter_message(response="utter_greet_staff", first_name=staff.first_name)
             for line in outcome_messages(staff.id):
                 dispatcher.utter_message(text=line, phi=True)  # may quote the reviewer's comment
         else:
-            dispatcher.utter_message(
-                text="Hi. Your chat account isn't linked to a staff record yet, so I can answer "
-                "policy questions but can't save notes or plans. Ask your admin for an invite code."
-            )
+            dispatcher.utter_message(response="utter_greet_unlinked")
         return []
 
 
@@ -50,6 +47,6 @@ class ActionDefaultFallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         if reply_with_answer(dispatcher, tracker, only_if_grounded=True):
             return []
-        dispatcher.utter_message(text="Sorry, I didn't quite get that.")
+        dispatcher.utter_message(response="utter_not_understood")
         dispatcher.utter_message(response="utter_menu")
         return [UserUtteranceReverted()]

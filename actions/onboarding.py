@@ -1,7 +1,8 @@
 """Onboarding for new family peer supporters: lessons, the scenario quiz, and status.
 
-Every step and answer is saved in PeerScope's tables as it happens (one session per
-turn), so leaving and coming back, or a server restart, resumes at the same step.
+Every step and answer is saved in PeerScope's tables as it happens (one transaction
+per turn, in bot/onboarding/service.py), so leaving and coming back, or a server restart,
+resumes at the same step.
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, staff_row
+from actions.common import entity, require_staff
 from bot.onboarding import flow, render, service
-from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
 
-NOT_LINKED = "Onboarding is saved per person, so it needs a linked staff account. Ask your admin for an invite code."
-
-
-def _entity(tracker: Tracker, name: str) -> str | None:
-    return next(tracker.get_latest_entity_values(name), None)
+NOT_LINKED = {"response": "utter_onboarding_not_linked"}
 
 
 def show_step(dispatcher: CollectingDispatcher, step: flow.Step) -> None:
@@ -33,11 +29,10 @@ def show_step(dispatcher: CollectingDispatcher, step: flow.Step) -> None:
             text=text, buttons=[{"title": "Next", "payload": f'/onboarding_next{{"onb_at": "{at}"}}'}]
         )
     elif isinstance(step, flow.QuizIntro):
-        lead = "Ready to try the quiz again?" if step.retake else "You've read every module."
         dispatcher.utter_message(
-            text=f"{lead} The scenario quiz has {step.question_count} questions; the pass mark is "
-            f"{step.pass_mark}%, as for the toolkit's training exam.",
-            buttons=[{"title": "Start the quiz", "payload": "/onboarding_quiz"}],
+            response="utter_quiz_intro_retake" if step.retake else "utter_quiz_intro",
+            question_count=step.question_count,
+            pass_mark=step.pass_mark,
         )
     elif isinstance(step, flow.QuestionStep):
         q = step.question
@@ -52,23 +47,18 @@ def show_step(dispatcher: CollectingDispatcher, step: flow.Step) -> None:
             ],
         )
     else:  # Done
-        dispatcher.utter_message(
-            text="You've finished onboarding and passed the quiz. " 'Type "onboarding status" to see your record.'
-        )
+        dispatcher.utter_message(response="utter_onboarding_done")
 
 
 class _OnboardingMixin:
-    """Loads the member, runs ``act`` in one database session (so every step is saved),
-    and refuses unlinked accounts. A mixin, not an Action: rasa_sdk registers every
+    """Refuses unlinked accounts, then runs ``act`` with the staff member's id (each
+    service call is one saved turn). A mixin, not an Action: rasa_sdk registers every
     Action subclass by name."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = current_staff(tracker)
-        if staff is None:
-            dispatcher.utter_message(text=NOT_LINKED)
-            return []
-        with session_scope() as session:
-            self.act(dispatcher, tracker, session, staff_row(session, staff))
+        staff = require_staff(tracker, dispatcher, **NOT_LINKED)
+        if staff is not None:
+            self.act(dispatcher, tracker, staff.id)
         return []
 
 
@@ -76,42 +66,33 @@ class ActionOnboardingContinue(_OnboardingMixin, Action):
     def name(self) -> str:
         return "action_onboarding_continue"
 
-    def act(self, dispatcher, tracker, session, member):
-        at = _entity(tracker, "onb_at")
-        if at and "|" in at:
-            module, _, index = at.rpartition("|")
-            step = service.advance(session, member, at=(module, int(index)) if index.isdigit() else None)
-        else:
-            step = service.current(session, member)
-        show_step(dispatcher, step)
+    def act(self, dispatcher, tracker, staff_id):
+        show_step(dispatcher, service.continue_for(staff_id, at=entity(tracker, "onb_at")))
 
 
 class ActionOnboardingQuiz(_OnboardingMixin, Action):
     def name(self) -> str:
         return "action_onboarding_quiz"
 
-    def act(self, dispatcher, tracker, session, member):
-        show_step(dispatcher, service.start_quiz(session, member))
+    def act(self, dispatcher, tracker, staff_id):
+        show_step(dispatcher, service.start_quiz_for(staff_id))
 
 
 class ActionOnboardingAnswer(_OnboardingMixin, Action):
     def name(self) -> str:
         return "action_onboarding_answer"
 
-    def act(self, dispatcher, tracker, session, member):
-        outcome = service.answer(
-            session, member, _entity(tracker, "quiz_option") or "", question_id=_entity(tracker, "quiz_question")
+    def act(self, dispatcher, tracker, staff_id):
+        outcome = service.answer_for(
+            staff_id, entity(tracker, "quiz_option") or "", question_id=entity(tracker, "quiz_question")
         )
         if outcome.result is not None:
             dispatcher.utter_message(text=render.result(outcome.result))
             if not outcome.result.passed:
-                dispatcher.utter_message(
-                    text="You can retake it whenever you're ready.",
-                    buttons=[{"title": "Retake the quiz", "payload": "/onboarding_quiz"}],
-                )
+                dispatcher.utter_message(response="utter_quiz_retake")
             return
         if not outcome.recorded:
-            dispatcher.utter_message(text="Please pick one of the options for this question.")
+            dispatcher.utter_message(response="utter_quiz_pick_an_option")
         show_step(dispatcher, outcome.next)
 
 
@@ -119,13 +100,13 @@ class ActionOnboardingStatus(_OnboardingMixin, Action):
     def name(self) -> str:
         return "action_onboarding_status"
 
-    def act(self, dispatcher, tracker, session, member):
+    def act(self, dispatcher, tracker, staff_id):
         try:
-            if member.role.value in ("supervisor", "admin"):
-                team = service.team_status(session, member)
-                text = "\n\n".join(render.status(s) for s in team) or "None of your supervisees has started yet."
-            else:
-                text = render.status(service.status(session, member))
+            team, statuses = service.status_for(staff_id)
         except (AccessDenied, NotFound) as exc:
-            text = str(exc)
-        dispatcher.utter_message(text=text)
+            dispatcher.utter_message(text=str(exc))
+            return
+        if team and not statuses:
+            dispatcher.utter_message(response="utter_onboarding_team_not_started")
+        else:
+            dispatcher.utter_message(text="\n\n".join(render.status(s) for s in statuses))

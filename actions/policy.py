@@ -9,11 +9,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text, payload
+from actions.common import current_staff, entity, latest_text, payload
 from bot.knowledge.engine import SOMETHING_ELSE, Answer, get_engine
 from bot.knowledge.model import NOT_COVERED
-from bot.store import insights, pending, session_scope, unanswered
-from bot.store import staff as staff_repo
+from bot.policy import service
+from bot.staff.service import set_program
 
 VERDICT_HEADINGS = {
     "allowed": "✅ Allowed",
@@ -22,6 +22,9 @@ VERDICT_HEADINGS = {
     "not_covered": "❔ Not covered by the policies",
     "info": "ℹ️ From the policies",
 }
+
+
+PROGRAM_SET = {"adult": "utter_program_set_adult", "family": "utter_program_set_family"}
 
 
 def format_citation(citation: dict) -> str:
@@ -36,26 +39,6 @@ def format_answer(answer: Answer) -> str:
         if len(answer.citations) > 1:
             parts.append(f'({len(answer.citations) - 1} more source(s): ask "where does it say that?")')
     return "\n\n".join(parts)
-
-
-NOTE_OFFER = (
-    'That looks like a progress-note draft rather than a question. Tap "Check a note" and '
-    "paste it there: I'll check it for scope and risk and you can save it for review."
-)
-CLARIFY_TEXT = "I'm not sure which of these you mean. Do you mean:"
-
-
-def remember_question(sender: str, question: str) -> None:
-    """Keep the question a clarifying choice refers to (bot.store.pending: in the database,
-    so whichever action server gets the pick can answer it; never in the tracker store)."""
-    with session_scope() as session:
-        pending.remember(session, sender, question)
-
-
-def question_before_pick(tracker: Tracker) -> str:
-    """The question a clarifying choice refers to ("" when it is no longer known)."""
-    with session_scope() as session:
-        return pending.recall(session, tracker.sender_id)
 
 
 def clarify_buttons(answer: Answer) -> list[dict]:
@@ -78,40 +61,25 @@ def reply_with_answer(
     if rule_id is None:
         question = latest_text(tracker)
         if engine.looks_like_note(question):
-            dispatcher.utter_message(
-                text=NOTE_OFFER,
-                buttons=[
-                    {"title": "Check a note", "payload": "/check_note"},
-                    {"title": "It's a question", "payload": "/ask_policy_start"},
-                ],
-            )
+            dispatcher.utter_message(response="utter_note_offer")
             return [SlotSet("last_rule_id", None)]
         answer = engine.answer(question, program=program, previous_rule_id=tracker.get_slot("last_rule_id"))
     else:
-        question = question_before_pick(tracker)
+        question = service.question_before_pick(tracker.sender_id)
         answer = engine.answer_rule(rule_id, question, program=program)
     if only_if_grounded and not answer.citations:
         return []
     if answer.clarify and rule_id is None:
-        remember_question(tracker.sender_id, question)
-        dispatcher.utter_message(text=CLARIFY_TEXT, buttons=clarify_buttons(answer))
+        service.remember_question(tracker.sender_id, question)
+        dispatcher.utter_message(response="utter_clarify", buttons=clarify_buttons(answer))
         dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
         return [SlotSet("last_rule_id", None), SlotSet("last_citations", None)]
-    if answer.kind == "not_covered":
-        unanswered.record(question, staff_id=staff.id if staff else None, program=program)
-    if staff is not None:  # the topic (rule id), never the question, for the insights page
-        with session_scope() as session:
-            insights.record_policy_answer(session, staff.id, answer.rule_id, answer.verdict)
+    # the unanswered-question log, and the topic (rule id, never the question) for the insights page
+    service.record_answer(question, staff.id if staff else None, program, answer.kind, answer.rule_id, answer.verdict)
     dispatcher.utter_message(text=format_answer(answer))
     dispatcher.utter_message(json_message=payload("policy_answer", **answer.to_dict()))
     if staff is not None and staff.program is None and answer.citations:
-        dispatcher.utter_message(
-            text="Which program are you in? I'll put its documents first from now on.",
-            buttons=[
-                {"title": "Adult peer support", "payload": '/set_program{"program": "adult"}'},
-                {"title": "Family peer support", "payload": '/set_program{"program": "family"}'},
-            ],
-        )
+        dispatcher.utter_message(response="utter_ask_program")
     return [
         SlotSet("last_rule_id", answer.rule_id),
         SlotSet("last_citations", [c.to_dict() for c in answer.citations]),
@@ -133,7 +101,7 @@ class ActionAnswerPicked(Action):
         return "action_answer_picked"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        rule_id = next(tracker.get_latest_entity_values("rule_id"), None) or NOT_COVERED
+        rule_id = entity(tracker, "rule_id") or NOT_COVERED
         return reply_with_answer(dispatcher, tracker, rule_id=rule_id)
 
 
@@ -144,7 +112,7 @@ class ActionShowSource(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         citations = tracker.get_slot("last_citations") or []
         if not citations:
-            dispatcher.utter_message(text="Ask me a policy question first, then I can show you where it is written.")
+            dispatcher.utter_message(response="utter_no_answer_to_source")
             return []
         lines = ["Here is where the policies say it:"]
         lines += [format_citation(c) for c in citations]
@@ -162,13 +130,13 @@ class ActionShowFullSection(Action):
 
         citations = tracker.get_slot("last_citations") or []
         if not citations:
-            dispatcher.utter_message(text="Ask me a policy question first, then I can show you the full section.")
+            dispatcher.utter_message(response="utter_no_answer_to_expand")
             return []
         first = citations[0]
         source = load_sources().get(first["source"])
         section = source.section(first["section"]) if source else None
         if section is None:
-            dispatcher.utter_message(text="I couldn't find that section any more; please ask the question again.")
+            dispatcher.utter_message(response="utter_section_gone")
             return []
         dispatcher.utter_message(text=f"{source.title} — {section.title}\n\n{source.section_text(section)}")
         return []
@@ -182,12 +150,10 @@ class ActionSetProgram(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff = current_staff(tracker)
-        program = next(tracker.get_latest_entity_values("program"), None)
-        if staff is None or program not in ("adult", "family"):
-            dispatcher.utter_message(text='Say "I work in adult peer support" or "family peer support".')
+        program = entity(tracker, "program")
+        if staff is None or program not in PROGRAM_SET:
+            dispatcher.utter_message(response="utter_which_program")
             return []
-        with session_scope() as session:
-            staff_repo.set_program(session, staff.id, program)
-        label = "adult peer support" if program == "adult" else "family peer support"
-        dispatcher.utter_message(text=f"Got it: {label}. Its documents come first in my answers now.")
+        set_program(staff.id, program)
+        dispatcher.utter_message(response=PROGRAM_SET[program])
         return []

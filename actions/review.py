@@ -1,47 +1,35 @@
-"""The supervisor's review queue in chat, and telling authors what happened to their notes."""
+"""The supervisor's review queue in chat, and telling authors what happened to their notes
+(bot/review/service.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text, message_inside_loop, staff_row
-from actions.notes import flag_summary
-from bot.store import notes as note_repo
-from bot.store import session_scope
-from bot.store.access import AccessDenied, NotFound
-from bot.store.models import Staff
+from actions.common import current_staff, require_supervisor
+from actions.forms import FreeTextFormValidation
+from bot.review import service
+from bot.review.service import outcome_messages  # noqa: F401  (the review API, re-exported)
 
-NOT_A_SUPERVISOR = "The review queue is for supervisors. Your own notes' outcomes appear when you say hi."
+NOT_A_SUPERVISOR = {"response": "utter_review_not_supervisor"}
 
 
-def _when(moment) -> str:
-    return f"{moment:%a %d %b}" if moment else "an earlier day"
-
-
-def outcome_messages(staff_id: int) -> list[str]:
-    """One line per decided note the author has not seen yet (they are then marked seen)."""
-    with session_scope() as session:
-        author = session.get(Staff, staff_id)
-        lines = []
-        for note in note_repo.take_unseen_outcomes(session, author):
-            when = _when(note.submitted_at)
-            if note.status.value == "approved":
-                lines.append(f"Your note #{note.id} from {when} was approved.")
-            else:
-                lines.append(f"Your note #{note.id} from {when} was returned: {note.review_comment}")
-        return lines
-
-
-def _reviewer(tracker: Tracker, dispatcher: CollectingDispatcher):
-    staff = current_staff(tracker)
-    if staff is None or not staff.is_supervisor:
-        dispatcher.utter_message(text=NOT_A_SUPERVISOR)
-        return None
-    return staff
+def decision_buttons(flag_count: int) -> list[dict[str, str]]:
+    buttons = [
+        {
+            "title": f"{word.capitalize()} {n}",
+            "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "{word}"}}',
+        }
+        for n in range(1, flag_count + 1)
+        for word in ("confirm", "dismiss")
+    ]
+    return buttons + [
+        {"title": "Approve note", "payload": "/note_approve"},
+        {"title": "Return with a comment", "payload": "/note_return"},
+    ]
 
 
 class ActionReviewQueue(Action):
@@ -49,59 +37,21 @@ class ActionReviewQueue(Action):
         return "action_review_queue"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = _reviewer(tracker, dispatcher)
+        staff = require_supervisor(tracker, dispatcher, **NOT_A_SUPERVISOR)
         if staff is None:
             return []
-        with session_scope() as session:
-            items = note_repo.review_queue(session, staff_row(session, staff))
-        if not items:
-            dispatcher.utter_message(text="Your review queue is empty.")
-            return [SlotSet("review_note_id", None)]
-        lines = [f"{len(items)} note(s) waiting, oldest first:"]
-        buttons = []
-        for item in items:
-            lines.append(
-                f"#{item.note_id} from {item.author_name}, submitted {_when(item.submitted_at)}: "
-                f"{item.flags} flag(s), {item.open_flags} not yet reviewed"
-            )
-            buttons.append(
-                {"title": f"Open #{item.note_id}", "payload": f'/review_open{{"note_id": "{item.note_id}"}}'}
-            )
-        dispatcher.utter_message(text="\n".join(lines), buttons=buttons[:10])
+        queue = service.queue(staff.id)
+        if not queue.note_ids:
+            dispatcher.utter_message(response="utter_review_queue_empty")
+        else:
+            buttons = [{"title": f"Open #{n}", "payload": f'/review_open{{"note_id": "{n}"}}'} for n in queue.note_ids]
+            dispatcher.utter_message(text=queue.text, buttons=buttons[:10])
         return [SlotSet("review_note_id", None)]
-
-
-def _show_note(dispatcher: CollectingDispatcher, reader_id: int, note_id: int, can_decide: bool) -> None:
-    """The note with its flags, for anyone the access check lets read it (the read is
-    audited, and so is a refusal); decision buttons only for a reviewer."""
-    with session_scope() as session:
-        note = note_repo.read(session, session.get(Staff, reader_id), note_id)
-        lines = [f"Note #{note.id} by {note.author.name}:", note.text, "", "Flags:"]
-        for n, flag in enumerate(note.flags, 1):
-            lines.append(f"{flag_summary(n, flag, note.text)} [{flag.status.value}]")
-            lines.append(f"   Why: {flag.reason}")
-        flag_count = len(note.flags)
-        can_decide = can_decide and note.author_id != reader_id
-    buttons = []
-    if can_decide:
-        for n in range(1, flag_count + 1):
-            buttons += [
-                {
-                    "title": f"{word.capitalize()} {n}",
-                    "payload": f'/flag_decide{{"flag_number": "{n}", "decision": "{word}"}}',
-                }
-                for word in ("confirm", "dismiss")
-            ]
-        buttons += [
-            {"title": "Approve note", "payload": "/note_approve"},
-            {"title": "Return with a comment", "payload": "/note_return"},
-        ]
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons, phi=True)
 
 
 class ActionReviewOpen(Action):
     """Open a note by id: its author, their supervisor and admins may; anyone else is
-    refused, and the attempt is in the audit log."""
+    refused, and the attempt is in the audit log. Decision buttons only for a reviewer."""
 
     def name(self) -> str:
         return "action_review_open"
@@ -110,16 +60,18 @@ class ActionReviewOpen(Action):
         staff = current_staff(tracker)
         note_id = tracker.get_slot("review_note_id")
         if staff is None:
-            dispatcher.utter_message(text=NOT_A_SUPERVISOR)
+            dispatcher.utter_message(**NOT_A_SUPERVISOR)
             return []
         if note_id is None:
-            dispatcher.utter_message(text='Which note? Say "review queue" to see the list.')
+            dispatcher.utter_message(response="utter_which_note")
             return []
         try:
-            _show_note(dispatcher, staff.id, int(note_id), can_decide=staff.is_supervisor)
-        except (NotFound, AccessDenied) as exc:
+            note = service.open_note(staff.id, int(note_id), reviewer=staff.is_supervisor)
+        except service.ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("review_note_id", None)]
+        buttons = decision_buttons(note.flag_count) if note.can_decide else []
+        dispatcher.utter_message(text=note.text, buttons=buttons, phi=True)
         return []
 
 
@@ -128,22 +80,21 @@ class ActionFlagDecide(Action):
         return "action_flag_decide"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = _reviewer(tracker, dispatcher)
+        staff = require_supervisor(tracker, dispatcher, **NOT_A_SUPERVISOR)
         note_id, number = tracker.get_slot("review_note_id"), tracker.get_slot("flag_number")
         if staff is None:
             return []
         if note_id is None or number is None:
-            dispatcher.utter_message(text="Open a note from the review queue first.")
+            dispatcher.utter_message(response="utter_open_a_note_first")
             return []
         confirm = (tracker.get_slot("decision") or "confirm").lower().startswith("confirm")
         try:
-            with session_scope() as session:
-                note_repo.decide_flag(session, staff_row(session, staff), int(note_id), int(number), confirm)
-        except (note_repo.NoteError, NotFound, AccessDenied) as exc:
+            service.decide_flag(staff.id, int(note_id), int(number), confirm)
+        except service.ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return []
-        word = "confirmed" if confirm else "dismissed (kept as a false-positive example)"
-        dispatcher.utter_message(text=f"Flag {int(number)} {word}. Approve the note or return it when you're done.")
+        response = "utter_flag_confirmed" if confirm else "utter_flag_dismissed"
+        dispatcher.utter_message(response=response, flag_number_shown=int(number))
         return [SlotSet("flag_number", None), SlotSet("decision", None)]
 
 
@@ -152,20 +103,19 @@ class ActionNoteApprove(Action):
         return "action_note_approve"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = _reviewer(tracker, dispatcher)
+        staff = require_supervisor(tracker, dispatcher, **NOT_A_SUPERVISOR)
         note_id = tracker.get_slot("review_note_id")
         if staff is None:
             return []
         if note_id is None:
-            dispatcher.utter_message(text="Open a note from the review queue first.")
+            dispatcher.utter_message(response="utter_open_a_note_first")
             return []
         try:
-            with session_scope() as session:
-                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=True)
-        except (note_repo.NoteError, NotFound, AccessDenied) as exc:
+            service.approve(staff.id, int(note_id))
+        except service.ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return []
-        dispatcher.utter_message(text=f"Note #{int(note_id)} approved; the author will see it next time they chat.")
+        dispatcher.utter_message(response="utter_note_approved", note_number=int(note_id))
         return [SlotSet("review_note_id", None)]
 
 
@@ -174,14 +124,11 @@ class ActionAskReviewComment(Action):
         return "action_ask_review_comment_done"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        dispatcher.utter_message(
-            text="What should the author change? Your comment goes to them with the "
-            'returned note (or type "cancel").'
-        )
+        dispatcher.utter_message(response="utter_ask_review_comment")
         return []
 
 
-class ValidateReviewCommentForm(FormValidationAction):
+class ValidateReviewCommentForm(FreeTextFormValidation):
     """Takes the supervisor's comment and returns the note with it (the comment is stored, not slotted)."""
 
     def name(self) -> str:
@@ -190,24 +137,20 @@ class ValidateReviewCommentForm(FormValidationAction):
     async def extract_review_comment_done(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        if not message_inside_loop(tracker, "review_comment_form"):
+        comment = self.free_text(tracker)
+        if comment is None:
             return {}
-        comment = latest_text(tracker).strip()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if not comment or (intent == "cancel" and len(comment) < 40):
-            return {}
-        staff = current_staff(tracker)
         note_id = tracker.get_slot("review_note_id")
-        if staff is None or not staff.is_supervisor or note_id is None:
-            dispatcher.utter_message(text="Open a note from the review queue first.")
+        staff = require_supervisor(tracker, dispatcher)
+        if staff is None or note_id is None:
+            dispatcher.utter_message(response="utter_open_a_note_first")
             return {"review_comment_done": True}
         try:
-            with session_scope() as session:
-                note_repo.decide_note(session, staff_row(session, staff), int(note_id), approve=False, comment=comment)
-        except (note_repo.NoteError, NotFound, AccessDenied) as exc:
+            service.return_note(staff.id, int(note_id), comment.strip())
+        except service.ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return {"review_comment_done": True}
-        dispatcher.utter_message(text=f"Note #{int(note_id)} returned with your comment.")
+        dispatcher.utter_message(response="utter_note_returned", note_number=int(note_id))
         return {"review_comment_done": True}
 
     async def validate_review_comment_done(self, value, dispatcher, tracker, domain) -> dict[str, Any]:

@@ -8,13 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import current_staff, latest_text, staff_row
+from actions.common import current_staff, entity, latest_text, require_staff, require_supervisor
 from actions.wrsp import NOT_LINKED, plan_id_of
 from bot.auth import check_confirm_code, confirm_code
-from bot.settings import local_today
-from bot.store import session_scope
 from bot.store.access import AccessDenied, NotFound
-from bot.wrsp import service as store
+from bot.wrsp import service
+
+ERRORS = (AccessDenied, NotFound, service.PlanError)
 
 
 class ActionWrspConfirm(Action):
@@ -24,20 +24,17 @@ class ActionWrspConfirm(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
         staff, plan_id = current_staff(tracker), plan_id_of(tracker)
         if staff is None or plan_id is None:
-            dispatcher.utter_message(text='Open a plan first: say "resume my plan".')
+            dispatcher.utter_message(response="utter_wrsp_open_a_plan")
             return []
         try:
-            with session_scope() as session:
-                member = staff_row(session, staff)
-                plan = store.complete_plan(session, member, plan_id)
-                status = dict(store.plans_due(session, member, local_today(), include_ok=True)).get(plan)
-        except (AccessDenied, NotFound, store.PlanError) as exc:
+            due = service.complete_for(staff.id, plan_id)
+        except ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return []
-        text = f"Plan #{plan_id} is complete. Your supervisor (clinical consultant) can now sign it off."
-        if status is not None:
-            text += f"\n{status.message}"
-        dispatcher.utter_message(text=text)
+        if due is None:
+            dispatcher.utter_message(response="utter_wrsp_completed", plan_number=plan_id)
+        else:
+            dispatcher.utter_message(response="utter_wrsp_completed_due", plan_number=plan_id, due=due)
         return [SlotSet("wrsp_field", None)]
 
 
@@ -46,18 +43,12 @@ class ActionWrspDue(Action):
         return "action_wrsp_due"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        staff = current_staff(tracker)
+        staff = require_staff(tracker, dispatcher, **NOT_LINKED)
         if staff is None:
-            dispatcher.utter_message(text=NOT_LINKED)
             return []
-        with session_scope() as session:
-            member = staff_row(session, staff)
-            rows = [
-                (p.id, p.client_ref, store.owner_of(session, p).name, s.message)
-                for p, s in store.plans_due(session, member, local_today())
-            ]
+        rows = service.due_for(staff.id)
         if not rows:
-            dispatcher.utter_message(text="No plans are due or overdue.")
+            dispatcher.utter_message(response="utter_wrsp_none_due")
             return []
         lines = ["Plans due or overdue, soonest first:"]
         lines += [f"#{pid} {ref} ({owner}): {message}" for pid, ref, owner, message in rows]
@@ -101,34 +92,27 @@ class ActionWrspSignoff(Action):
         return "action_wrsp_signoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]):
-        from bot.wrsp.document import plan_document, signoff_summary
-
-        staff = current_staff(tracker)
-        plan_id = next(tracker.get_latest_entity_values("plan_id"), None)
-        plan_id, _, confirmed = str(plan_id or "").partition(":")
-        if staff is None or not staff.is_supervisor:
-            dispatcher.utter_message(text="Sign-off is for the clinical consultant (supervisor role).")
+        staff = require_supervisor(tracker, dispatcher, response="utter_wrsp_signoff_not_supervisor")
+        plan_id, _, confirmed = str(entity(tracker, "plan_id") or "").partition(":")
+        if staff is None:
             return []
         if not plan_id or not str(plan_id).isdigit():
-            dispatcher.utter_message(text='Which plan? Say e.g. "sign off plan 12".')
+            dispatcher.utter_message(response="utter_wrsp_signoff_which_plan")
             return []
         try:
-            with session_scope() as session:
-                member = staff_row(session, staff)
-                reviewed = _pressed_confirm(tracker, member.id, plan_id, confirmed) if confirmed else None
-                if reviewed:
-                    # sign_off also queues the owner's notice; the Telegram bridge sends it
-                    plan = store.sign_off(session, member, int(plan_id), attested=True, reviewed_hash=reviewed)
-                    dispatcher.utter_message(
-                        text=f"Plan #{plan.id} for {plan.client_ref} is signed off and locked. "
-                        "A later change needs a new version (a review).",
-                        phi=True,
-                    )
-                    return []
-                plan, digest = store.review_for_signoff(session, member, int(plan_id))
-                summary = signoff_summary(plan_document(session, member, plan.id, local_today()))
-                attestation = store.attestation()
-        except (AccessDenied, NotFound, store.PlanError) as exc:
+            reviewed = _pressed_confirm(tracker, staff.id, plan_id, confirmed) if confirmed else None
+            if reviewed:
+                # sign_off also queues the owner's notice; the Telegram bridge sends it
+                signed_id, client_ref = service.sign_off_for(staff.id, int(plan_id), reviewed)
+                dispatcher.utter_message(
+                    text=f"Plan #{signed_id} for {client_ref} is signed off and locked. "
+                    "A later change needs a new version (a review).",
+                    phi=True,
+                )
+                return []
+            summary, digest = service.signoff_review_for(staff.id, int(plan_id))
+            attestation = service.attestation()
+        except ERRORS as exc:
             dispatcher.utter_message(text=str(exc))
             return []
         dispatcher.utter_message(

@@ -2,7 +2,8 @@
 
 Each function takes an open session (call it inside ``bot.store.session_scope()``,
 one scope per chat turn, so every step and every answer is committed as soon as it
-is handled) and the acting :class:`~bot.store.models.Staff`. They return steps and
+is handled) and the acting :class:`~bot.store.models.Staff`; the ``*_for`` functions at
+the end do that for a chat turn, given the staff id. They return steps and
 results from :mod:`bot.onboarding.flow`; none of them returns or logs health data.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.onboarding import flow
 from bot.onboarding.content import Onboarding, Option, Question, load_onboarding
 from bot.store import onboarding as repo
+from bot.store import session_scope
 from bot.store.models import Staff
 
 
@@ -132,3 +134,36 @@ def team_status(session: Session, actor: Staff, content: Onboarding | None = Non
     content = _content(content)
     team = repo.supervisee_progress(session, actor)
     return [flow.status(content, progress, member.name) for member, progress in team]
+
+
+# One chat turn each: a session of its own, committed when the turn is handled.
+
+
+def continue_for(staff_id: int, at: str | None = None) -> flow.Step:
+    """ "Next" (``at`` = "module|index" from the button) or "continue onboarding" (no ``at``)."""
+    with session_scope() as session:
+        member = session.get(Staff, staff_id)
+        if at and "|" in at:
+            module, _, index = at.rpartition("|")
+            return advance(session, member, at=(module, int(index)) if index.isdigit() else None)
+        return current(session, member)
+
+
+def start_quiz_for(staff_id: int) -> flow.QuestionStep:
+    with session_scope() as session:
+        return start_quiz(session, session.get(Staff, staff_id))
+
+
+def answer_for(staff_id: int, text: object, question_id: str | None = None) -> AnswerOutcome:
+    with session_scope() as session:
+        return answer(session, session.get(Staff, staff_id), text, question_id=question_id)
+
+
+def status_for(staff_id: int) -> tuple[bool, list[flow.Status]]:
+    """(is a team view, statuses): a supervisor's or admin's team, or a peer's own status.
+    Raises AccessDenied / NotFound like :func:`status`."""
+    with session_scope() as session:
+        member = session.get(Staff, staff_id)
+        if member.role.value in ("supervisor", "admin"):
+            return True, team_status(session, member)
+        return False, [status(session, member)]

@@ -16,11 +16,11 @@ are importable from here too, so a caller needs this one module::
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy.orm import Session
 
-from bot.store import audit
+from bot.store import audit, session_scope
 from bot.store import wrsp as store
 from bot.store.models import PlanStatus, Staff, WrspAnswer, WrspPlan
 from bot.store.wrsp import (
@@ -207,3 +207,113 @@ def plans_due(session: Session, actor: Staff, today: date, include_ok: bool = Fa
     out.sort(key=lambda ps: (ps[1].due_date is None, ps[1].due_date or today, ps[0].id))
     audit.record(session, "wrsp.due", actor_id=actor.id, object_type="wrsp_plan", detail={"count": len(out)})
     return out
+
+
+# --- chat turns: one session each, by staff id (what actions/wrsp*.py call) -----------------
+
+
+def _actor(session: Session, staff_id: int) -> Staff:
+    return session.get(Staff, staff_id)
+
+
+def open_plans(staff_id: int) -> list[tuple[int, str]]:
+    """(id, client ref) of the staff member's plans in progress."""
+    with session_scope() as session:
+        return [(p.id, p.client_ref) for p in plans_in_progress(session, _actor(session, staff_id))]
+
+
+def interview_for(staff_id: int, plan_id: int | None, skipped: Iterable[str] = ()) -> Interview:
+    """The interview of a plan as stored now (an audited read); an empty one before the
+    plan exists (its first question says who the plan is for)."""
+    if plan_id is None:
+        return Interview(None, {}, skipped)
+    from bot.wrsp import flow
+
+    with session_scope() as session:
+        return flow.interview(session, _actor(session, staff_id), plan_id, skipped)
+
+
+def plans_to_resume(
+    staff_id: int, client_ref: str | None = None, plan_id: int | None = None
+) -> tuple[list[tuple[int, str]], Interview | None]:
+    """The plans in progress a "resume" could mean (for that client ref, or that plan id,
+    which is access-checked), and the interview when exactly one is left."""
+    from bot.wrsp import flow
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        if client_ref:
+            plans = [p for p in flow.resume(session, member, client_ref) if p.status == PlanStatus.in_progress]
+        else:
+            plans = plans_in_progress(session, member)
+        if plan_id is not None:
+            read_plan(session, member, plan_id)  # audited; AccessDenied for others' plans
+            plans = [p for p in plans if p.id == plan_id]
+        found = [(p.id, p.client_ref) for p in plans]
+        return found, (flow.interview(session, member, found[0][0]) if len(found) == 1 else None)
+
+
+def start_for(staff_id: int, client_ref: str, skipped: Iterable[str] = ()) -> tuple[int, str, Interview]:
+    """A new plan from the interview's first answer: (its id, its client ref, its
+    interview). Raises PlanError for a full name."""
+    from bot.wrsp import flow
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        plan = flow.start(session, member, client_ref)
+        return plan.id, plan.client_ref, flow.interview(session, member, plan.id, skipped)
+
+
+def answer_for(staff_id: int, plan_id: int, field: str, text: str, adding: bool = False, skipped: Iterable[str] = ()):
+    """Validate and store one message as the answer to ``field`` (or, for a list question
+    open for more, as further items): a :class:`bot.wrsp.flow.Answered`."""
+    from bot.settings import local_today
+    from bot.wrsp import flow
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        if adding:
+            return flow.add_items(session, member, plan_id, field, text, skipped)
+        return flow.answer(session, member, plan_id, field, text, local_today(), skipped)
+
+
+def complete_for(staff_id: int, plan_id: int) -> str | None:
+    """Complete the plan; its deadline message, if it has one."""
+    from bot.settings import local_today
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        plan = complete_plan(session, member, plan_id)
+        status = dict(plans_due(session, member, local_today(), include_ok=True)).get(plan)
+        return status.message if status is not None else None
+
+
+def due_for(staff_id: int) -> list[tuple[int, str, str, str]]:
+    """(plan id, client ref, owner's name, deadline message) of the plans due or overdue."""
+    from bot.settings import local_today
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        return [
+            (p.id, p.client_ref, owner_of(session, p).name, s.message)
+            for p, s in plans_due(session, member, local_today())
+        ]
+
+
+def signoff_review_for(staff_id: int, plan_id: int) -> tuple[str, str]:
+    """Step one of a chat sign-off: (the plan's summary to review, the hash signed)."""
+    from bot.settings import local_today
+    from bot.wrsp.document import plan_document, signoff_summary
+
+    with session_scope() as session:
+        member = _actor(session, staff_id)
+        plan, digest = review_for_signoff(session, member, plan_id)
+        return signoff_summary(plan_document(session, member, plan.id, local_today())), digest
+
+
+def sign_off_for(staff_id: int, plan_id: int, reviewed_hash: str) -> tuple[int, str]:
+    """Step two: sign what was reviewed (attested by the button press); (plan id, client ref).
+    Also queues the owner's notice, which the Telegram bridge sends."""
+    with session_scope() as session:
+        plan = sign_off(session, _actor(session, staff_id), plan_id, attested=True, reviewed_hash=reviewed_hash)
+        return plan.id, plan.client_ref

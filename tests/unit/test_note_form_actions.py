@@ -54,7 +54,7 @@ async def test_opening_the_form_sets_the_mode_and_asks_for_the_note(domain, inte
     assert SlotSet("note_mode", mode) in events and SlotSet("note_received", None) in events
     dispatcher = CollectingDispatcher()
     ActionAskNoteReceived().run(dispatcher, _tracker(intent, OPENING, {"note_mode": mode}), domain)
-    assert [m["text"] for m in dispatcher.messages] == [PROMPTS[mode]]
+    assert [m["response"] for m in dispatcher.messages] == [PROMPTS[mode]]
 
 
 def test_the_prompt_is_not_repeated_inside_the_form(domain):

@@ -1,0 +1,1 @@
+"""Policy answers in chat: what the answer actions store around an answer (bot/policy/service.py)."""

@@ -1,0 +1,1 @@
+"""Supervisors' review of submitted notes (bot/review/service.py)."""

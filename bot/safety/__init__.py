@@ -1,0 +1,1 @@
+"""Risk of harm in chat: alerts for supervisors and the crisis replies (bot/safety/service.py)."""
