@@ -110,6 +110,7 @@ class TelegramBridge:
     # sending ----------------------------------------------------------------------------------
 
     async def api(self, fn, *args, **kwargs):
+        """A Bot API call with this bridge's retries (call_with_retry)."""
         return await call_with_retry(fn, *args, retries=self.config.retries, delay=self.config.retry_delay, **kwargs)
 
     def _markup(self, buttons: list[tuple[str, str]] | None):
