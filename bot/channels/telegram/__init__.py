@@ -24,9 +24,9 @@ second bridge is in the database (bot/store/telegram_state.py): the updates seen
 account's flood-control count, and button payloads too long for Telegram's callback data.
 
 The bridge is also the one process that holds the bot token, so it sends what other
-processes only record (notifier.py): risk alerts to supervisors,
-repeated until acknowledged and escalated to admins (``watch_alerts``), decided notes
-and the notification outbox (``watch_outcomes``).
+processes only record (notifier.py): risk alerts to supervisors, repeated until
+acknowledged and escalated to admins (``watch_alerts``), decided notes and the
+notification outbox (``watch_outcomes``).
 
 Polling by default; webhook mode when a public webhook URL is configured (a small aiohttp
 server on loopback, behind the reverse proxy that terminates TLS). Message text is never
