@@ -21,7 +21,7 @@ FEATURE_MODULES = (
     "bot.store.invite_commands",
     "bot.store.safety_commands",
     "bot.notices.commands",
-    "bot.channels.telegram_commands",
+    "bot.channels.telegram.commands",
     "bot.knowledge.commands",
     "bot.notes.commands",
     "bot.review_cli",

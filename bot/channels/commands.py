@@ -163,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         servers.start()
         servers.wait_ready(progress=_progress)
         if os.environ.get("TELEGRAM_BOT_TOKEN"):
-            from bot.channels.telegram import start_bridge_process
+            from bot.channels.telegram.cli import start_bridge_process
 
             bridge = start_bridge_process(servers.rasa_url, log_dir=var_dir() / "logs")
             _progress("Telegram bridge started (log: var/logs/telegram.log)")
@@ -189,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             signal.signal(sig, signal.SIG_IGN)
         _progress("stopping the servers")
         if bridge is not None:
-            from bot.channels.telegram import stop_bridge_process
+            from bot.channels.telegram.cli import stop_bridge_process
 
             stop_bridge_process(bridge)
         if console is not None:

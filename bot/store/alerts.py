@@ -66,7 +66,7 @@ def raise_unless_recent(
     session: Session, staff_id: int, about: str, source: str = "chat", within: float | timedelta = 300
 ) -> RiskAlert | None:
     """For a channel that answered a risk message itself because the assistant could not
-    (bot/channels/telegram.py): raise the alert the assistant would have raised, unless an
+    (bot/channels/telegram/): raise the alert the assistant would have raised, unless an
     open alert from the same source for the person is less than ``within`` old (the
     assistant may have recorded it before its answer was lost). None if one exists."""
     recent = session.scalar(

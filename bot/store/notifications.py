@@ -5,7 +5,7 @@ A row names the kind and the record id, never any note or plan text; the message
 worded at sending time (bot/notices/service.py ``text_of``) from records that hold no
 health information (the plan id and the signer's name).
 
-Delivery (bot/channels/telegram_notify.py):
+Delivery (bot/channels/telegram/notifier.py):
 
 - :func:`pending` lists unsent rows nobody holds, oldest first.
 - :func:`claim` takes one for one bridge with a compare-and-set (``sent_at`` unset, no claim

@@ -11,15 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.channels.servers import free_port
-from bot.channels.telegram import (
-    CRISIS_LINE,
-    EXPIRED_BUTTON,
-    NOT_SIGNED_IN,
-    SLOW_DOWN,
-    TRY_AGAIN,
-    start_bridge_process,
-    stop_bridge_process,
-)
+from bot.channels.telegram.bridge import CRISIS_LINE, EXPIRED_BUTTON, NOT_SIGNED_IN, SLOW_DOWN, TRY_AGAIN
+from bot.channels.telegram.cli import start_bridge_process, stop_bridge_process
 from bot.settings import local_today
 from bot.store import invites, session_scope
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -350,7 +343,7 @@ def test_export_my_plan_sends_the_pdf_to_its_author_and_supervisor_only(live, tg
 
     from pypdf import PdfReader
 
-    from bot.channels.telegram import EXPORT_REFUSED
+    from bot.channels.telegram.export import EXPORT_REFUSED
     from bot.store import access
     from bot.store import staff as staff_repo
     from bot.store.models import AuditLog

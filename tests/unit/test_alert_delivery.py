@@ -10,8 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.channels import telegram_notify
-from bot.channels.telegram import CRISIS_LINE, TRY_AGAIN, SeenUpdates, TelegramBridge, TelegramConfig
+from bot.channels.telegram import notifier as telegram_notify
+from bot.channels.telegram.bridge import CRISIS_LINE, TRY_AGAIN, TelegramBridge
+from bot.channels.telegram.client import TelegramConfig
+from bot.channels.telegram.state import SeenUpdates
 from bot.notices import service as notices
 from bot.store import access, alerts, notifications, session_scope
 from bot.store import notes as note_repo
@@ -386,7 +388,7 @@ def test_the_action_server_never_needs_the_token():
 
     for path in (PROJECT_ROOT / "actions").glob("*.py"):
         source = path.read_text()
-        assert "TELEGRAM_BOT_TOKEN" not in source and "telegram_notify" not in source, path.name
+        assert "TELEGRAM_BOT_TOKEN" not in source and "telegram.notifier" not in source, path.name
 
 
 # --- the bridge answers a crisis line whatever goes wrong ---------------------------------------
@@ -422,8 +424,8 @@ def _finding(text):
 
 @pytest.mark.parametrize("replies", [[], "down"])
 async def test_an_empty_or_failed_answer_still_gets_the_crisis_line(replies, monkeypatch):
-    from bot.channels import telegram
     from bot.channels.rest import RasaUnavailable
+    from bot.channels.telegram import bridge as telegram
 
     raised = []
     monkeypatch.setattr(telegram, "risk_finding", _finding)
@@ -440,7 +442,7 @@ async def test_an_empty_or_failed_answer_still_gets_the_crisis_line(replies, mon
 
 
 def test_the_bridge_records_a_missed_alert_once(team):
-    from bot.channels.telegram import raise_missed_alert
+    from bot.channels.telegram.state import raise_missed_alert
 
     first = raise_missed_alert(9004, "self")  # Pat's Telegram account
     assert first is not None and raise_missed_alert(9004, "self") is None  # one open and recent already
@@ -455,7 +457,7 @@ def test_the_bridge_records_a_missed_alert_once(team):
 async def test_a_refusal_over_the_rate_limit_still_gets_the_crisis_line(db_url, monkeypatch):
     from types import SimpleNamespace
 
-    from bot.channels import telegram
+    from bot.channels.telegram import bridge as telegram
 
     monkeypatch.setattr(telegram, "risk_finding", _finding)
     monkeypatch.setattr(telegram, "linked_staff_id", lambda user_id: 1)

@@ -81,7 +81,7 @@ def test_a_bad_rate_limit_is_one_line_naming_the_variable_and_exit_2(tmp_path, t
 )
 @pytest.mark.parametrize("value", ["abc", "-5", "nan"])
 def test_every_setting_the_bridge_reads_is_checked(name, value):
-    from bot.channels.telegram import TelegramConfig
+    from bot.channels.telegram.client import TelegramConfig
 
     with pytest.raises(SettingError) as caught:
         TelegramConfig.from_env({"TELEGRAM_BOT_TOKEN": "1:x", name: value})
@@ -90,7 +90,7 @@ def test_every_setting_the_bridge_reads_is_checked(name, value):
 
 
 def test_good_settings_still_parse():
-    from bot.channels.telegram import TelegramConfig
+    from bot.channels.telegram.client import TelegramConfig
 
     config = TelegramConfig.from_env(
         {

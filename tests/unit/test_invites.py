@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.channels.rest import RasaUnavailable, Reply
-from bot.channels.telegram import AsyncRasa, RateLimiter, TelegramConfig, call_with_retry
-from bot.channels.telegram_text import CallbackPayloads, render_replies, split_message
+from bot.channels.telegram.client import AsyncRasa, TelegramConfig, call_with_retry
+from bot.channels.telegram.state import RateLimiter
+from bot.channels.telegram.text import CallbackPayloads, render_replies, split_message
 from bot.store import invites, session_scope
 from bot.store import staff as staff_repo
 from bot.store.models import AuditLog, Role, StaffInvite, utcnow

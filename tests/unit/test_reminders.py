@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.telegram import TelegramConfig
-from bot.channels.telegram_notify import watch_outcomes
+from bot.channels.telegram.client import TelegramConfig
+from bot.channels.telegram.notifier import watch_outcomes
 from bot.notices import service as reminders
 from bot.settings import local_today
 from bot.store import access, session_scope, staff

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.channels import telegram_notify
-from bot.channels.telegram import RateLimiter, SeenUpdates, StoredPayloads, TelegramConfig
-from bot.channels.telegram_text import CallbackPayloads
+from bot.channels.telegram import notifier as telegram_notify
+from bot.channels.telegram.client import TelegramConfig
+from bot.channels.telegram.state import RateLimiter, SeenUpdates, StoredPayloads
+from bot.channels.telegram.text import CallbackPayloads
 from bot.store import alerts, notifications, session_scope, telegram_state
 from bot.store import staff as repo
 from bot.store.models import Notification, RiskAlert, TelegramButton, TelegramUpdate

@@ -9,7 +9,8 @@ import pytest
 
 from bot import settings
 from bot.store import access, session_scope, staff
-from bot.store import wrsp as plan_rows
+from bot.store.wrsp import plans as plan_rows
+from bot.store.wrsp import signoff as signoff_rows
 from bot.wrsp import flow
 from bot.wrsp import service as store
 from bot.wrsp.export import export_plan
@@ -22,7 +23,8 @@ LATE_ON_THE_1ST = datetime(2026, 3, 2, 6, 30, tzinfo=timezone.utc)  # 23:30 MST 
 def denver(monkeypatch):
     monkeypatch.setenv("PEERSCOPE_TIMEZONE", "America/Denver")
     monkeypatch.setattr(settings, "now", lambda: LATE_ON_THE_1ST)
-    monkeypatch.setattr(plan_rows, "utcnow", lambda: LATE_ON_THE_1ST)  # what the store records as "now"
+    for rows in (plan_rows, signoff_rows):  # what the store records as "now"
+        monkeypatch.setattr(rows, "utcnow", lambda: LATE_ON_THE_1ST)
 
 
 def test_local_dates_and_times(denver):

@@ -6,7 +6,7 @@ import argparse
 
 
 def register(sub, eval_sub) -> None:
-    from bot.channels.telegram import add_arguments
+    from bot.channels.telegram.cli import add_arguments
 
     telegram = sub.add_parser(
         "telegram",
@@ -22,6 +22,6 @@ def register(sub, eval_sub) -> None:
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
-    from bot.channels.telegram import run_from_args
+    from bot.channels.telegram.cli import run_from_args
 
     return run_from_args(args)

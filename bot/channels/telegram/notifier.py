@@ -38,8 +38,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.channels.telegram import CHANNEL, TelegramConfig, call_with_retry
-from bot.channels.telegram_text import split_message
+from bot.channels.telegram.client import CHANNEL, TelegramConfig, call_with_retry
+from bot.channels.telegram.text import split_message
 from bot.store import alerts as alert_repo
 
 logger = logging.getLogger("peerscope.telegram")
@@ -350,7 +350,7 @@ async def watch_alerts(bot: Any, config: TelegramConfig, stop: asyncio.Event | N
     """Check for due risk alerts now and every ``alert_interval`` seconds until ``stop`` is
     set (a round under way is finished first); once an hour, forget old updates and button
     payloads (bot/store/telegram_state.py)."""
-    from bot.channels.telegram import prune_state
+    from bot.channels.telegram.state import prune_state
 
     pruned = float("-inf")
     loop = asyncio.get_running_loop()
