@@ -23,7 +23,9 @@ same run (the machine is shared, so only figures from one run are comparable).
    per-turn latency at the start and at the end.
 
 The client retries the one message in flight on a connection error, a timeout or a 5xx
-(up to 60 times, a second apart) and counts the retries. Checked after each PeerScope run:
+(up to 60 times, a second apart), with the same message id, and counts the retries and how
+many of them PeerScope answered from the stored reply of the message it had already handled
+("replayed", addons/message_once.py). Checked after each PeerScope run:
 lost messages (no answer after the retries), errors (final non-2xx, an empty answer, or
 "try again" from the chat), lost WRSP answers (answered with "Saved" but not in the plan
 table), duplicate answers (a WRSP answer stored under a field it was not sent for, or a
@@ -143,6 +145,7 @@ class Run:
     sent: int = 0
     done: int = 0
     retries: int = 0
+    replayed: int = 0  # retries answered with the stored reply of a message already handled
     lost: int = 0
     errors: int = 0
     wrong_user: list[str] = field(default_factory=list)
@@ -157,6 +160,7 @@ class Run:
         out = {
             "messages": len(every),
             "retries": self.retries,
+            "replayed": self.replayed,
             "lost": self.lost,
             "errors": self.errors,
             "throughput_per_s": len(every) / self.wall if self.wall else 0.0,
@@ -178,14 +182,15 @@ class Client:
     async def send(self, kind: str, sender: str, text: str) -> list[dict] | None:
         """One message; retried on a connection error, a timeout or a 5xx. The replies, or
         None when it was lost."""
-        from bot.channels.rest import signed_message
+        from bot.channels.rest import new_message_id, signed_message
 
         self.run.sent += 1
         started = time.perf_counter()
+        message_id = new_message_id()  # the same on every retry: PeerScope handles the message once
         for attempt in range(RETRIES + 1):
             try:
                 if self.sign:
-                    response = await self.http.post(self.url, **signed_message(sender, text))
+                    response = await self.http.post(self.url, **signed_message(sender, text, message_id))
                 else:
                     response = await self.http.post(self.url, json={"sender": sender, "message": text})
                 if response.status_code < 500:
@@ -200,6 +205,8 @@ class Client:
             await asyncio.sleep(1)
         self.run.times[kind].append(time.perf_counter() - started)
         self.run.done += 1
+        if response.headers.get("X-PeerScope-Replayed"):
+            self.run.replayed += 1
         if response.status_code != 200:
             self.run.errors += 1
             return []
@@ -435,7 +442,8 @@ def ratio(a: float, b: float) -> float | None:
 def line(name: str, figures: dict, base: dict | None = None) -> str:
     text = (
         f"{name:<34} {figures['throughput_per_s']:5.1f} msg/s  median {figures.get('p50_ms', 0):6.0f} ms  "
-        f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']}  "
+        f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']} "
+        f"(replayed {figures.get('replayed', 0)})  "
         f"lost {figures['lost']}"
     )
     if base:
