@@ -65,6 +65,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite gives naive UTC back
 
 
+def _row(session: Session, sender: str, message_id: str):
+    return session.execute(
+        select(RestMessage.owner, RestMessage.heartbeat_at, RestMessage.reply).where(
+            RestMessage.sender == sender, RestMessage.message_id == message_id
+        )
+    ).one_or_none()
+
+
 def claim(
     session: Session,
     sender: str,
@@ -74,21 +82,19 @@ def claim(
     now: datetime | None = None,
 ) -> Claim:
     now = now or utcnow()
-    session.execute(delete(RestMessage).where(RestMessage.created_at < now - timedelta(seconds=KEEP_SECONDS)))
-    try:
-        with session.begin_nested():
-            session.add(
-                RestMessage(sender=sender, message_id=message_id, owner=owner, heartbeat_at=now, created_at=now)
-            )
-            session.flush()
-        return Claim("mine")
-    except IntegrityError:
-        pass
-    row = session.execute(
-        select(RestMessage.owner, RestMessage.heartbeat_at, RestMessage.reply).where(
-            RestMessage.sender == sender, RestMessage.message_id == message_id
-        )
-    ).one_or_none()
+    row = _row(session, sender, message_id)  # a repeat only reads, however often it asks
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    RestMessage(sender=sender, message_id=message_id, owner=owner, heartbeat_at=now, created_at=now)
+                )
+                session.flush()
+        except IntegrityError:  # another request with this id was first
+            row = _row(session, sender, message_id)
+        else:
+            session.execute(delete(RestMessage).where(RestMessage.created_at < now - timedelta(seconds=KEEP_SECONDS)))
+            return Claim("mine")
     if row is None:  # released (or pruned) in between: ask again
         return Claim("busy")
     if row.reply is not None:
