@@ -45,11 +45,12 @@ def _fernet():
     return Fernet(base64.urlsafe_b64encode(bytes.fromhex(derived_key("rest-replies"))))
 
 
-def seal(replies: list[dict[str, Any]]) -> str:
-    return _fernet().encrypt(json.dumps(replies).encode()).decode()
+def seal(value: Any) -> str:
+    """``value`` as JSON, encrypted with a key derived from the installation's secret."""
+    return _fernet().encrypt(json.dumps(value).encode()).decode()
 
 
-def unseal(token: str) -> list[dict[str, Any]]:
+def unseal(token: str) -> Any:
     return json.loads(_fernet().decrypt(token.encode()))
 
 

@@ -452,3 +452,20 @@ class RestMessage(Base):
 
     def __repr__(self) -> str:  # never the reply
         return f"<RestMessage sender={self.sender!r} message_id={self.message_id!r}>"
+
+
+class ActionResult(Base):
+    """What an action call answered (events and replies, encrypted), under a key naming the
+    conversation, the client's message id, the action and its place in the turn, so the same
+    call made again (HAProxy's retry when an action server died before answering, or the
+    turn handled again after its Rasa instance died) gets the same answer instead of running
+    the action twice. Kept for minutes (bot.store.rest_messages)."""
+
+    __tablename__ = "action_result"
+
+    key = Column(String(64), primary_key=True)
+    result = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the result
+        return f"<ActionResult key={self.key!r}>"

@@ -15,6 +15,11 @@ question's field. Every Rasa instance shares this table:
   :func:`release` drops the record after a failure, so a repeat handles the message anew.
 - Records older than ``KEEP_SECONDS`` are deleted when a message is claimed.
 
+An action call of such a message is answered once too: :func:`keep_result` stores what it
+answered under a key naming the message and the call (addons.action_once), and
+:func:`kept_result` gives it back when the same call is made again (HAProxy's retry after an
+action server died before answering; the turn handled again after its Rasa instance died).
+
 The reply is stored as given (the caller encrypts it: it may quote a note or plan).
 """
 
@@ -29,7 +34,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import RestMessage, utcnow
+from bot.store.models import ActionResult, RestMessage, utcnow
 
 KEEP_SECONDS = 900  # a client's retries end well before this
 STALE_SECONDS = 45.0
@@ -142,3 +147,19 @@ def finish(session: Session, sender: str, message_id: str, owner: str, reply: st
 
 def release(session: Session, sender: str, message_id: str, owner: str) -> None:
     session.execute(delete(RestMessage).where(*_mine(sender, message_id, owner), RestMessage.reply.is_(None)))
+
+
+def kept_result(session: Session, key: str) -> str | None:
+    return session.scalar(select(ActionResult.result).where(ActionResult.key == key))
+
+
+def keep_result(session: Session, key: str, result: str, now: datetime | None = None) -> None:
+    """Store an action call's answer (the first one stays if the call was answered twice)."""
+    now = now or utcnow()
+    try:
+        with session.begin_nested():
+            session.add(ActionResult(key=key, result=result, created_at=now))
+            session.flush()
+    except IntegrityError:
+        return
+    session.execute(delete(ActionResult).where(ActionResult.created_at < now - timedelta(seconds=KEEP_SECONDS)))

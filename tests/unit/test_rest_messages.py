@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.store import rest_messages, session_scope
-from bot.store.models import RestMessage, utcnow
+from bot.store.models import ActionResult, RestMessage, utcnow
 
 
 def _claim(sender="rest:a", message_id="m1", owner="o1", **kw):
@@ -75,3 +75,35 @@ def test_old_records_are_deleted_when_a_message_is_claimed(db_url):
     assert _claim(message_id="new").state == "mine"
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(RestMessage)) == 1
+
+
+def test_an_action_calls_answer_is_kept_once_and_given_back(db_url):
+    from addons.action_once import call_key, keep, kept
+
+    def call(action, events, message_id="m1"):
+        return {
+            "next_action": action,
+            "sender_id": "rest:a",
+            "tracker": {"latest_message": {"message_id": message_id}, "events": events},
+        }
+
+    turn = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "x"}]
+    first = call("validate_wrsp_form", turn + [{"event": "action", "name": "wrsp_form"}])
+    # the same call again (a retry; the turn handled again by another instance) has the same key
+    assert call_key(first) == call_key(call("validate_wrsp_form", turn + [{"event": "action", "name": "wrsp_form"}]))
+    # another action, another place in the turn, another message, or no message id: other keys
+    others = {
+        call_key(call("action_ask_wrsp_answer", turn + [{"event": "action", "name": "wrsp_form"}])),
+        call_key(call("validate_wrsp_form", turn + [{"event": "action"}, {"event": "slot"}])),
+        call_key(call("validate_wrsp_form", turn + [{"event": "action"}], message_id="m2")),
+    }
+    assert call_key(first) not in others and len(others) == 3
+    assert call_key(call("validate_wrsp_form", turn, message_id=None)) is None
+
+    assert kept(call_key(first)) is None
+    answer = {"events": [{"event": "slot", "name": "wrsp_field", "value": "goal"}], "responses": [{"text": "Saved"}]}
+    keep(call_key(first), answer)
+    keep(call_key(first), {"events": [], "responses": []})  # the first answer stays
+    assert kept(call_key(first)) == answer
+    with session_scope() as s:  # stored encrypted: no reply text in the table
+        assert "Saved" not in s.scalar(select(func.min(ActionResult.result)))
