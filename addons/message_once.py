@@ -79,10 +79,17 @@ async def handle_once(
     """((HTTP status, replies), replayed): ``handle()``'s answer, or the stored answer of
     the first request with this id (``replayed`` True). ``handle()`` says whether its answer
     is final (kept for a repeat); when it is not (a failure, "couldn't answer" when the
-    action servers were down), the id is released and a repeat handles the message anew."""
+    action servers were down), the id is released and a repeat handles the message anew.
+    When the database cannot be reached the message is handled as it comes: an answer (and
+    the crisis line, when the message needs it) matters more than a repeat handled twice."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
-        claim = _store("claim", sender, message_id, _owner())
+        try:
+            claim = _store("claim", sender, message_id, _owner())
+        except Exception as exc:
+            logger.error("rest channel: message ids unavailable, handling as it comes (%s)", type(exc).__name__)
+            status, replies, _ = await handle()
+            return (status, replies), False
         if claim.state == "done":
             return (200, unseal(claim.reply)), True
         if claim.state == "mine":
@@ -95,9 +102,13 @@ async def handle_once(
     try:
         status, replies, final = await handle()
         if final:
-            stored = _store("finish", sender, message_id, _owner(), seal(replies))
-            if not stored:
-                logger.warning("rest channel: a message was taken over while it was handled")
+            try:
+                stored = _store("finish", sender, message_id, _owner(), seal(replies))
+            except Exception as exc:  # the answer still goes out; a repeat would handle it again
+                logger.error("rest channel: could not store a reply (%s)", type(exc).__name__)
+            else:
+                if not stored:
+                    logger.warning("rest channel: a message was taken over while it was handled")
         return (status, replies), False
     finally:
         beat.cancel()
