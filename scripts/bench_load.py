@@ -472,6 +472,8 @@ def measure(args, work: Path, postgres) -> dict:
         "instances": args.instances,
         "load_average_start": os.getloadavg(),
     }
+    if args.faults_only:
+        return measure_cluster(args, work, postgres, report)
     starter_port = free_port()
     starter = starter_bot(ROOT / "var" / "cache", starter_port)
     try:
@@ -527,6 +529,22 @@ def measure(args, work: Path, postgres) -> dict:
     finally:
         one.stop()
 
+    return measure_cluster(args, work, postgres, report)
+
+
+def measure_cluster(args, work: Path, postgres, report: dict) -> dict:
+    """The cluster runs (with --instances N >= 2): without faults (unless --faults-only), then
+    with faults (--faults)."""
+    from bot.store import upgrade
+
+    def databases(name: str) -> dict[str, str]:
+        if postgres is None:
+            return {}
+        return {
+            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
+            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
+        }
+
     if args.instances > 1:
         from bot.channels.servers import Cluster
 
@@ -539,10 +557,11 @@ def measure(args, work: Path, postgres) -> dict:
             cluster.start()
             cluster.wait_ready(timeout=1500)
             warm_up(cluster.url)
-            say(f"{args.users} users on PeerScope, {args.instances} instances")
-            report[f"peerscope_{args.instances}"] = asyncio.run(
-                peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
-            )
+            if not args.faults_only:
+                say(f"{args.users} users on PeerScope, {args.instances} instances")
+                report[f"peerscope_{args.instances}"] = asyncio.run(
+                    peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
+                )
             if args.faults:
                 log: list[str] = []
                 say(f"{args.users} new users on PeerScope, {args.instances} instances, with faults")
@@ -572,7 +591,14 @@ def main() -> int:
         action="store_true",
         help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run",
     )
+    parser.add_argument(
+        "--faults-only",
+        action="store_true",
+        help="only the cluster run with faults (no starter bot, no one-instance or fault-free run): "
+        "the lost / duplicate / wrong-user counts without the comparisons",
+    )
     args = parser.parse_args()
+    args.faults = args.faults or args.faults_only
     if args.faults and args.instances < 2:
         parser.error("--faults needs --instances 2 or more (one instance killed is an outage, not a fault)")
 
@@ -592,19 +618,20 @@ def main() -> int:
         if postgres is not None:
             postgres.stop()
     report["load_average_end"] = os.getloadavg()
-    base = report["starter_bot"]
-    for key in [k for k in report if k.startswith("peerscope_")]:
+    base = report.get("starter_bot")
+    for key in [k for k in report if k.startswith("peerscope_") and base]:
         report[key]["vs_starter"] = {
             "throughput": ratio(report[key]["throughput_per_s"], base["throughput_per_s"]),
             "p95": ratio(report[key].get("p95_ms", 0), base["p95_ms"]),
         }
-    if args.instances > 1:
+    if args.instances > 1 and not args.faults_only:
         report["throughput_n_over_1"] = ratio(
             report[f"peerscope_{args.instances}"]["throughput_per_s"], report["peerscope_1"]["throughput_per_s"]
         )
     print(json.dumps(report, indent=1))
     print()
-    print(line("starter bot", base))
+    if base:
+        print(line("starter bot", base))
     for key in [k for k in report if k.startswith("peerscope_")]:
         n = key.split("_")[1]
         label = f"PeerScope, {n} instance{'s' if n != '1' else ''}" + (", faults" if key.endswith("_faults") else "")
@@ -619,7 +646,7 @@ def main() -> int:
             k = report[c]["by_kind"].get(kind)
             cells.append(f"{k['p50_ms']:.0f} / {k['p95_ms']:.0f}" if k else "-")
         print(f"{kind:<14}" + "".join(f"{cell:>18}" for cell in cells))
-    if args.instances > 1:
+    if "throughput_n_over_1" in report:
         print(f"\nthroughput, {args.instances} instances / 1 instance: {report['throughput_n_over_1']:.2f}x")
     if "long_conversation" in report:
         lc = report["long_conversation"]
