@@ -2,7 +2,7 @@
 same run (the machine is shared, so only figures from one run are comparable).
 
     python scripts/bench_load.py [--users 20] [--wrsp-answers 5] [--long 300]
-                                 [--instances N] [--faults]
+                                 [--instances N] [--faults] [--faults-only]
 
 1. Rasa's starter bot (`rasa init --no-prompt`, trained once into var/cache/starter-bot):
    USERS people at once, each sending as many messages as a PeerScope user below.
@@ -18,7 +18,8 @@ same run (the machine is shared, so only figures from one run are comparable).
    kill -9 of rasa-1 (at 20% of the messages; started again 5 s later), then of actions-2
    (at 55%; started again 5 s later). This bench talks to Rasa over REST and does not drive
    the Telegram bridge: its restart mid-flow is shown in tests/e2e/test_telegram.py
-   (test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing).
+   (test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing). ``--faults-only``
+   runs only this (no starter bot, no one-instance or fault-free cluster run).
 4. ``--long``: one person holds a LONG conversation with the one-instance PeerScope:
    per-turn latency at the start and at the end.
 
