@@ -10,6 +10,8 @@ the whole tracker back in the 500 response, which Rasa may log in turn. This ser
 - catches any exception an action raises, logs its type and the action name with a short
   reference, and answers the user with a safe message quoting that reference;
 - never logs a tracker, a message or a note;
+- runs an action call once per message: the same call made again (HAProxy's retry, a turn
+  handled again after its Rasa instance died) gets the stored answer (addons/action_once.py);
 - with ``PEERSCOPE_ACTION_TIMING=1``, logs each call's action name and time (for
   scripts/profile_turn.py; names and milliseconds only).
 
@@ -32,6 +34,7 @@ from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundExceptio
 from sanic import Sanic, response
 from sanic.request import Request
 
+from addons import action_once
 from bot.auth import ACTION_TOKEN_HEADER, action_token
 from bot.store import audit
 
@@ -104,6 +107,10 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
         sender_channel = str(call.get("sender_id") or "").partition(":")[0] or "unknown"
         audit.set_channel(f"chat:{sender_channel}")  # for this request's task only
         started = time.perf_counter()
+        key = action_once.call_key(call)
+        again = action_once.kept(key)
+        if again is not None:  # this call was answered before (addons/action_once.py)
+            return response.json(again)
         try:
             result = await executor.run(call)
         except ActionExecutionRejection as exc:  # a form rejecting a message: Rasa handles it
@@ -118,6 +125,7 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
         finally:
             if timing:
                 logger.info("action call %s: %.1f ms", name, 1000 * (time.perf_counter() - started))
+        action_once.keep(key, result)
         return response.json(result)
 
     @app.exception(Exception)

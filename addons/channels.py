@@ -14,6 +14,7 @@ webhook stays at ``/webhooks/rest/webhook``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable
@@ -23,12 +24,16 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from addons.message_once import handle_once
 from bot.auth import SIGNATURE_HEADER, SecretError, check_signature
 from bot.textlimits import MAX_MESSAGE_CHARS, clean_message
 
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
+MESSAGE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# on an answer given again from the stored reply of a message handled before (addons.message_once)
+REPLAY_HEADER = "X-PeerScope-Replayed"
 
 
 def _reply(sender: str, text: str, message: str = "") -> list[dict[str, Any]]:
@@ -144,23 +149,35 @@ class PeerScopeRestInput(RestInput):
                         message,  # too long to handle, never too long for the crisis line
                     )
                 )
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(message, collector, sender, input_channel=self.name())  # metadata is never kept
-                )
-            except CancelledError:
-                logger.error("rest channel: handling a message timed out")
-                return response.json(
-                    _reply(sender, "Sorry, that took too long. Please try again.", message), status=503
-                )
-            except Exception as exc:  # never log the message text
-                logger.error("rest channel: handling a message failed (%s)", type(exc).__name__)
-                return response.json(
-                    _reply(sender, "Sorry, something went wrong. Please try again.", message), status=500
-                )
-            if not collector.messages:  # e.g. the action server is down: never silence
-                return response.json(_reply(sender, NO_REPLY, message))
-            return response.json(collector.messages)
+            message_id = body.get("message_id")
+            if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id)):
+                return response.json({"error": "'message_id' must be 1 to 64 letters, digits or . _ : -"}, status=400)
+
+            async def handle() -> tuple[int, list[dict[str, Any]], bool]:
+                """(HTTP status, replies, whether a repeat of the message gets the same answer)"""
+                collector = CollectingOutputChannel()
+                try:
+                    await on_new_message(
+                        UserMessage(  # metadata is never kept
+                            message, collector, sender, input_channel=self.name(), message_id=message_id
+                        )
+                    )
+                except CancelledError:
+                    logger.error("rest channel: handling a message timed out")
+                    return 503, _reply(sender, "Sorry, that took too long. Please try again.", message), False
+                except Exception as exc:  # never log the message text
+                    logger.error("rest channel: handling a message failed (%s)", type(exc).__name__)
+                    return 500, _reply(sender, "Sorry, something went wrong. Please try again.", message), False
+                if not collector.messages:  # e.g. the action server is down: never silence; a retry tries again
+                    return 200, _reply(sender, NO_REPLY, message), False
+                return 200, collector.messages, True
+
+            if message_id is None:  # a client that gives no id: handled as it comes
+                status, replies, _ = await handle()
+                return response.json(replies, status=status)
+            (status, replies), replayed = await handle_once(sender, message_id, handle)
+            if status == 503 and not replies:
+                replies = _reply(sender, "Sorry, that took too long. Please try again.", message)
+            return response.json(replies, status=status, headers={REPLAY_HEADER: "1"} if replayed else None)
 
         return webhook

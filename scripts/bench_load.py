@@ -2,7 +2,7 @@
 same run (the machine is shared, so only figures from one run are comparable).
 
     python scripts/bench_load.py [--users 20] [--wrsp-answers 5] [--long 300]
-                                 [--instances N] [--faults]
+                                 [--instances N] [--faults] [--faults-only]
 
 1. Rasa's starter bot (`rasa init --no-prompt`, trained once into var/cache/starter-bot):
    USERS people at once, each sending as many messages as a PeerScope user below.
@@ -18,12 +18,15 @@ same run (the machine is shared, so only figures from one run are comparable).
    kill -9 of rasa-1 (at 20% of the messages; started again 5 s later), then of actions-2
    (at 55%; started again 5 s later). This bench talks to Rasa over REST and does not drive
    the Telegram bridge: its restart mid-flow is shown in tests/e2e/test_telegram.py
-   (test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing).
+   (test_a_bridge_killed_mid_flow_loses_nothing_and_repeats_nothing). ``--faults-only``
+   runs only this (no starter bot, no one-instance or fault-free cluster run).
 4. ``--long``: one person holds a LONG conversation with the one-instance PeerScope:
    per-turn latency at the start and at the end.
 
 The client retries the one message in flight on a connection error, a timeout or a 5xx
-(up to 60 times, a second apart) and counts the retries. Checked after each PeerScope run:
+(up to 60 times, a second apart), with the same message id, and counts the retries and how
+many of them PeerScope answered from the stored reply of the message it had already handled
+("replayed", addons/message_once.py). Checked after each PeerScope run:
 lost messages (no answer after the retries), errors (final non-2xx, an empty answer, or
 "try again" from the chat), lost WRSP answers (answered with "Saved" but not in the plan
 table), duplicate answers (a WRSP answer stored under a field it was not sent for, or a
@@ -143,6 +146,7 @@ class Run:
     sent: int = 0
     done: int = 0
     retries: int = 0
+    replayed: int = 0  # retries answered with the stored reply of a message already handled
     lost: int = 0
     errors: int = 0
     wrong_user: list[str] = field(default_factory=list)
@@ -157,6 +161,7 @@ class Run:
         out = {
             "messages": len(every),
             "retries": self.retries,
+            "replayed": self.replayed,
             "lost": self.lost,
             "errors": self.errors,
             "throughput_per_s": len(every) / self.wall if self.wall else 0.0,
@@ -178,14 +183,15 @@ class Client:
     async def send(self, kind: str, sender: str, text: str) -> list[dict] | None:
         """One message; retried on a connection error, a timeout or a 5xx. The replies, or
         None when it was lost."""
-        from bot.channels.rest import signed_message
+        from bot.channels.rest import new_message_id, signed_message
 
         self.run.sent += 1
         started = time.perf_counter()
+        message_id = new_message_id()  # the same on every retry: PeerScope handles the message once
         for attempt in range(RETRIES + 1):
             try:
                 if self.sign:
-                    response = await self.http.post(self.url, **signed_message(sender, text))
+                    response = await self.http.post(self.url, **signed_message(sender, text, message_id))
                 else:
                     response = await self.http.post(self.url, json={"sender": sender, "message": text})
                 if response.status_code < 500:
@@ -200,6 +206,8 @@ class Client:
             await asyncio.sleep(1)
         self.run.times[kind].append(time.perf_counter() - started)
         self.run.done += 1
+        if response.headers.get("X-PeerScope-Replayed"):
+            self.run.replayed += 1
         if response.status_code != 200:
             self.run.errors += 1
             return []
@@ -435,7 +443,8 @@ def ratio(a: float, b: float) -> float | None:
 def line(name: str, figures: dict, base: dict | None = None) -> str:
     text = (
         f"{name:<34} {figures['throughput_per_s']:5.1f} msg/s  median {figures.get('p50_ms', 0):6.0f} ms  "
-        f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']}  "
+        f"p95 {figures.get('p95_ms', 0):6.0f} ms  errors {figures['errors']}  retries {figures['retries']} "
+        f"(replayed {figures.get('replayed', 0)})  "
         f"lost {figures['lost']}"
     )
     if base:
@@ -464,6 +473,8 @@ def measure(args, work: Path, postgres) -> dict:
         "instances": args.instances,
         "load_average_start": os.getloadavg(),
     }
+    if args.faults_only:
+        return measure_cluster(args, work, postgres, report)
     starter_port = free_port()
     starter = starter_bot(ROOT / "var" / "cache", starter_port)
     try:
@@ -519,6 +530,22 @@ def measure(args, work: Path, postgres) -> dict:
     finally:
         one.stop()
 
+    return measure_cluster(args, work, postgres, report)
+
+
+def measure_cluster(args, work: Path, postgres, report: dict) -> dict:
+    """The cluster runs (with --instances N >= 2): without faults (unless --faults-only), then
+    with faults (--faults)."""
+    from bot.store import upgrade
+
+    def databases(name: str) -> dict[str, str]:
+        if postgres is None:
+            return {}
+        return {
+            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
+            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
+        }
+
     if args.instances > 1:
         from bot.channels.servers import Cluster
 
@@ -531,10 +558,11 @@ def measure(args, work: Path, postgres) -> dict:
             cluster.start()
             cluster.wait_ready(timeout=1500)
             warm_up(cluster.url)
-            say(f"{args.users} users on PeerScope, {args.instances} instances")
-            report[f"peerscope_{args.instances}"] = asyncio.run(
-                peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
-            )
+            if not args.faults_only:
+                say(f"{args.users} users on PeerScope, {args.instances} instances")
+                report[f"peerscope_{args.instances}"] = asyncio.run(
+                    peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
+                )
             if args.faults:
                 log: list[str] = []
                 say(f"{args.users} new users on PeerScope, {args.instances} instances, with faults")
@@ -564,7 +592,14 @@ def main() -> int:
         action="store_true",
         help="with --instances >= 2: kill -9 a Rasa instance, then an action server, mid-run",
     )
+    parser.add_argument(
+        "--faults-only",
+        action="store_true",
+        help="only the cluster run with faults (no starter bot, no one-instance or fault-free run): "
+        "the lost / duplicate / wrong-user counts without the comparisons",
+    )
     args = parser.parse_args()
+    args.faults = args.faults or args.faults_only
     if args.faults and args.instances < 2:
         parser.error("--faults needs --instances 2 or more (one instance killed is an outage, not a fault)")
 
@@ -584,19 +619,20 @@ def main() -> int:
         if postgres is not None:
             postgres.stop()
     report["load_average_end"] = os.getloadavg()
-    base = report["starter_bot"]
-    for key in [k for k in report if k.startswith("peerscope_")]:
+    base = report.get("starter_bot")
+    for key in [k for k in report if k.startswith("peerscope_") and base]:
         report[key]["vs_starter"] = {
             "throughput": ratio(report[key]["throughput_per_s"], base["throughput_per_s"]),
             "p95": ratio(report[key].get("p95_ms", 0), base["p95_ms"]),
         }
-    if args.instances > 1:
+    if args.instances > 1 and not args.faults_only:
         report["throughput_n_over_1"] = ratio(
             report[f"peerscope_{args.instances}"]["throughput_per_s"], report["peerscope_1"]["throughput_per_s"]
         )
     print(json.dumps(report, indent=1))
     print()
-    print(line("starter bot", base))
+    if base:
+        print(line("starter bot", base))
     for key in [k for k in report if k.startswith("peerscope_")]:
         n = key.split("_")[1]
         label = f"PeerScope, {n} instance{'s' if n != '1' else ''}" + (", faults" if key.endswith("_faults") else "")
@@ -611,7 +647,7 @@ def main() -> int:
             k = report[c]["by_kind"].get(kind)
             cells.append(f"{k['p50_ms']:.0f} / {k['p95_ms']:.0f}" if k else "-")
         print(f"{kind:<14}" + "".join(f"{cell:>18}" for cell in cells))
-    if args.instances > 1:
+    if "throughput_n_over_1" in report:
         print(f"\nthroughput, {args.instances} instances / 1 instance: {report['throughput_n_over_1']:.2f}x")
     if "long_conversation" in report:
         lc = report["long_conversation"]

@@ -32,6 +32,9 @@ STAFF = {
     # the cluster crash test's two users (tests/e2e/test_cluster_faults.py)
     "rest:kim": ("Kim Rowe", "peer", "adult", None),
     "rest:lou": ("Lou Diaz", "peer", "adult", None),
+    # a message sent again by its id (tests/e2e/test_message_once.py)
+    "rest:ida": ("Ida Voss", "peer", "adult", None),
+    "rest:jon": ("Jon Bell", "peer", "adult", None),
 }
 
 

@@ -23,11 +23,13 @@ FAILED = ("Sorry, I couldn't answer", "Sorry, something went wrong", "Sorry, tha
 pytestmark = pytest.mark.cluster  # collected only with --e2e-topology cluster (tests/e2e/conftest.py)
 
 
-def _post(live, sender: str, text: str) -> tuple[int, list[dict]]:
+def _post(live, sender: str, text: str, message_id: str) -> tuple[int, list[dict]]:
     from bot.channels.rest import signed_message
 
     try:
-        response = httpx.post(f"{live.servers.url}/webhooks/rest/webhook", **signed_message(sender, text), timeout=120)
+        response = httpx.post(
+            f"{live.servers.url}/webhooks/rest/webhook", **signed_message(sender, text, message_id), timeout=120
+        )
     except httpx.HTTPError as exc:  # the connection itself broke
         return 599, [{"text": type(exc).__name__}]
     return response.status_code, (
@@ -36,10 +38,13 @@ def _post(live, sender: str, text: str) -> tuple[int, list[dict]]:
 
 
 def say(live, sender: str, text: str, sent: list) -> list[dict]:
-    """Send as a client would, retrying the same message (a few times) when the answer says it
-    failed; every reply must be addressed to ``sender``."""
+    """Send as a client would, retrying the same message (a few times, with its id) when the
+    answer says it failed; every reply must be addressed to ``sender``."""
+    from bot.channels.rest import new_message_id
+
+    message_id = new_message_id()
     for _attempt in range(6):
-        status, replies = _post(live, sender, text)
+        status, replies = _post(live, sender, text, message_id)
         sent.append((sender, status, replies))
         texts = "\n".join(r.get("text") or "" for r in replies)
         if status == 200 and replies and not texts.startswith(FAILED):

@@ -130,7 +130,7 @@ def outage(tmp_path_factory):
     try:
         with _installation(env):  # the endpoints file gets the action token of this set's key
             servers.start()
-        servers.wait_ready(timeout=300)
+        servers.wait_ready(timeout=600)  # a shared machine under load took more than 5 minutes
         yield servers, pg, work / "logs", env
     finally:
         servers.stop()

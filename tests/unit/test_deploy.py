@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from bot.channels.servers import MAX_INSTANCES, _binary
+from bot.channels.servers import MAX_INSTANCES, binary
 from bot.paths import PROJECT_ROOT
 
 DEPLOY = PROJECT_ROOT / "deploy"
@@ -65,7 +65,7 @@ def test_the_systemd_units_verify(tmp_path):
 def _haproxy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("LB_")}
     return subprocess.run(
-        [_binary("haproxy", "haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")],
+        [binary("haproxy", "haproxy"), "-c", "-f", str(DEPLOY / "haproxy.cfg")],
         env={**clean, **env},
         capture_output=True,
         text=True,

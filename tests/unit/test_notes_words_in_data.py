@@ -117,4 +117,3 @@ def test_the_detector_finds_word_lists(tmp_path):
     hits = word_lists(sample, root=tmp_path)
     lines = sorted(int(h.split(":")[1]) for h in hits)
     assert lines == [1, 2, 4, 5, 7], hits
-

@@ -9,7 +9,14 @@ sign-in), records.py (notes, reviews, WRSP plans, onboarding, unanswered questio
 questions)."""
 
 from bot.store.models.base import NAMING, Base, FlagStatus, NoteStatus, PlanStatus, Program, Role, utcnow
-from bot.store.models.chat_state import PendingQuestion, TelegramButton, TelegramRate, TelegramUpdate
+from bot.store.models.chat_state import (
+    ActionResult,
+    PendingQuestion,
+    RestMessage,
+    TelegramButton,
+    TelegramRate,
+    TelegramUpdate,
+)
 from bot.store.models.records import (
     Note,
     NoteFlag,
@@ -55,4 +62,6 @@ __all__ = [
     "TelegramUpdate",
     "TelegramButton",
     "PendingQuestion",
+    "RestMessage",
+    "ActionResult",
 ]

@@ -56,3 +56,39 @@ class PendingQuestion(Base):
 
     def __repr__(self) -> str:  # never the question
         return f"<PendingQuestion sender={self.sender!r}>"
+
+
+class RestMessage(Base):
+    """A message to the REST channel by its client's id, so a repeat of it (a client's or
+    HAProxy's retry) is answered from here and never handled twice. ``owner`` is the Rasa
+    process handling it and ``heartbeat_at`` when that process last said so; ``reply`` is
+    the answer, encrypted (it may quote a note or plan). Kept for minutes (bot.store.rest_messages)."""
+
+    __tablename__ = "rest_message"
+
+    sender = Column(String(128), primary_key=True)
+    message_id = Column(String(64), primary_key=True)
+    owner = Column(String(40), nullable=False)
+    heartbeat_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reply = Column(Text, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the reply
+        return f"<RestMessage sender={self.sender!r} message_id={self.message_id!r}>"
+
+
+class ActionResult(Base):
+    """What an action call answered (events and replies, encrypted), under a key naming the
+    conversation, the client's message id, the action and its place in the turn, so the same
+    call made again (HAProxy's retry when an action server died before answering, or the
+    turn handled again after its Rasa instance died) gets the same answer instead of running
+    the action twice. Kept for minutes (bot.store.rest_messages)."""
+
+    __tablename__ = "action_result"
+
+    key = Column(String(64), primary_key=True)
+    result = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:  # never the result
+        return f"<ActionResult key={self.key!r}>"
