@@ -45,3 +45,23 @@ def test_no_module_in_bot_or_actions_is_over_400_lines():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}, long
+
+
+def test_actions_reach_the_database_only_through_a_service():
+    """Issue 18: an action reads the tracker, calls one service function and turns its result
+    into replies and events; no database session, query or ORM model in actions/."""
+    import ast
+
+    found = []
+    for p in sorted((PROJECT_ROOT / "actions").glob("*.py")):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "bot.store.access":
+                # the access errors a service raises are fine to catch; nothing else from it
+                errors = ("AccessDenied", "NotFound")
+                found += [f"{p.name}: imports {a.name}" for a in node.names if a.name not in errors]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                found += [f"{p.name}: imports {n}" for n in names if n.startswith(("bot.store", "sqlalchemy"))]
+            elif isinstance(node, ast.Name) and node.id in ("session_scope", "select"):
+                found.append(f"{p.name}:{node.lineno}: {node.id}")
+    assert found == []
