@@ -1,7 +1,7 @@
 """The WRSP feature's API: what the chat actions, the CLI, the web console and the
 reminders call to create, answer, complete, sign off, review and list plans.
 
-The tables and their queries are the store's (bot/store/wrsp.py); the interview's rules
+The tables and their queries are the store's (bot/store/wrsp/); the interview's rules
 come from the schema (knowledge/wrsp/schema.yml) and are applied here: a client ref is
 initials or a record number, an answer has the shape its question stores, which
 questions are required, who signs and what they confirm, which sections a review asks
