@@ -24,7 +24,7 @@ FEATURE_MODULES = (
     "bot.channels.telegram.commands",
     "bot.knowledge.commands",
     "bot.notes.commands",
-    "bot.review_cli",
+    "bot.review.commands",
     "bot.onboarding.commands",
     "bot.wrsp.commands",
     "bot.web.commands",
