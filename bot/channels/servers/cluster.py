@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import httpx
-
-from bot.channels.servers.process import binary, free_port, spawn, stop_group
+from bot.channels.servers.process import binary, free_port, spawn, stop_group, wait_until_up
 from bot.channels.servers.single import ServerSet, _rasa_token
 from bot.paths import PROJECT_ROOT
 
@@ -267,18 +265,12 @@ class Cluster:
                     f"{name} exited with code {process.returncode}"
                     + (f"; see {self._log(name)}" if self.log_dir else "")
                 )
-        pending = {"rasa": f"{self.url}/", "actions": f"{self.action_url}/health"}
-        while pending:
-            for name, url in list(pending.items()):
-                try:
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        del pending[name]
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"HAProxy's {', '.join(pending)} front not ready after {timeout:.0f} s")
-            if pending:
-                time.sleep(0.5)
+        wait_until_up(
+            {"rasa": f"{self.url}/", "actions": f"{self.action_url}/health"},
+            deadline,
+            lambda pending: f"HAProxy's {pending} front not ready after {timeout:.0f} s",
+            interval=0.5,
+        )
         # HAProxy marks a server up after two good checks: wait until every instance is in rotation
         time.sleep(2.5)
         if progress:

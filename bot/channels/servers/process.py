@@ -8,7 +8,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
+from typing import Callable
+
+import httpx
 
 from bot.paths import PROJECT_ROOT
 
@@ -138,3 +142,32 @@ def binary(name: str, package: str) -> str:
     if not path:
         raise RuntimeError(f"{name} is not installed (Debian: apt-get install {package})")
     return path
+
+
+def wait_until_up(
+    urls: dict[str, str],
+    deadline: float,
+    not_ready: Callable[[str], str],
+    interval: float = 1.0,
+    check: Callable[[str], None] | None = None,
+    on_up: Callable[[str], None] | None = None,
+) -> None:
+    """Poll each named URL until it answers 200; TimeoutError(not_ready(the names still
+    waiting)) past ``deadline`` (time.monotonic). ``check(name)`` runs before each poll (it
+    may raise, e.g. when the server has exited); ``on_up(name)`` once a server answers."""
+    pending = dict(urls)
+    while pending:
+        for name, url in list(pending.items()):
+            if check:
+                check(name)
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    del pending[name]
+                    if on_up:
+                        on_up(name)
+            except httpx.HTTPError:
+                pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(not_ready(", ".join(pending)))
+        if pending:
+            time.sleep(interval)

@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import httpx
-
 from bot.channels.servers.model import model_path
-from bot.channels.servers.process import rasa_env, spawn, stop_group
+from bot.channels.servers.process import rasa_env, spawn, stop_group, wait_until_up
 from bot.paths import PROJECT_ROOT
 
 
@@ -109,28 +107,21 @@ class ServerSet:
         self.start_rasa()
 
     def wait_ready(self, timeout: float = 240, progress: Callable[[str], None] | None = None) -> None:
-        deadline = time.monotonic() + timeout
-        checks = {self.actions_name: f"{self.action_url}/health", self.rasa_name: f"{self.rasa_url}/"}
-        pending = dict(checks)
-        while pending:
-            for name, url in list(pending.items()):
-                process = self.processes.get(name)
-                if process is not None and process.poll() is not None:
-                    raise RuntimeError(
-                        f"the {name} server exited with code {process.returncode}"
-                        + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else "")
-                    )
-                try:
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        del pending[name]
-                        if progress:
-                            progress(f"{name} server is up")
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"servers not ready after {timeout:.0f} s: {', '.join(pending)}")
-            if pending:
-                time.sleep(1)
+        def exited(name: str) -> None:
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(
+                    f"the {name} server exited with code {process.returncode}"
+                    + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else "")
+                )
+
+        wait_until_up(
+            {self.actions_name: f"{self.action_url}/health", self.rasa_name: f"{self.rasa_url}/"},
+            time.monotonic() + timeout,
+            lambda pending: f"servers not ready after {timeout:.0f} s: {pending}",
+            check=exited,
+            on_up=(lambda name: progress(f"{name} server is up")) if progress else None,
+        )
 
     def stop(self, names: tuple[str, ...] | None = None, sig: int = signal.SIGTERM) -> None:
         for name in names or (self.rasa_name, self.actions_name):
