@@ -78,8 +78,9 @@ class Kind:
 
 
 class Quantities:
-    def __init__(self, kinds: dict[str, Kind]):
+    def __init__(self, kinds: dict[str, Kind], words: QuestionWords | None = None):
         self.kinds = kinds
+        self.words = words or question_words()  # read once, not on every question
 
     @classmethod
     def load(cls, rules_dir: Path) -> "Quantities":
@@ -95,7 +96,8 @@ class Quantities:
                 patterns,
                 tuple(spec.get("cues") or ()),
             )
-        return cls(kinds)
+        words_file = Path(rules_dir) / "_words.yml"
+        return cls(kinds, question_words(words_file) if words_file.is_file() else None)
 
     def __contains__(self, name: str) -> bool:
         return name in self.kinds
@@ -105,7 +107,7 @@ class Quantities:
         kind = self.kinds.get(kind_name)
         if kind is None or not text:
             return None
-        words = question_words()
+        words = self.words
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         for pattern in kind.patterns:
@@ -117,7 +119,7 @@ class Quantities:
                     unit = m.group("u")
                     if _singular(unit, words) not in kind.units:
                         continue
-                    value *= factor_of(m, kind)
+                    value *= factor_of(m, kind, words)
                 before = t[max(0, m.start() - 20) : m.start()]
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
                 value *= 1 + 0.01 * (bool(above) - bool(below))
@@ -131,12 +133,12 @@ class Quantities:
         return found[0][1]
 
 
-def factor_of(m: re.Match, kind: Kind) -> float:
+def factor_of(m: re.Match, kind: Kind, words: QuestionWords) -> float:
     """The unit factor of a match (1 when the pattern has no unit group)."""
     unit = m.groupdict().get("u")
     if not unit:
         return 1.0
-    return kind.units.get(_singular(unit, question_words()), 1.0)
+    return kind.units.get(_singular(unit, words), 1.0)
 
 
 def _singular(unit: str, words: QuestionWords) -> str:
