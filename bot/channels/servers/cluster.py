@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from bot.channels.servers.process import binary, free_port, spawn, stop_group, wait_until_up
+from bot.channels.servers.process import binary, free_port, raise_if_exited, spawn, stop_group, wait_until_up
 from bot.channels.servers.single import ServerSet, _rasa_token
 from bot.paths import PROJECT_ROOT
 
@@ -68,8 +68,7 @@ class RedisServer:
     def wait_ready(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with code {self.process.returncode}")
+            raise_if_exited(self.process, "redis-server")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
                     sock.sendall(b"PING\r\n")
@@ -259,12 +258,7 @@ class Cluster:
         for member in self.members:
             member.wait_ready(timeout=max(1.0, deadline - time.monotonic()), progress=progress)
         for name in ("haproxy", "redis"):
-            process = self._own.get(name)
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(
-                    f"{name} exited with code {process.returncode}"
-                    + (f"; see {self._log(name)}" if self.log_dir else "")
-                )
+            raise_if_exited(self._own.get(name), name, self._log(name))
         wait_until_up(
             {"rasa": f"{self.url}/", "actions": f"{self.action_url}/health"},
             deadline,

@@ -144,6 +144,12 @@ def binary(name: str, package: str) -> str:
     return path
 
 
+def raise_if_exited(process: subprocess.Popen | None, what: str, log: Path | None = None) -> None:
+    """RuntimeError("<what> exited with code N; see <log>") when ``process`` has stopped."""
+    if process is not None and process.poll() is not None:
+        raise RuntimeError(f"{what} exited with code {process.returncode}" + (f"; see {log}" if log else ""))
+
+
 def wait_until_up(
     urls: dict[str, str],
     deadline: float,

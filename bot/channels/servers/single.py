@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.channels.servers.model import model_path
-from bot.channels.servers.process import rasa_env, spawn, stop_group, wait_until_up
+from bot.channels.servers.process import raise_if_exited, rasa_env, spawn, stop_group, wait_until_up
 from bot.paths import PROJECT_ROOT
 
 
@@ -108,12 +108,8 @@ class ServerSet:
 
     def wait_ready(self, timeout: float = 240, progress: Callable[[str], None] | None = None) -> None:
         def exited(name: str) -> None:
-            process = self.processes.get(name)
-            if process is not None and process.poll() is not None:
-                raise RuntimeError(
-                    f"the {name} server exited with code {process.returncode}"
-                    + (f"; see {self.log_dir / (name + '.log')}" if self.log_dir else "")
-                )
+            log = self.log_dir / f"{name}.log" if self.log_dir else None
+            raise_if_exited(self.processes.get(name), f"the {name} server", log)
 
         wait_until_up(
             {self.actions_name: f"{self.action_url}/health", self.rasa_name: f"{self.rasa_url}/"},
