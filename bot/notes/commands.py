@@ -30,6 +30,9 @@ def register(sub, eval_sub) -> None:
     r = eval_sub.add_parser("risk", help="score risk detection on lines {id, text, risk}")
     r.add_argument("file", help="JSON lines, or - for stdin")
     r.add_argument("--json", action="store_true")
+    r.add_argument(
+        "--chat", action="store_true", help="score each line as a chat message (what the chat answers with 988)"
+    )
     r.set_defaults(func=eval_risk)
 
 
@@ -132,7 +135,7 @@ def eval_risk(args: argparse.Namespace) -> int:
     from .evaluate import score_risk
 
     with open_input(args.file) as fh:
-        data = score_risk(_checker(), fh)
+        data = score_risk(_checker(), fh, chat=args.chat)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

@@ -130,10 +130,28 @@ def score_notes(checker, lines: Iterable[str]) -> Report:
     return report
 
 
-def score_risk(checker, lines: Iterable[str]) -> dict:
+def note_tiers(checker):
+    """The risk tiers the note checker gives a text (as `peerscope check-note` shows them)."""
+    return lambda text: {f.category for f in checker.check(text)} & {"risk", "risk_possible"}
+
+
+def chat_tiers(checker):
+    """The risk tier the chat gives a message (``risk_in``, which every channel calls)."""
+    from .risk import risk_in
+
+    def tiers(text: str) -> set:
+        finding = risk_in(text, checker)
+        return {finding.tier} if finding else set()
+
+    return tiers
+
+
+def score_risk(checker, lines: Iterable[str], chat: bool = False) -> dict:
     """Risk detection on lines {"id", "text", "risk": bool}: recall counting either tier
     (``risk`` or ``risk_possible``), the precision of each tier, and how many of the
-    non-risk lines were asked to be checked (``risk_possible``)."""
+    non-risk lines were asked to be checked (``risk_possible``). ``chat`` scores each line
+    as a chat message (``risk_in``) rather than as a note."""
+    found = chat_tiers(checker) if chat else note_tiers(checker)
     either, alert, possible = Counts(), Counts(), Counts()
     misses, bad = [], []
     total = negatives = negatives_possible = 0
@@ -142,7 +160,7 @@ def score_risk(checker, lines: Iterable[str]) -> dict:
             bad.append(err or f"line {n}: needs text and a boolean risk")
             continue
         total += 1
-        cats = {f.category for f in checker.check(obj["text"])}
+        cats = found(obj["text"])
         tiers = {"risk": "risk" in cats, "risk_possible": "risk_possible" in cats and "risk" not in cats}
         got = tiers["risk"] or tiers["risk_possible"]
         for counts, hit in ((either, got), (alert, tiers["risk"]), (possible, tiers["risk_possible"])):

@@ -96,6 +96,25 @@ def test_eval_risk_on_our_labelled_lines(capsys):
     assert data["non_risk_lines_possible"] <= 0.30
 
 
+def test_eval_risk_chat_scores_lines_as_the_chat_answers_them(tmp_path, capsys):
+    from bot.notes.risk import risk_in
+
+    lines = [
+        {"id": "c1", "text": "hi", "risk": False},
+        {"id": "c2", "text": "let me see note 4", "risk": False},
+        {"id": "c3", "text": "honestly I'm done, I'm going to kill myself tonight", "risk": True},
+        {"id": "c4", "text": "my client told me she has pills saved up to end it", "risk": True},
+    ]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in lines))
+    code, out, _ = run(["eval", "risk", str(path), "--chat", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["items"] == 4
+    assert data["recall"] == 1.0 and data["fp"] == 0 and not data["misses"]
+    # the same verdict, line by line, as the chat's own check
+    assert [bool(risk_in(row["text"])) for row in lines] == [row["risk"] for row in lines]
+
+
 def test_risk_lines_file_covers_the_kinds_of_language():
     rows = [json.loads(line) for line in (DATA / "risk_lines.jsonl").read_text().splitlines()]
     assert len(rows) >= 120

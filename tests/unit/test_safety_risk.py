@@ -86,20 +86,11 @@ def test_citations_are_verbatim_and_include_the_reporting_duty():
 
 def _score(name: str, chat: bool = False) -> dict:
     """Notes are scored as `peerscope eval risk` does (the checker); chat lines as the chat
-    detects them (risk_in: the checker, minus "hi"/"si" in lower case)."""
+    detects them (`peerscope eval risk --chat`: risk_in, minus "hi"/"si" in lower case)."""
     with open(DATA / name, encoding="utf-8") as fh:
-        if not chat:
-            return score_risk(get_checker(), fh)
-        counts = {"tp": 0, "fp": 0, "fn": 0, "misses": [], "bad_lines": []}
-        for line in fh:
-            row = json.loads(line)
-            got = risk_in(row["text"]) is not None
-            key = "tp" if got and row["risk"] else "fp" if got else "fn" if row["risk"] else None
-            if key:
-                counts[key] += 1
-            if got != row["risk"]:
-                counts["misses"].append(row["id"])
-        return counts
+        data = score_risk(get_checker(), fh, chat=chat)
+    data["misses"] = [m["id"] for m in data["misses"]]
+    return data
 
 
 def test_labelled_files_cover_every_kind_of_line():
