@@ -4,9 +4,9 @@ Both are trained by `peerscope train` from the example banks (knowledge/banks/no
 knowledge/banks/risk) and saved under models/notes/.
 
 - ``scope``: one probability per category for each sentence of a note, from the
-  sentence's character and word n-grams and from which cue rules fired on it
-  (knowledge/note_checks): the classifier learns how far to trust each rule, and
-  a 300-word note costs a few milliseconds.
+  sentence's character and word n-grams, its embedding (the shared sentence encoder:
+  words nobody here wrote land near the ones the banks use), and which cue rules fired
+  on it (knowledge/note_checks): the classifier learns how far to trust each rule.
 - ``risk``: the probability that a passage describes a risk of harm. It reads the
   sentence embedding as well as n-grams. A cheap n-gram ``gate`` decides which
   passages are worth embedding; its threshold keeps every risk passage of the
@@ -35,13 +35,14 @@ from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 from bot.notes.config import CATEGORIES as ALL_CATEGORIES
 
 CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
-FORMAT = 2
+FORMAT = 3
 FOLDS = 5
 PRECISION_TARGET = 0.85  # scope categories: held-out precision at the chosen threshold
 RISK_PRECISION = 0.90  # the alert tier
-RISK_RECALL = 0.99  # the alert tier and the "please check" tier together
+RISK_RECALL = 0.985  # the alert tier and the "please check" tier together
 GATE_RECALL = 0.995  # risk passages the n-gram gate lets through to the embedding model
-SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: cue rule hits
+CHAT_WEIGHT = 3.0  # weight of the chat's own non-risk messages in the risk and gate models
+SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: rule hits + embedding
 RISK_FEATURES = FeatureConfig(max_features=30000)
 GATE_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
 
@@ -77,9 +78,13 @@ class NoteModel:
     thresholds: dict = field(default_factory=dict)  # category -> threshold; risk, risk_possible, gate
     meta: dict = field(default_factory=dict)
 
-    def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray) -> np.ndarray:
+    def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray, encoder=None) -> np.ndarray:
         """``rule_hits``: sentences x CATEGORIES, 1 where that category's cue rule fired."""
-        return self.scope.predict_proba(sentences, rule_hits)
+        if encoder is None:
+            from bot.nlp.encoder import get_encoder
+
+            encoder = get_encoder()
+        return self.scope.predict_proba(sentences, scope_dense(rule_hits, encoder.encode(sentences)))
 
     def risk_probs(self, texts: Sequence[str], encoder=None) -> np.ndarray:
         """Risk probability per text; texts the gate rejects keep the gate's probability."""
@@ -205,12 +210,17 @@ def _folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
     return [np.where(assignment == i)[0] for i in range(k)]
 
 
-def held_out_scope(units: list[Unit], hits: np.ndarray, seeds: Sequence[int] = (0,)) -> np.ndarray:
+def scope_dense(rule_hits: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+    """The scope classifier's dense block: which cue rules fired, then the sentence embedding."""
+    return np.hstack([np.asarray(rule_hits, dtype=np.float32), np.asarray(embeddings, dtype=np.float32)])
+
+
+def held_out_scope(units: list[Unit], dense: np.ndarray, seeds: Sequence[int] = (0,)) -> np.ndarray:
     """Held-out category probabilities for every unit, averaged over fold splits."""
     texts = [u.text for u in units]
     y = np.array([[c in u.labels for c in CATEGORIES] for u in units], dtype=int)
     clf = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES)
-    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), hits) for seed in seeds) / len(
+    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), dense) for seed in seeds) / len(
         seeds
     )
 
@@ -249,6 +259,7 @@ def held_out_risk(
     P: np.ndarray | None,
     features: FeatureConfig,
     seeds: Sequence[int] = (0, 1),
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Held-out risk score of every probe (highest over its passages): the model of each
     fold is trained on the units whose group is outside that fold."""
@@ -269,7 +280,8 @@ def held_out_risk(
         unit_fold = np.array([fold_of[u.group] for u in units])
         test_fold = np.array([fold_of[p.group] for p in tests])
         for k in range(FOLDS):
-            clf.fit_matrix(X[unit_fold != k], y[unit_fold != k])
+            train_rows = unit_fold != k
+            clf.fit_matrix(X[train_rows], y[train_rows], None if weights is None else weights[train_rows])
             rows = np.where(test_fold[owner] == k)[0]
             scores = clf.proba_matrix(XP[rows])[:, 1]
             best = np.zeros(len(tests))
@@ -304,6 +316,13 @@ def chat_negatives(root: Path) -> list[tuple[str, str]]:
     return out
 
 
+def unit_weights(units: list[Unit]) -> np.ndarray:
+    """Training weight of each risk unit: the chat's own messages (group "q:") weigh
+    ``CHAT_WEIGHT``, so short everyday commands ("let me see note 4", "tell me a joke")
+    do not look like the brief risk lines of the banks."""
+    return np.array([CHAT_WEIGHT if u.group.startswith("q:") else 1.0 for u in units])
+
+
 def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dict:
     from bot.nlp.encoder import encode_cached
     from bot.notes.checker import NoteChecker
@@ -315,54 +334,61 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     # ordinary note sentences are risk negatives too (so a normal note raises no risk flag),
     # and so are ordinary chat messages: the policy questions and the chat's own examples
     r_units += [Unit(u.text, "n:" + u.group, frozenset()) for u in s_units]
-    r_units += [Unit(text, "q:" + key, frozenset()) for key, text in chat_negatives(root)]
+    chat = chat_negatives(root)
+    r_units += [Unit(text, "q:" + key, frozenset()) for key, text in chat]
+    weights = unit_weights(r_units)
     echo(f"note model: {len(s_units)} note sentences, {len(risk_rows)} risk lines; cross-validating thresholds")
     y_scope = np.array([[c in u.labels for c in CATEGORIES] for u in s_units], dtype=int)
-    p_scope = held_out_scope(s_units, hits)
+    s_texts = [u.text for u in s_units]
+    s_dense = scope_dense(hits, encode_cached(s_texts))
+    p_scope = held_out_scope(s_units, s_dense)
     thresholds = {
         c: threshold_for_precision(p_scope[:, j], y_scope[:, j], PRECISION_TARGET) for j, c in enumerate(CATEGORIES)
     }
     r_texts = [u.text for u in r_units]
     y_risk = np.array(["risk" in u.labels for u in r_units], dtype=int)
-    tests = probes(risk_rows, notes)
+    # the chat's messages are held-out probes too: how many would be asked to check
+    tests = probes(risk_rows, notes) + [Probe("q:" + key, 0, [text]) for key, text in chat]
     y_tests = np.array([p.label for p in tests])
     E = encode_cached(r_texts)
     P = encode_cached([t for p in tests for t in p.passages])
-    p_gate = held_out_risk(r_units, None, tests, None, GATE_FEATURES)
-    p_risk = held_out_risk(r_units, E, tests, P, RISK_FEATURES)
+    p_gate = held_out_risk(r_units, None, tests, None, GATE_FEATURES, weights=weights)
+    p_risk = held_out_risk(r_units, E, tests, P, RISK_FEATURES, weights=weights)
     thresholds["gate"] = threshold_for_recall(p_gate, y_tests, GATE_RECALL)
     thresholds["risk_possible"] = threshold_for_recall(p_risk, y_tests, RISK_RECALL)
     thresholds["risk"] = max(threshold_for_precision(p_risk, y_tests, RISK_PRECISION), thresholds["risk_possible"])
-    stats = held_out_stats(p_scope, y_scope, p_risk, y_tests, thresholds, [p.group.startswith("n:") for p in tests])
+    stats = held_out_stats(p_scope, y_scope, p_risk, y_tests, thresholds, [p.group[:2] for p in tests])
     echo("note model: final fit")
-    s_texts = [u.text for u in s_units]
     scope = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES).fit(
-        s_texts, y_scope, hits
+        s_texts, y_scope, s_dense
     )
-    risk = TextClassifier(labels=[0, 1], features=RISK_FEATURES).fit(r_texts, y_risk, E)
-    gate = TextClassifier(labels=[0, 1], features=GATE_FEATURES).fit(r_texts, y_risk)
+    risk = TextClassifier(labels=[0, 1], features=RISK_FEATURES).fit(r_texts, y_risk, E, weights)
+    gate = TextClassifier(labels=[0, 1], features=GATE_FEATURES).fit(r_texts, y_risk, sample_weight=weights)
     model = NoteModel(scope, risk, gate, thresholds, {"held_out": stats})
     model.save(out_dir)
     echo(f"note model trained in {time.monotonic() - started:.0f} s; held-out: {json.dumps(stats)}")
     return model.meta
 
 
-def held_out_stats(p_scope, y_scope, p_risk, y_risk, thresholds, is_note_sentence) -> dict:
+def held_out_stats(p_scope, y_scope, p_risk, y_risk, thresholds, origin) -> dict:
     """Held-out precision and recall per category (sentences), and for risk: recall over
-    either tier, the alert tier's precision, the share of the bank's hard negatives and
-    of its ordinary notes that would be asked to check."""
+    either tier, the alert tier's precision, the share of the bank's hard negatives, of
+    its ordinary notes and of the chat's own messages that would be asked to check.
+    ``origin`` is each probe's group prefix: "n:" a bank note, "q:" a chat message."""
     out = {}
     for j, c in enumerate(CATEGORIES):
         pred = p_scope[:, j] >= thresholds[c]
         tp = int((pred & (y_scope[:, j] == 1)).sum())
         out[c] = {"precision": round(tp / max(pred.sum(), 1), 3), "recall": round(tp / max(y_scope[:, j].sum(), 1), 3)}
-    is_note = np.array(is_note_sentence)
+    origin = np.array(origin)
+    is_note, is_chat = origin == "n:", origin == "q:"
     alert = p_risk >= thresholds["risk"]
     possible = p_risk >= thresholds["risk_possible"]
     out["risk"] = {
         "recall_either_tier": round(float(possible[y_risk == 1].mean()), 3),
         "alert_precision": round(float((alert & (y_risk == 1)).sum() / max(alert.sum(), 1)), 3),
-        "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note].mean()), 3),
+        "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note & ~is_chat].mean()), 3),
         "bank_notes_flagged": round(float(possible[is_note].mean()), 3),
+        "chat_messages_flagged": round(float(possible[is_chat].mean()), 3),
     }
     return out
