@@ -83,6 +83,7 @@ eval-blind: models
 		[ -f $$d/policy.jsonl ] && $(PEERSCOPE) eval qa $$d/policy.jsonl; \
 		[ -f $$d/notes.jsonl ] && $(PEERSCOPE) eval notes $$d/notes.jsonl; \
 		[ -f $$d/risk.jsonl ] && $(PEERSCOPE) eval risk $$d/risk.jsonl; \
+		[ -f $$d/chat.jsonl ] && $(PEERSCOPE) eval risk --chat $$d/chat.jsonl; \
 	done; true
 
 ## bench: time the 300-word note check and the chat risk check on one core
