@@ -62,13 +62,12 @@ rasa-test: train
 	$(PY) -m rasa test core --model models/peerscope.tar.gz --stories tests/conversations \
 		--fail-on-prediction-errors --out var/results --endpoints endpoints.yml
 
-## e2e: the whole suite on one Rasa and one action server (SQLite), then the base conversation, crash and message-id tests on the cluster
+## e2e: the whole suite on the cluster (PostgreSQL, Redis, two Rasa and two action servers), then the base conversation on SQLite
 e2e: train
-	@echo "== end-to-end tests on one Rasa and one action server with SQLite"
-	$(PY) -m pytest -m e2e -q
 	@echo "== end-to-end tests on the cluster: PostgreSQL, Redis, 2 Rasa + 2 action servers behind HAProxy"
-	$(PY) -m pytest -m e2e -q --e2e-topology cluster tests/e2e/test_base_conversation.py tests/e2e/test_cluster_faults.py \
-		tests/e2e/test_message_once.py
+	$(PY) -m pytest -m e2e -q --e2e-topology cluster
+	@echo "== end-to-end tests on one Rasa and one action server with SQLite (what make run starts)"
+	$(PY) -m pytest -m e2e -q tests/e2e/test_base_conversation.py
 
 ## eval: cross-validation on the banks and the figures on the development files
 eval: models

@@ -13,10 +13,20 @@ import pytest
 from bot.channels.servers import free_port
 
 
+def _run_env(tmp_path) -> dict:
+    """The caller's environment without the servers' stores (the cluster e2e run sets a
+    shared PostgreSQL and Redis): `peerscope run` makes its own under var/."""
+    env = {k: v for k, v in os.environ.items() if k not in RUN_OWN}
+    env["PEERSCOPE_VAR_DIR"] = str(tmp_path / "var")
+    return env
+
+
+RUN_OWN = ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL", "PEERSCOPE_REDIS_URL")
+
+
 def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL")}
-    var = tmp_path / "var"
-    env["PEERSCOPE_VAR_DIR"] = str(var)  # the databases go to their default places under var/
+    env = _run_env(tmp_path)
+    var = tmp_path / "var"  # the databases go to their default places under var/
     command = [
         sys.executable,
         "-m",
@@ -55,12 +65,6 @@ def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):
         if path.stat().st_mode & 0o077
     }
     assert loose == {}
-
-
-def _run_env(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL")}
-    env["PEERSCOPE_VAR_DIR"] = str(tmp_path / "var")
-    return env
 
 
 def test_a_busy_port_is_refused_naming_the_process_that_holds_it(tmp_path):
