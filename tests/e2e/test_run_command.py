@@ -12,6 +12,8 @@ import pytest
 
 from bot.channels.servers import free_port
 
+RUN_OWN = ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL", "PEERSCOPE_REDIS_URL")
+
 
 def _run_env(tmp_path) -> dict:
     """The caller's environment without the servers' stores (the cluster e2e run sets a
@@ -19,9 +21,6 @@ def _run_env(tmp_path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in RUN_OWN}
     env["PEERSCOPE_VAR_DIR"] = str(tmp_path / "var")
     return env
-
-
-RUN_OWN = ("PEERSCOPE_DATABASE_URL", "PEERSCOPE_TRACKER_URL", "PEERSCOPE_REDIS_URL")
 
 
 def test_peerscope_run_reaches_a_chat_that_answers(tmp_path):

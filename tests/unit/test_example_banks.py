@@ -1,11 +1,11 @@
 """The note and risk example banks (knowledge/banks) are data the models learn from:
 a wrong span, a duplicate id or a broken pair link silently teaches the wrong thing."""
 
-import json
 from pathlib import Path
 
 import pytest
 
+from bot.notes.evaluate import read_jsonl
 from bot.notes.model import CATEGORIES
 
 BANKS = Path(__file__).parents[2] / "knowledge" / "banks"
@@ -14,9 +14,9 @@ BANKS = Path(__file__).parents[2] / "knowledge" / "banks"
 def _rows(kind: str) -> list[tuple[str, int, dict]]:
     out = []
     for path in sorted((BANKS / kind).glob("*.jsonl")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip():
-                out.append((path.name, n, json.loads(line)))
+        for n, row, error in read_jsonl(path.read_text(encoding="utf-8").splitlines()):
+            assert error is None, f"{path.name}: {error}"
+            out.append((path.name, n, row))
     return out
 
 
