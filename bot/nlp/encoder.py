@@ -110,13 +110,12 @@ def encode_cached(texts: Sequence[str], cache_file: Path | None = None) -> np.nd
     """Embeddings for many texts (training), reusing those computed before for the same
     encoder files. The cache holds vectors keyed by a hash of each text, never the text."""
     import hashlib
-    import json
 
+    from bot.nlp.weights import encoder_tag
     from bot.paths import var_dir
 
     encoder = get_encoder()
-    manifest = json.loads((encoder.directory / "manifest.json").read_text(encoding="utf-8"))
-    tag = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:12]
+    tag = encoder_tag(encoder.directory)
     cache_file = cache_file or var_dir() / "cache" / f"embeddings-{tag}.npz"
     keys = [hashlib.sha256(t.encode("utf-8")).hexdigest()[:32] for t in texts]
     known: dict[str, np.ndarray] = {}

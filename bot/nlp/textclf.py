@@ -234,13 +234,25 @@ def _plain(value):
 
 
 def write_meta(directory: Path, meta: dict) -> None:
-    """A model directory's meta.json."""
+    """A model directory's meta.json, with the tag of the encoder whose vectors it learned from."""
+    from bot.nlp.weights import encoder_tag
+
+    meta = dict(meta, encoder=encoder_tag())
     (Path(directory) / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
 def read_meta(directory: Path, fmt: int, what: str) -> dict:
-    """A model directory's meta.json, refused when another version of the code wrote it."""
+    """A model directory's meta.json, refused when another version of the code wrote it or
+    it learned from another encoder's vectors."""
+    from bot.nlp.weights import encoder_tag
+
     meta = json.loads((Path(directory) / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != fmt:
         raise ValueError(f"the {what} model was trained by another version; run `peerscope train`")
+    try:
+        current = encoder_tag()
+    except OSError:
+        current = None
+    if meta.get("encoder") != current:
+        raise ValueError(f"the {what} model was trained with another sentence encoder; run `peerscope train`")
     return meta

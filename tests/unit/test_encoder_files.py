@@ -57,6 +57,49 @@ def test_the_cli_says_so_in_one_line(copy, tmp_path):
     assert len(lines) == 1 and "tokenizer.json" in lines[0], result.stderr
 
 
-def test_the_encoder_works_on_the_verified_files():
-    a, b = Encoder().encode(["The new movie is awesome", "The new movie is so great"])
+SENTENCES = [
+    "The new movie is awesome",
+    "The new movie is so great",
+    "can I give the mom I work with a ride to her son's IEP meeting?",
+    "Writer picked up member's refill at Walgreens.",
+    "she said she has the pills counted out and wrote letters to her kids",
+    "Mbr declined the gift card; we talked about boundaries instead.",
+]
+
+
+@pytest.fixture(scope="module")
+def float_dir(tmp_path_factory):
+    """The encoder's graph with float weights, built from the pinned files (no manifest pins)."""
+    from bot.nlp.onnx_build import build_onnx
+
+    target = tmp_path_factory.mktemp("float")
+    build_onnx(encoder_dir(), target / "encoder.onnx")
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(encoder_dir() / name, target / name)
+    (target / "manifest.json").write_text('{"files": {}}')
+    return target
+
+
+def test_the_float_graph_matches_the_upstream_model(float_dir):
+    """The graph built from the pinned weights gives the upstream model's similarity."""
+    a, b = Encoder(float_dir).encode(SENTENCES[:2])
     assert abs(float(a @ b) - 0.894) < 0.01
+
+
+def test_the_int8_encoder_stays_close_to_the_float_graph(float_dir):
+    """The installed encoder (int8 weights) gives nearly the float graph's vectors."""
+    exact = Encoder(float_dir).encode(SENTENCES)
+    int8 = Encoder().encode(SENTENCES)
+    assert (exact * int8).sum(axis=1).min() >= 0.97
+    a, b = int8[:2]
+    assert abs(float(a @ b) - 0.894) < 0.03
+
+
+def test_an_encoder_of_an_older_build_is_refused(copy):
+    import json
+
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["build"] = "onnx-float32"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="older PeerScope"):
+        Encoder(copy)
