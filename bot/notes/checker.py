@@ -183,7 +183,7 @@ class NoteChecker:
         ``cues``: sentence index -> the id of the risk cue rule that fired there."""
         if self.model is None:
             return [self._flag("risk", text, *sents[i], rule) for i, rule in sorted(cues.items())]
-        from .model import passages
+        from .passages import passages
 
         units = passages(text, sents)
         p = self.model.risk_probs([text[a:b] for a, b in units])

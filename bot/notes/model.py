@@ -33,6 +33,7 @@ import numpy as np
 
 from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 from bot.notes.config import CATEGORIES as ALL_CATEGORIES
+from bot.notes.passages import passages, split_sentences
 
 CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
 FORMAT = 3
@@ -45,29 +46,6 @@ CHAT_WEIGHT = 3.0  # weight of the chat's own non-risk messages in the risk and 
 SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: rule hits + embedding
 RISK_FEATURES = FeatureConfig(max_features=30000)
 GATE_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
-
-_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\"'(0-9])|\n+")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of a text's sentences (also used when no spaCy doc is at hand)."""
-    spans, pos = [], 0
-    for part in _SPLIT.split(text):
-        start = text.find(part, pos)
-        if part.strip():
-            spans.append((start, start + len(part)))
-        pos = start + len(part)
-    return spans or [(0, len(text))]
-
-
-def passages(text: str, sents: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Units the risk model reads: each sentence, each pair of neighbouring sentences,
-    and the whole text when it is short (risk often spans two sentences)."""
-    out = list(sents)
-    out += [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
-    if 2 < len(sents) <= 4 and len(text) <= 600:
-        out.append((sents[0][0], sents[-1][1]))
-    return out
 
 
 @dataclass

@@ -1,0 +1,48 @@
+"""The pieces of a note the models read: sentences, clauses, and the passages the risk
+model scores (a sentence, its clauses, two neighbouring sentences, a short note whole)."""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\"'(0-9])|\n+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of a text's sentences (also used when no spaCy doc is at hand)."""
+    spans, pos = [], 0
+    for part in _SPLIT.split(text):
+        start = text.find(part, pos)
+        if part.strip():
+            spans.append((start, start + len(part)))
+        pos = start + len(part)
+    return spans or [(0, len(text))]
+
+
+_CLAUSE = re.compile(r";\s*|\s+[-\u2013\u2014]+\s+")
+
+
+def clauses(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """The clauses of a sentence joined by semicolons or dashes, when it has several
+    ("reported SI with intent; writer stayed with her and called the crisis team")."""
+    start, end = span
+    out, pos = [], start
+    for m in _CLAUSE.finditer(text, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, end))
+    out = [(a, b) for a, b in out if len(text[a:b].split()) >= 2]
+    return out if len(out) > 1 else []
+
+
+def passages(text: str, sents: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Units the risk model reads: each sentence, its clauses, each pair of neighbouring
+    sentences, and the whole text when it is short (risk often spans two sentences, and a
+    clause stating it can share a sentence with the peer's response)."""
+    out = list(sents)
+    out += [c for span in sents for c in clauses(text, span)]
+    out += [(a[0], b[1]) for a, b in zip(sents, sents[1:])]
+    if 2 < len(sents) <= 4 and len(text) <= 600:
+        out.append((sents[0][0], sents[-1][1]))
+    return out
