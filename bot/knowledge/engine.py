@@ -61,6 +61,7 @@ from bot.knowledge.quantities import Quantities, Quantity
 from bot.knowledge.reading import (
     _is_followup,
     _load_mentions,
+    asks_for_fact,
     asks_permission,  # noqa: F401  (imported from here by the tests)
     focus,
     normalise_question,
@@ -260,7 +261,9 @@ class Engine(AnswerWriter):
         variants = None
         if found:
             verdict, deciding, others = self.compare(rule, found, text, program)
-            if verdict == "depends" and any(t.condition for t in deciding):
+            if rule.verdict == "info" and asks_for_fact(text):
+                verdict = "info"  # "we're at day 32: what is the deadline?" asks for the figure
+            elif verdict == "depends" and any(t.condition for t in deciding):
                 # the number needs a condition (the CPO approved it?): does the question say?
                 variants = model.variant_probs(rule_id, text, embedding)
                 stated = max(("allowed", "not_allowed"), key=lambda v: (variants or {}).get(v, 0.0))

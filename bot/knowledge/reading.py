@@ -53,6 +53,16 @@ def asks_permission(question: str) -> bool:
     return bool(words.permission_pattern.search(last))
 
 
+def asks_for_fact(question: str) -> bool:
+    """Whether the question (its last sentence that asks) asks for a figure or a fact
+    ("How often...", "What's the most...") rather than whether something may be done:
+    a number in the backstory is then context, and the answer gives the rule's figures."""
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
+    asked = [p for p in parts if p.rstrip().endswith("?")]
+    last = (asked or parts or [""])[-1]
+    return bool(question_words().fact_question_pattern.match(last))
+
+
 def _is_followup(text: str) -> bool:
     q = text.strip().lower()
     return len(q.split()) <= 14 and bool(re.match(r"^(what|how) about|^and if|^what if|^if |^even if|^but if|^and ", q))

@@ -63,6 +63,16 @@ def test_numbers_are_compared_with_the_limit(engine):
     assert any("25" in c.quote for c in over.citations)
 
 
+def test_a_question_for_the_figure_gets_the_figure_with_the_number_compared(engine):
+    """A number in the backstory of a "how often / what's the most" question is context:
+    the verdict is the rule's own (info), and the answer still says where the number stands."""
+    asked = engine.answer("I have 26 people on my caseload now. What's the most I'm allowed to carry?", program="adult")
+    assert (asked.rule_id, asked.verdict, asked.kind) == ("caseload", "info", "threshold")
+    assert "26" in asked.answer and "outside" in asked.answer
+    review = engine.answer("My client's plan was reviewed 100 days ago. How often are plans supposed to be reviewed?")
+    assert (review.rule_id, review.verdict) == ("wrsp-review", "info")
+
+
 def test_recovery_months_for_certification(engine):
     ans = engine.answer("I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?")
     assert ans.verdict == "not_allowed"
