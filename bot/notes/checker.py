@@ -138,45 +138,49 @@ class NoteChecker:
         sents, fired = self._run(text)
         return sents, [[int((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))]
 
-    def check(self, text: str) -> list[Flag]:
+    def check(self, text: str, risk_only: bool = False) -> list[Flag]:
         """The flags for ``text``; offsets and passages refer to ``text`` as given, although
-        the check reads it without format characters (a soft hyphen cannot hide a word)."""
+        the check reads it without format characters (a soft hyphen cannot hide a word).
+        ``risk_only``: only the risk flags (a chat message: the scope checks are for notes)."""
         if not isinstance(text, str):
             raise TypeError("check() expects a str")
         if not text.strip():
             return []
         kept = [i for i, ch in enumerate(text) if unicodedata.category(ch) != "Cf"]
         if len(kept) == len(text):
-            return self._check(text)
+            return self._check(text, risk_only)
         clean = "".join(text[i] for i in kept)
         kept.append(len(text))
         return [
             replace(f, start=kept[f.start], end=kept[f.end - 1] + 1, text=text[kept[f.start] : kept[f.end - 1] + 1])
-            for f in self._check(clean)
+            for f in self._check(clean, risk_only)
         ]
 
-    def _check(self, text: str) -> list[Flag]:
+    def _check(self, text: str, risk_only: bool = False) -> list[Flag]:
         sents, fired = self._run(text)
-        flags = []
-        if self.model is None:
-            flags += [self._flag(c, text, *sents[i], rule) for (c, i), rule in fired.items() if c != "risk"]
-        else:
-            hits = np.array(
-                [[float((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))], dtype=np.float32
-            )
-            scope = self.model.scope_probs([text[a:b] for a, b in sents], hits)
-            for i, row in enumerate(scope):
-                for j, category in enumerate(_MODEL_CATEGORIES):
-                    if row[j] >= self.model.thresholds[category]:
-                        flags.append(
-                            self._flag(category, text, *sents[i], fired.get((category, i), "model"), float(row[j]))
-                        )
+        flags = [] if risk_only else self._scope(text, sents, fired)
         flags += self._risk(text, sents, {i: rule for (c, i), rule in fired.items() if c == "risk"})
         flags.sort(key=lambda f: (f.start, FLAG_CATEGORIES.index(f.category)))
         unique: dict[tuple[str, int], Flag] = {}
         for f in flags:  # passages that trim to the same text are one flag
             unique.setdefault((f.category, f.start), f)
         return list(unique.values())
+
+    def _scope(self, text: str, sents: list[tuple[int, int]], fired: dict) -> list[Flag]:
+        """The scope flags: the classifier's per sentence (it reads which cue rules fired),
+        or the cue rules' own without a trained model."""
+        if self.model is None:
+            return [self._flag(c, text, *sents[i], rule) for (c, i), rule in fired.items() if c != "risk"]
+        hits = np.array(
+            [[float((c, i) in fired) for c in _MODEL_CATEGORIES] for i in range(len(sents))], dtype=np.float32
+        )
+        scope = self.model.scope_probs([text[a:b] for a, b in sents], hits)
+        return [
+            self._flag(category, text, *sents[i], fired.get((category, i), "model"), float(row[j]))
+            for i, row in enumerate(scope)
+            for j, category in enumerate(_MODEL_CATEGORIES)
+            if row[j] >= self.model.thresholds[category]
+        ]
 
     def _risk(self, text: str, sents: list[tuple[int, int]], cues: dict[int, str]) -> list[Flag]:
         """At most one risk flag per sentence, on the shortest passage that reaches the tier.

@@ -96,7 +96,7 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
         from .checker import get_checker
 
         checker = get_checker()
-    flags = [f for f in checker.check(text) if f.category in TIERS]
+    flags = [f for f in checker.check(text, risk_only=True) if f.category in TIERS]
     if not flags:
         return None
     doc = checker.nlp(text)
