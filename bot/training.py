@@ -51,7 +51,7 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
     install(echo=echo)
     root = knowledge_dir()
     code = PROJECT_ROOT / "bot"
-    shared = [code / "nlp" / "textclf.py"]
+    shared = [code / "nlp" / "textclf.py", code / "nlp" / "encoder.py"]  # how texts become features
     _step(
         "policy",
         policy_model_dir(),
