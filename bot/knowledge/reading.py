@@ -44,9 +44,7 @@ def asks_permission(question: str) -> bool:
     be done ("Can I...", "Is it OK to...", "Do I have to..."), rather than asking for a
     fact ("How many...", "What is...", "Is there a limit..."). A guard on the form of the
     question only: a can-I question without a rule never gets a verdict from a passage."""
-    parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
-    asked = [p for p in parts if p.rstrip().endswith("?")]
-    last = (asked or parts or [""])[-1]
+    last = _last_asked(question)
     words = question_words()
     if words.fact_question_pattern.match(last):
         return False
@@ -57,10 +55,14 @@ def asks_for_fact(question: str) -> bool:
     """Whether the question (its last sentence that asks) asks for a figure or a fact
     ("How often...", "What's the most...") rather than whether something may be done:
     a number in the backstory is then context, and the answer gives the rule's figures."""
+    return bool(question_words().fact_question_pattern.match(_last_asked(question)))
+
+
+def _last_asked(question: str) -> str:
+    """The last sentence that ends with a question mark (or the last sentence)."""
     parts = [p for p in re.split(r"(?<=[.!?])\s+", question.strip()) if p.strip()]
     asked = [p for p in parts if p.rstrip().endswith("?")]
-    last = (asked or parts or [""])[-1]
-    return bool(question_words().fact_question_pattern.match(last))
+    return (asked or parts or [""])[-1]
 
 
 def _is_followup(text: str) -> bool:

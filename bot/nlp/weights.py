@@ -178,10 +178,15 @@ def quantize(float_graph: Path, out: Path) -> None:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(logging.ERROR)  # its advice to pre-process is for image models
-    quantize_dynamic(
-        str(float_graph), str(out), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
-    )
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it warns through the root logger; its advice is for image models
+    try:
+        quantize_dynamic(
+            str(float_graph), str(out), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"]
+        )
+    finally:
+        root.setLevel(level)
 
 
 def encoder_tag(directory: Path | None = None) -> str:
