@@ -157,8 +157,8 @@ def test_an_unlinked_account_is_refused_and_never_reaches_rasa(live, tg):
 
 def test_a_flood_is_stopped_after_the_rate_limit(live, tg):
     flooder = 7010
-    for n in range(25):
-        tg.send_text(flooder, f"message {n}")
+    for _ in range(25):  # a greeting: the flood's words must not be something the risk check asks about
+        tg.send_text(flooder, "hello")
     replies = converse(tg, flooder, quiet=2)
     assert [m["text"] for m in replies].count(NOT_SIGNED_IN) == 20
     assert [m["text"] for m in replies].count(SLOW_DOWN) == 1 and len(replies) == 21
