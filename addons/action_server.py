@@ -21,6 +21,7 @@ Run it as ``python -m addons.action_server --port 5055``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import json
 import logging
@@ -108,7 +109,7 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
         audit.set_channel(f"chat:{sender_channel}")  # for this request's task only
         started = time.perf_counter()
         key = action_once.call_key(call)
-        again = action_once.kept(key)
+        again = await asyncio.to_thread(action_once.kept, key)  # off the event loop: a disk read
         if again is not None:  # this call was answered before (addons/action_once.py)
             return response.json(again)
         try:
@@ -125,7 +126,7 @@ def create_app(package: str = "actions", token: str | None = None) -> Sanic:
         finally:
             if timing:
                 logger.info("action call %s: %.1f ms", name, 1000 * (time.perf_counter() - started))
-        action_once.keep(key, result)
+        await asyncio.to_thread(action_once.keep, key, result)  # a commit waits for the disk
         return response.json(result)
 
     @app.exception(Exception)

@@ -54,18 +54,24 @@ def unseal(token: str) -> Any:
     return json.loads(_fernet().decrypt(token.encode()))
 
 
-def _store(call: str, *args: Any):
+def _store_now(call: str, *args: Any):
     from bot.store import rest_messages, session_scope
 
     with session_scope() as session:
         return getattr(rest_messages, call)(session, *args)
 
 
+async def _store(call: str, *args: Any):
+    """``rest_messages.<call>`` in a worker thread: a commit waits for the disk, and the
+    server's other conversations must not wait with it."""
+    return await asyncio.to_thread(_store_now, call, *args)
+
+
 async def _beat(sender: str, message_id: str) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT_SECONDS)
         try:
-            _store("heartbeat", sender, message_id, _owner())
+            await _store("heartbeat", sender, message_id, _owner())
         except Exception as exc:  # the next beat may work; a repeat waits a little longer meanwhile
             logger.warning("rest channel: message heartbeat failed (%s)", type(exc).__name__)
 
@@ -85,7 +91,7 @@ async def handle_once(
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         try:
-            claim = _store("claim", sender, message_id, _owner())
+            claim = await _store("claim", sender, message_id, _owner())
         except Exception as exc:
             logger.error("rest channel: message ids unavailable, handling as it comes (%s)", type(exc).__name__)
             status, replies, _ = await handle()
@@ -103,7 +109,7 @@ async def handle_once(
         status, replies, final = await handle()
         if final:
             try:
-                stored = _store("finish", sender, message_id, _owner(), seal(replies))
+                stored = await _store("finish", sender, message_id, _owner(), seal(replies))
             except Exception as exc:  # the answer still goes out; a repeat would handle it again
                 logger.error("rest channel: could not store a reply (%s)", type(exc).__name__)
             else:
@@ -114,6 +120,6 @@ async def handle_once(
         beat.cancel()
         if not stored:
             try:
-                _store("release", sender, message_id, _owner())
+                _store_now("release", sender, message_id, _owner())
             except Exception as exc:
                 logger.error("rest channel: could not release a message id (%s)", type(exc).__name__)

@@ -228,6 +228,15 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         else:
             db = str(var_dir() / "tracker.db")
             super().__init__(domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # Rasa's engine opens the file (and reads its schema) anew for every session
+            from sqlalchemy.orm import sessionmaker
+
+            from bot.store.db import get_engine
+
+            self.engine.dispose()
+            self.engine = get_engine(str(self.engine.url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The current session's tracker, loaded as a window when it is longer than
@@ -247,7 +256,7 @@ class PeerScopeTrackerStore(SQLTrackerStore):
                     (i for i, kind in marks if kind == ActionExecuted.type_name and i < first_user), default=first_user
                 )
                 rows = (
-                    session.query(event)
+                    session.query(event.timestamp, event.data)
                     .filter(event.sender_id == sender_id, event.id >= start)
                     .order_by(event.id)
                     .all()
@@ -259,6 +268,18 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         tracker = DialogueStateTracker.from_dict(sender_id, loaded, self.domain.slots)
         setattr(tracker, LOADED, len(tracker.events))
         return tracker
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
+        """Rasa's, reading only each event's JSON: an ORM object per event cost more than the
+        rest of loading a tracker."""
+        with self.session_scope() as session:
+            query = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).with_entities(self.SQLEvent.data)
+            events = [json.loads(data) for (data,) in query]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
 
     def _session_marks(self, session, sender_id: str) -> tuple[int, list[tuple[int, str]]]:
         """(id of the current session's first event, [(id, type) of its user messages and
@@ -314,7 +335,7 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         else:
             base, since = [], first
         rows = (
-            session.query(event)
+            session.query(event.data)
             .filter(event.sender_id == sender_id, event.id >= since, event.id < start)
             .order_by(event.id)
             .all()

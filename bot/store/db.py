@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.paths import var_dir
 
@@ -34,7 +35,15 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     # hide_parameters: an error message must never quote note or plan text
     if url.startswith("sqlite"):
-        engine = create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 30})
+        kwargs = {}
+        if make_url(url).database not in (None, "", ":memory:"):
+            # a file: keep connections open (SQLAlchemy 2's default) rather than open the
+            # file, read its schema and set the pragmas again for every session
+            kwargs = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs["connect_args"] = {"timeout": 30}
+        engine = create_engine(url, future=True, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, future=True, hide_parameters=True, pool_pre_ping=True)

@@ -6,8 +6,8 @@ also sends a request again when its Rasa instance died before answering. Without
 record, the repeat is a second message: a WRSP answer applied twice lands in the next
 question's field. Every Rasa instance shares this table:
 
-- :func:`claim` records the id with an INSERT that the primary key refuses the second
-  time. The first request handles the message; a repeat gets "done" and the stored reply,
+- :func:`claim` records the id with an INSERT that the primary key turns into nothing the
+  second time. The first request handles the message; a repeat gets "done" and the stored reply,
   or "busy" while the first is still running (it waits and asks again), or takes the
   message over when its handler is gone (its process is dead on this host, or it has not
   said it is alive for ``stale_seconds``).
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.store.models import ActionResult, RestMessage, utcnow
@@ -78,6 +77,16 @@ def _row(session: Session, sender: str, message_id: str):
     ).one_or_none()
 
 
+def _insert_new(session: Session, table, **values) -> bool:
+    """INSERT a row unless its primary key is taken (no error, no savepoint): True if it went in."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return session.execute(insert(table).values(**values).on_conflict_do_nothing()).rowcount == 1
+
+
 def claim(
     session: Session,
     sender: str,
@@ -87,19 +96,12 @@ def claim(
     now: datetime | None = None,
 ) -> Claim:
     now = now or utcnow()
-    row = _row(session, sender, message_id)  # a repeat only reads, however often it asks
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    RestMessage(sender=sender, message_id=message_id, owner=owner, heartbeat_at=now, created_at=now)
-                )
-                session.flush()
-        except IntegrityError:  # another request with this id was first
-            row = _row(session, sender, message_id)
-        else:
-            session.execute(delete(RestMessage).where(RestMessage.created_at < now - timedelta(seconds=KEEP_SECONDS)))
-            return Claim("mine")
+    if _insert_new(
+        session, RestMessage, sender=sender, message_id=message_id, owner=owner, heartbeat_at=now, created_at=now
+    ):
+        session.execute(delete(RestMessage).where(RestMessage.created_at < now - timedelta(seconds=KEEP_SECONDS)))
+        return Claim("mine")
+    row = _row(session, sender, message_id)  # another request with this id was first
     if row is None:  # released (or pruned) in between: ask again
         return Claim("busy")
     if row.reply is not None:
@@ -156,10 +158,5 @@ def kept_result(session: Session, key: str) -> str | None:
 def keep_result(session: Session, key: str, result: str, now: datetime | None = None) -> None:
     """Store an action call's answer (the first one stays if the call was answered twice)."""
     now = now or utcnow()
-    try:
-        with session.begin_nested():
-            session.add(ActionResult(key=key, result=result, created_at=now))
-            session.flush()
-    except IntegrityError:
-        return
-    session.execute(delete(ActionResult).where(ActionResult.created_at < now - timedelta(seconds=KEEP_SECONDS)))
+    if _insert_new(session, ActionResult, key=key, result=result, created_at=now):
+        session.execute(delete(ActionResult).where(ActionResult.created_at < now - timedelta(seconds=KEEP_SECONDS)))
