@@ -361,9 +361,13 @@ def make_users(prefix: str, count: int) -> tuple[list[str], list[int]]:
     return senders, ids
 
 
-async def peerscope_load(url: str, prefix: str, users: int, wrsp_answers: int, faults=None) -> dict:
+async def peerscope_load(
+    url: str, prefix: str, users: int, wrsp_answers: int, faults=None, first: int = 0
+) -> tuple[Run, dict]:
+    """One run of USERS people on PeerScope (their markers numbered from FIRST, so no two runs
+    share one): what it saw, and the database checks."""
     senders, staff_ids = make_users(prefix, users)
-    tokens = [token(n) for n in range(users)]
+    tokens = [token(first + n) for n in range(users)]
     run = Run()
     expected = users * (11 + wrsp_answers * 1.3)  # about (a list answer takes two): for the fault schedule
     async with httpx.AsyncClient(timeout=120) as http:
@@ -376,22 +380,44 @@ async def peerscope_load(url: str, prefix: str, users: int, wrsp_answers: int, f
             await faults(run, expected, talking)
         await talking
         run.wall = time.perf_counter() - started
-    return {**run.summary(), **check_database(run, staff_ids, tokens)}
+    return run, check_database(run, staff_ids, tokens)
 
 
-async def starter_load(url: str, users: int, turns: int) -> dict:
+def pooled(runs: list[tuple[Run, dict]]) -> dict:
+    """One report for several runs: every message's time, the walls and the checks added up."""
+    every = Run(
+        sent=sum(r.sent for r, _ in runs),
+        retries=sum(r.retries for r, _ in runs),
+        replayed=sum(r.replayed for r, _ in runs),
+        lost=sum(r.lost for r, _ in runs),
+        errors=sum(r.errors for r, _ in runs),
+        wall=sum(r.wall for r, _ in runs),
+    )
+    for run, _ in runs:
+        for kind, times in run.times.items():
+            every.times[kind].extend(times)
+    checks: dict = {}
+    for _, found in runs:
+        for key, value in found.items():
+            checks[key] = checks.get(key, [] if isinstance(value, list) else 0) + value
+    if "details" in checks:
+        checks["details"] = checks["details"][:20]
+    return {**every.summary(), **checks}
+
+
+async def starter_load(url: str, users: int, turns: int, prefix: str = "u") -> Run:
     run = Run()
 
     async def one(user: int) -> None:
         for n in range(turns):
-            await client.send("all", f"u{user}", STARTER_SCRIPT[n % len(STARTER_SCRIPT)])
+            await client.send("all", f"{prefix}{user}", STARTER_SCRIPT[n % len(STARTER_SCRIPT)])
 
     async with httpx.AsyncClient(timeout=120) as http:
         client = Client(http, url, run, sign=False)
         started = time.perf_counter()
         await asyncio.gather(*(one(n) for n in range(users)))
         run.wall = time.perf_counter() - started
-    return run.summary()
+    return run
 
 
 def fault_schedule(cluster, log: list[str]):
@@ -462,6 +488,16 @@ def line(name: str, figures: dict, base: dict | None = None) -> str:
     return text
 
 
+def databases(postgres) -> dict[str, str]:
+    """Fresh PeerScope and tracker databases on ``postgres``; none (SQLite under var/) without it."""
+    if postgres is None:
+        return {}
+    return {
+        "PEERSCOPE_DATABASE_URL": postgres.create_database(),
+        "PEERSCOPE_TRACKER_URL": postgres.create_database(),
+    }
+
+
 def measure(args, work: Path, postgres) -> dict:
     """Every run; the report without the ratios."""
     from bot.store import upgrade
@@ -475,38 +511,40 @@ def measure(args, work: Path, postgres) -> dict:
     }
     if args.faults_only:
         return measure_cluster(args, work, postgres, report)
+
+    # both bots up at once; the runs take turns, so a busy spell on the machine falls on both
     starter_port = free_port()
     starter = starter_bot(ROOT / "var" / "cache", starter_port)
-    try:
-        wait_up(f"http://127.0.0.1:{starter_port}/", timeout=1200)
-        starter_url = f"http://127.0.0.1:{starter_port}"
-        asyncio.run(starter_load(starter_url, 1, 1))
-        say(f"{args.users} users x {per_user} messages on the starter bot")
-        report["starter_bot"] = asyncio.run(starter_load(starter_url, args.users, per_user))
-    finally:
-        starter.terminate()
-        starter.wait(timeout=30)
-
-    def databases(name: str) -> dict[str, str]:
-        if postgres is None:
-            return {}
-        return {
-            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
-            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
-        }
-
-    # one instance
-    stores = databases("one")
+    stores = databases(postgres)
     os.environ.update(stores)
     upgrade()
     one = ServerSet(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs-1", env=stores)
-    say(f"starting PeerScope, one instance (logs in {work / 'logs-1'})")
-    one.start()
+    say(f"starting PeerScope, one instance (logs in {work / 'logs-1'}), and the starter bot")
     try:
+        one.start()
+        starter_url = f"http://127.0.0.1:{starter_port}"
+        wait_up(starter_url + "/", timeout=1200)
         one.wait_ready(timeout=1200)
+        asyncio.run(starter_load(starter_url, 1, 1, prefix="warm"))
         warm_up(one.rasa_url)
-        say(f"{args.users} users on PeerScope, one instance")
-        report["peerscope_1"] = asyncio.run(peerscope_load(one.rasa_url, "a", args.users, args.wrsp_answers))
+        starter_runs, peerscope_runs = [], []
+        for r in range(args.rounds):
+            say(f"round {r + 1} of {args.rounds}: {args.users} users x {per_user} messages on the starter bot")
+            starter_runs.append((asyncio.run(starter_load(starter_url, args.users, per_user, prefix=f"r{r}u")), {}))
+            say(f"round {r + 1} of {args.rounds}: {args.users} users on PeerScope, one instance")
+            peerscope_runs.append(
+                asyncio.run(peerscope_load(one.rasa_url, f"a{r}x", args.users, args.wrsp_answers, first=r * args.users))
+            )
+            say(
+                f"round {r + 1}: throughput {starter_runs[-1][0].summary()['throughput_per_s']:.1f} / "
+                f"{peerscope_runs[-1][0].summary()['throughput_per_s']:.1f} msg/s (starter / PeerScope)"
+            )
+        report["starter_bot"] = pooled(starter_runs)
+        report["peerscope_1"] = pooled(peerscope_runs)
+        report["rounds_throughput_ratio"] = [
+            ratio(p.summary()["throughput_per_s"], s.summary()["throughput_per_s"])
+            for (s, _), (p, _) in zip(starter_runs, peerscope_runs)
+        ]
         if args.long:
             say(f"one conversation of {args.long} turns on PeerScope")
             senders, _ = make_users("long", 1)
@@ -529,6 +567,8 @@ def measure(args, work: Path, postgres) -> dict:
             }
     finally:
         one.stop()
+        starter.terminate()
+        starter.wait(timeout=30)
 
     return measure_cluster(args, work, postgres, report)
 
@@ -538,18 +578,10 @@ def measure_cluster(args, work: Path, postgres, report: dict) -> dict:
     with faults (--faults)."""
     from bot.store import upgrade
 
-    def databases(name: str) -> dict[str, str]:
-        if postgres is None:
-            return {}
-        return {
-            "PEERSCOPE_DATABASE_URL": postgres.create_database(),
-            "PEERSCOPE_TRACKER_URL": postgres.create_database(),
-        }
-
     if args.instances > 1:
         from bot.channels.servers import Cluster
 
-        stores = databases("cluster")
+        stores = databases(postgres)
         os.environ.update(stores)
         upgrade()
         cluster = Cluster(instances=args.instances, env=stores, log_dir=work / "logs-cluster")
@@ -560,14 +592,25 @@ def measure_cluster(args, work: Path, postgres, report: dict) -> dict:
             warm_up(cluster.url)
             if not args.faults_only:
                 say(f"{args.users} users on PeerScope, {args.instances} instances")
-                report[f"peerscope_{args.instances}"] = asyncio.run(
-                    peerscope_load(cluster.url, "b", args.users, args.wrsp_answers)
+                report[f"peerscope_{args.instances}"] = pooled(
+                    [
+                        asyncio.run(
+                            peerscope_load(cluster.url, f"b{r}x", args.users, args.wrsp_answers, first=r * args.users)
+                        )
+                        for r in range(args.rounds)
+                    ]
                 )
             if args.faults:
                 log: list[str] = []
                 say(f"{args.users} new users on PeerScope, {args.instances} instances, with faults")
-                report[f"peerscope_{args.instances}_faults"] = asyncio.run(
-                    peerscope_load(cluster.url, "c", args.users, args.wrsp_answers, faults=fault_schedule(cluster, log))
+                report[f"peerscope_{args.instances}_faults"] = pooled(
+                    [
+                        asyncio.run(
+                            peerscope_load(
+                                cluster.url, "c", args.users, args.wrsp_answers, faults=fault_schedule(cluster, log)
+                            )
+                        )
+                    ]
                 )
                 report[f"peerscope_{args.instances}_faults"]["faults"] = log
         finally:
@@ -580,6 +623,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--wrsp-answers", type=int, default=5, help="WRSP answers per user")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of USERS on each bot, taking turns (figures pool them)"
+    )
     parser.add_argument("--long", type=int, default=300, help="turns of the long conversation (0: skip)")
     parser.add_argument(
         "--instances",

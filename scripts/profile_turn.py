@@ -78,8 +78,8 @@ ACTION_PARTS = [
     ("tracker JSON in, events out", ("json", "rasa_sdk/interfaces.py", "rasa_sdk/executor.py")),
     ("HTTP server", ("sanic",)),
 ]
-# the event loop waiting for work
-IDLE = "serve (sanic/server/runners.py"
+# the event loop waiting for work; a worker thread (database calls) waiting for work
+IDLE = ("serve (sanic/server/runners.py", "_worker (concurrent/futures/thread.py")
 
 
 def say(message: str) -> None:
