@@ -1,7 +1,7 @@
 """`make bench-load`: PeerScope under concurrent users, against Rasa's own starter bot in the
 same run (the machine is shared, so only figures from one run are comparable).
 
-    python scripts/bench_load.py [--users 20] [--wrsp-answers 5] [--long 300]
+    python scripts/bench_load.py [--users 20] [--wrsp-answers 5] [--rounds 3] [--long 300]
                                  [--instances N] [--faults] [--faults-only]
 
 1. Rasa's starter bot (`rasa init --no-prompt`, trained once into var/cache/starter-bot):
@@ -10,6 +10,8 @@ same run (the machine is shared, so only figures from one run are comparable).
    realistic mixed conversation: a greeting, policy questions, a note check (a note with a
    marker of their own) submitted for review, a WRSP interview with WRSP_ANSWERS answers,
    help and goodbye. Each message's round-trip time is recorded by kind.
+   Both bots stay up and take turns, ROUNDS runs each with fresh users (a busy spell on a
+   shared machine then falls on both); the figures pool every message of the rounds.
 3. With ``--instances N`` (N >= 2): the same on bot.channels.servers.Cluster (N Rasa
    instances and N action servers behind HAProxy, Redis lock store); both PeerScope runs
    then use PostgreSQL (a private server in a temp directory) for PeerScope's tables and
