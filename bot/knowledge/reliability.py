@@ -41,7 +41,7 @@ VERDICTS = ("allowed", "not_allowed", "depends", "info", "not_covered")
 PRIOR_WEIGHT = 4.0  # pseudo-counts pulling a rule's (or rule and verdict's) rate towards the overall rate
 NEIGHBOURS = 5  # calibration questions closest in meaning
 NEIGHBOUR_FLOOR = 0.5  # cosine similarity that counts for nothing
-MAX_ASK_RATE = 0.25  # the clarification rate allowed on held-out calibration rounds (the target on new sets is 30%)
+MAX_ASK_RATE = 0.24  # the clarification rate allowed on held-out calibration rounds (the target on new sets is 30%)
 # New rounds ask more than the held-out calibration rounds do when they are harder: at a 27%
 # cap, the 726 blind questions of rounds 11 and 17-24 were asked about 30.2% of the time
 # (rounds 23 and 24, the hardest, 34%). Earlier, rounds 8-10 scored with a model calibrated
