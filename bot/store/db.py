@@ -35,14 +35,11 @@ def get_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     # hide_parameters: an error message must never quote note or plan text
     if url.startswith("sqlite"):
-        kwargs = {}
+        kwargs: dict = {"connect_args": {"timeout": 30}}
         if make_url(url).database not in (None, "", ":memory:"):
             # a file: keep connections open (SQLAlchemy 2's default) rather than open the
             # file, read its schema and set the pragmas again for every session
-            kwargs = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
-            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        else:
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs = {"poolclass": QueuePool, "connect_args": {"timeout": 30, "check_same_thread": False}}
         engine = create_engine(url, future=True, hide_parameters=True, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
