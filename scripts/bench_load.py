@@ -609,7 +609,12 @@ def measure_cluster(args, work: Path, postgres, report: dict) -> dict:
                     [
                         asyncio.run(
                             peerscope_load(
-                                cluster.url, "c", args.users, args.wrsp_answers, faults=fault_schedule(cluster, log)
+                                cluster.url,
+                                "c",
+                                args.users,
+                                args.wrsp_answers,
+                                faults=fault_schedule(cluster, log),
+                                first=args.rounds * args.users,  # markers unlike the fault-free rounds
                             )
                         )
                     ]
