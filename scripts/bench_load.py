@@ -515,12 +515,12 @@ def measure(args, work: Path, postgres) -> dict:
         return measure_cluster(args, work, postgres, report)
 
     # both bots up at once; the runs take turns, so a busy spell on the machine falls on both
-    starter_port = free_port()
-    starter = starter_bot(ROOT / "var" / "cache", starter_port)
     stores = databases(postgres)
     os.environ.update(stores)
     upgrade()
     one = ServerSet(rasa_port=free_port(), action_port=free_port(), log_dir=work / "logs-1", env=stores)
+    starter_port = free_port()
+    starter = starter_bot(ROOT / "var" / "cache", starter_port)  # stopped in the finally below
     say(f"starting PeerScope, one instance (logs in {work / 'logs-1'}), and the starter bot")
     try:
         one.start()
