@@ -126,7 +126,7 @@ class AnswerWriter:
         mine = {sid for sid, src in self.sources.items() if program in src.programs} if program else None
         hits = self.retriever.hybrid(focus(text), k=3, sources=mine or None)
         related = [Citation(h.passage.source, h.passage.section, h.quote) for h in hits[:2]]
-        clear = hits[0] if hits and not clarify and self._clearly_answers(hits[0], text) else None
+        clear = hits[0] if hits and self._clearly_answers(hits[0], text) else None
         if clear is not None:
             src = self.sources[clear.passage.source]
             citation = Citation(src.id, clear.passage.section, clear.quote)
@@ -143,6 +143,7 @@ class AnswerWriter:
                 program=program,
                 related=[c for c in related if c != citation],
                 confidence=clear.similarity,
+                clarify=clarify,
             )
         near = [
             c
