@@ -271,6 +271,7 @@ class Engine(AnswerWriter):
                     verdict = stated
             return verdict, p_rule, found[0], deciding, others
         variants = model.variant_probs(rule_id, text, embedding)
+        verdict, p = rule.verdict, p_rule
         if variants:
             verdict = max(variants, key=variants.get)
             if (
@@ -280,8 +281,10 @@ class Engine(AnswerWriter):
                 and variants[verdict] < SETTLED
             ):
                 verdict = "depends"  # the condition is not clearly met or unmet: name it
-            return verdict, p_rule * variants[verdict], None, [], []
-        return rule.verdict, p_rule, None, [], []
+            p = p_rule * variants[verdict]
+        if verdict == "info" and self.quantities.differ(rule.thresholds, text, self.sources_named(text), program):
+            verdict = "depends"  # "how many CE hours a year?": 10 on the waiver, 20 for family peers
+        return verdict, p, None, [], []
 
     # -- answering ------------------------------------------------------------------
     def answer(self, question: str, program: str | None = None, previous_rule_id: str | None = None) -> Answer:

@@ -102,6 +102,27 @@ class Quantities:
     def __contains__(self, name: str) -> bool:
         return name in self.kinds
 
+    def cued(self, kind_name: str, text: str) -> bool:
+        """Whether the text uses one of the kind's cue words (it asks about that quantity)."""
+        kind = self.kinds.get(kind_name)
+        t = digits(text, self.words) if kind is not None and text else ""
+        return any(re.search(rf"\b{re.escape(c)}\b", t) for c in kind.cues) if t else False
+
+    def differ(self, thresholds, text: str, named: set[str], program: str | None) -> bool:
+        """Whether the documents that may apply set different figures for what a question
+        that states no number asks about: those ``named``, else those of the program (all
+        when it is not said), for the quantity its cue words name (any, if none). Then the
+        answer depends on which program's rule applies."""
+        relevant = [t for t in thresholds if t.source in named] or [
+            t for t in thresholds if program is None or t.applies_to in (program, "both")
+        ]
+        cued = {t.quantity for t in relevant if self.cued(t.quantity, text)}
+        figures: dict[str, set] = {}
+        for t in relevant:
+            if not cued or t.quantity in cued:
+                figures.setdefault(t.quantity, set()).add((t.min, t.max))
+        return any(len(values) > 1 for values in figures.values())
+
     def find(self, kind_name: str, text: str) -> Quantity | None:
         """The quantity of this kind the text states, or None."""
         kind = self.kinds.get(kind_name)

@@ -25,6 +25,8 @@ from bot.knowledge.reading import asks_permission, focus
 from bot.knowledge.rules import Rule
 from bot.knowledge.sources import Citation
 
+PROGRAM_CONDITION = "which program's rule applies"  # the condition when the programs' figures differ
+
 
 class AnswerWriter:
     """Answer building for ``Engine`` (which provides ``rule_by_id``, ``sources``,
@@ -62,6 +64,8 @@ class AnswerWriter:
         raw += [c for c in rule.citations if c not in raw]
         citations = [self.cite(c) for c in raw]
         condition = ((variant.condition if variant else None) or rule.condition) if d.verdict == "depends" else None
+        if d.verdict == "depends" and variant is None and rule.verdict != "depends":  # the programs' figures differ
+            body, condition = f"It depends on which program's rule applies to you. {body}", PROGRAM_CONDITION
         if program:
             body = self._program_note(rule, program) + body
             citations.sort(key=lambda c: self._relevance(rule, c.source, program))
@@ -107,7 +111,7 @@ class AnswerWriter:
         citations += [self.cite(c) for c in rule.citations]
         condition = None
         if d.verdict == "depends":
-            condition = next((t.condition for t in d.thresholds if t.condition), "which program's rule applies")
+            condition = next((t.condition for t in d.thresholds if t.condition), PROGRAM_CONDITION)
         return Answer(
             d.verdict,
             body,

@@ -73,6 +73,21 @@ def test_a_question_for_the_figure_gets_the_figure_with_the_number_compared(engi
     assert (review.rule_id, review.verdict) == ("wrsp-review", "info")
 
 
+def test_a_figure_the_programs_set_differently_depends_on_the_program(engine):
+    """No number, no program, no document named: the CE hours differ (10 on the SDMI waiver,
+    20 for family peer supporters), so the answer depends on which program applies and gives
+    both; naming the program or the document gets that program's figure. Questions about the
+    DBH clinical consultation are not confused with the waiver's monthly supervision."""
+    unsaid = engine.answer("how many CE hours a year do I need to keep my certification?")
+    assert (unsaid.rule_id, unsaid.verdict) == ("continuing-education", "depends")
+    assert unsaid.condition == "which program's rule applies"
+    assert "10 hours" in unsaid.answer and "20" in unsaid.answer
+    waiver = engine.answer("how many CE hours a year do I need on the SDMI waiver?")
+    assert (waiver.rule_id, waiver.verdict) == ("continuing-education", "info")
+    consult = engine.answer("how often does clinical consultation with the licensed provider have to happen?")
+    assert consult.verdict == "info"
+
+
 def test_recovery_months_for_certification(engine):
     ans = engine.answer("I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?")
     assert ans.verdict == "not_allowed"
