@@ -58,6 +58,7 @@ from bot.knowledge.answers import (
 )
 from bot.knowledge.model import NOT_COVERED, PolicyModel
 from bot.knowledge.quantities import Quantities, Quantity
+from bot.knowledge.quantities import applicable as applicable_thresholds
 from bot.knowledge.reading import (
     _is_followup,
     _load_mentions,
@@ -138,11 +139,7 @@ class Engine(AnswerWriter):
         named = self.sources_named(text)
         kinds = {q.kind: q for q in found}
         relevant = [t for t in rule.thresholds if t.quantity in kinds]
-        applicable = (
-            [t for t in relevant if t.source in named]
-            or [t for t in relevant if program is None or t.applies_to in (program, "both")]
-            or relevant
-        )
+        applicable = applicable_thresholds(relevant, named, program) or relevant
         per_source: dict[str, str] = {}
         for t in applicable:
             outcome = t.outcome(kinds[t.quantity].value)

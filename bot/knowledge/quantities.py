@@ -102,25 +102,22 @@ class Quantities:
     def __contains__(self, name: str) -> bool:
         return name in self.kinds
 
-    def cued(self, kind_name: str, text: str) -> bool:
-        """Whether the text uses one of the kind's cue words (it asks about that quantity)."""
-        kind = self.kinds.get(kind_name)
-        t = digits(text, self.words) if kind is not None and text else ""
-        return any(re.search(rf"\b{re.escape(c)}\b", t) for c in kind.cues) if t else False
-
     def differ(self, thresholds, text: str, named: set[str], program: str | None) -> bool:
-        """Whether the documents that may apply set different figures for what a question
-        that states no number asks about: those ``named``, else those of the program (all
-        when it is not said), for the quantity its cue words name (any, if none). Then the
-        answer depends on which program's rule applies."""
-        relevant = [t for t in thresholds if t.source in named] or [
-            t for t in thresholds if program is None or t.applies_to in (program, "both")
-        ]
-        cued = {t.quantity for t in relevant if self.cued(t.quantity, text)}
+        """Whether the documents that may apply (``applicable``) set different figures for what
+        a question that states no number asks about: the quantity its cue words name (any, if
+        none). Then the answer depends on which program's rule applies."""
+        relevant = applicable(thresholds, named, program)
+        t = digits(text, self.words) if text else ""
+        cued = {
+            th.quantity
+            for th in relevant
+            if th.quantity in self.kinds
+            and any(re.search(rf"\b{re.escape(c)}\b", t) for c in self.kinds[th.quantity].cues)
+        }
         figures: dict[str, set] = {}
-        for t in relevant:
-            if not cued or t.quantity in cued:
-                figures.setdefault(t.quantity, set()).add((t.min, t.max))
+        for th in relevant:
+            if not cued or th.quantity in cued:
+                figures.setdefault(th.quantity, set()).add((th.min, th.max))
         return any(len(values) > 1 for values in figures.values())
 
     def find(self, kind_name: str, text: str) -> Quantity | None:
@@ -152,6 +149,14 @@ class Quantities:
             if cue_at:
                 found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
         return found[0][1]
+
+
+def applicable(thresholds, named: set[str], program: str | None) -> list:
+    """The thresholds of the documents the question names, else those of the asker's
+    program (every one when the program is not said)."""
+    return [t for t in thresholds if t.source in named] or [
+        t for t in thresholds if program is None or t.applies_to in (program, "both")
+    ]
 
 
 def factor_of(m: re.Match, kind: Kind, words: QuestionWords) -> float:
