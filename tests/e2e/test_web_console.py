@@ -87,14 +87,20 @@ class Browser:
         return path
 
     def click(self, element_id: str) -> None:
-        """Click a link or button and wait until the next page has replaced this one."""
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
+        """Click a link or button and wait until the next page has replaced this one and
+        finished loading. The old page is marked on its window object; while the browser is
+        between pages, chromedriver may answer any command with an error of its own
+        ("Node with given id does not belong to the document"), so those are retried."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.driver.execute_script("window.__peerscopeOldPage = true;")
         self.find(element_id).click()
-        WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 30, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                "return window.__peerscopeOldPage === undefined && document.readyState === 'complete';"
+            )
+        )
 
     def sign_in(self, code: str) -> None:
         self.open("/signin")
