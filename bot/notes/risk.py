@@ -92,6 +92,8 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     if not isinstance(text, str) or not text.strip():
         return None
     text = normalise(text)
+    if only_a_date(text):
+        return None
     if checker is None:
         from .checker import get_checker
 
@@ -116,6 +118,20 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
 
 
 TIERS = ("risk", "risk_possible")
+
+
+def only_a_date(text: str) -> bool:
+    """A message that is nothing but a date with digits ("March 3 2026", "3/15/27"): the answer
+    to a form's date question, which holds no words that could describe harm. Read by the
+    interview's own date parser, which takes a whole message or nothing ("3/15 is the day"
+    is not a date), so the classifier's score on a bare date never asks to check for risk."""
+    if len(text) > 40 or not any(ch.isdigit() for ch in text):
+        return False
+    from datetime import date
+
+    from bot.wrsp.validators import parse_date
+
+    return parse_date(text, today=date.today()) is not None
 
 
 @dataclass(frozen=True)

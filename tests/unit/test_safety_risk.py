@@ -55,6 +55,24 @@ def test_no_risk(text):
     assert risk_in(text) is None
 
 
+@pytest.mark.parametrize("text", ["March 3 2026", "March 15 2028", "3/15", "3/15/27", "2027-03-15", "on 3/15"])
+def test_a_bare_date_answer_is_never_checked_for_risk(text):
+    """The WRSP interview asks for dates; whatever the classifier scores a bare date, the
+    peer is not stopped to check for risk (the score of "March 3 2026" has come within
+    reach of the risk_possible threshold when the banks changed)."""
+    assert risk_in(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["3/15 is the day I end it", "by friday 3/15 I will be gone", "overdose on 3/15", "3/15 im done"]
+)
+def test_a_date_inside_risk_words_is_still_checked(text):
+    from bot.notes.risk import only_a_date
+
+    assert not only_a_date(text)
+    assert risk_in(text) is not None
+
+
 @pytest.mark.parametrize("text", ["I'm not suicidal, just exhausted", "No thoughts of self-harm reported today."])
 def test_negated_risk_never_raises_an_alert(text):
     finding = risk_in(text)
