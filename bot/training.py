@@ -18,7 +18,7 @@ from bot.paths import PROJECT_ROOT, knowledge_dir
 def _fingerprint(paths: list[Path], extra: str = "") -> str:
     digest = hashlib.sha256(extra.encode())
     for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix != ".pyc") if root.is_dir() else [root]
         for f in files:
             digest.update(str(f.relative_to(root.parent)).encode())
             digest.update(f.read_bytes())
@@ -86,10 +86,11 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
             root / "banks" / "notes",
             root / "banks" / "risk",
             root / "banks" / "questions",
+            root / "note_checks",  # the cue rules and sentence splitting the model reads
             PROJECT_ROOT / "nlu_data" / "nlu",
         ]
         + shared
-        + [code / "notes" / "model.py"],
+        + [code / "notes" / f for f in ("model.py", "checker.py", "passages.py", "pipeline")],
         lambda: note_training.train(root, note_model_dir(), echo),
         force,
         echo,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-_SPLIT = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\"'(0-9])|\n+")
+# after end punctuation, and after a closing quote or bracket that follows it ('"I'm fine." Then')
+_SPLIT = re.compile(r"(?:(?<=[.!?;])|(?<=[.!?;][\"'\u201d\u2019)\]]))\s+(?=[A-Z\"'(0-9\u201c\u2018])|\n+")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:

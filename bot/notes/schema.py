@@ -63,7 +63,7 @@ CATEGORY_FIELDS = ("category", "title", "reason", "suggestion", "citations", "cu
 CITATION_FIELDS = ("source", "section", "quote")
 LEXICON_SECTIONS = ("normalizer", "lists", "actors", "clause_breaks", "cues", "drugs", "sentences", "grammar", "chat")
 ACTOR_ROLES = ("staff", "ambiguous_peer", "client", "child", "other")  # lexicon.yml `actors`
-SENTENCE_KEYS = ("end_punctuation", "cell_marks", "abbreviations")  # lexicon.yml `sentences`
+SENTENCE_KEYS = ("end_punctuation", "cell_marks", "abbreviations", "closing_marks")  # lexicon.yml `sentences`
 GRAMMAR_KEYS = (  # lexicon.yml `grammar`
     "staff_possessive",
     "client_possessive",

@@ -2,7 +2,9 @@
 
 A sentence starts after end punctuation, at a line break or tab, at a table cell
 or bullet mark, and after a word ending in "." followed by a capitalised word
-("... at 3 p.m. Member ...") unless that word is an abbreviation ("Dr. Lin").
+("... at 3 p.m. Member ...") unless that word is an abbreviation ("Dr. Lin"). A closing
+quote or bracket right after end punctuation ends the sentence it closes ('she said "I'm
+fine." Then ...'): it is never a sentence of its own.
 """
 
 import numpy
@@ -19,6 +21,7 @@ class SentenceSplitter:
         self.end_punctuation = frozenset(cfg["end_punctuation"])
         self.cell_marks = frozenset(cfg["cell_marks"])
         self.abbreviations = frozenset(w.lower() for w in cfg["abbreviations"])
+        self.closing_marks = frozenset(cfg["closing_marks"])
 
     def starts_sentence(self, prev: str, prev_space: str, cur: str) -> bool:
         """Does the token ``cur`` start a sentence, after ``prev`` and its trailing whitespace?"""
@@ -45,8 +48,11 @@ class SentenceSplitter:
         spaces = [t.whitespace_ for t in doc]
         flags = numpy.full((n, 1), -1, dtype="int64")
         flags[0, 0] = 1
+        carried = False  # a closing mark took the start of the sentence: the next token starts it
         for i in range(1, n):
-            if self.starts_sentence(texts[i - 1], spaces[i - 1], texts[i]):
+            start = carried or self.starts_sentence(texts[i - 1], spaces[i - 1], texts[i])
+            carried = start and texts[i] in self.closing_marks and not spaces[i - 1]
+            if start and not carried:
                 flags[i, 0] = 1
         doc.from_array([SENT_START], flags.astype("uint64"))
         return doc
