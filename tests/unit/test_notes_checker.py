@@ -105,6 +105,24 @@ def test_two_flags_in_two_sentences_have_exact_offsets(checker):
     assert flags[0].start == len(first) + 2
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'She said the bus was "way less scary than I thought." We planned next week\'s route.',
+        "Member said, 'I'm doing better.' She picked her next group.",
+        "He told the pharmacist about the rash himself (she answered his questions.) Next visit Monday.",
+        "Client: \u201cI called the clinic myself.\u201d Peer praised her for it.",
+    ],
+)
+def test_quoted_speech_is_one_sentence_and_a_closing_quote_is_never_flagged(checker, rules, text):
+    """A closing quote or bracket after end punctuation belongs to the sentence it closes:
+    split off on its own, the lone mark was flagged (diagnosis, medication, legal)."""
+    sents, _ = rules.rule_hits(text)
+    assert len(sents) == 2 and all(any(ch.isalpha() for ch in text[a:b]) for a, b in sents)
+    assert text[sents[0][0] : sents[0][1]].rstrip()[-1] in "\"')\u201d"
+    assert cats(checker, text) == []
+
+
 def test_one_flag_per_category_and_sentence(checker):
     text = "Writer drove member to the store, drove her to the bank and gave her a ride home."
     flags = checker.check(text)
