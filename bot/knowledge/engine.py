@@ -171,7 +171,7 @@ class Engine(AnswerWriter):
             for i in order
             if model.labels[i] == NOT_COVERED or model.labels[i] in self.rule_by_id
         ][:4]
-        outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked[:3]]
+        outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked]
         best = outcomes[0]
         raw = best[1]
         candidates = [(rid, p, o[0]) for (rid, p), o in zip(ranked, outcomes)]
@@ -194,8 +194,9 @@ class Engine(AnswerWriter):
         """What to ask about when the answer is not sure (2-3 (rule id, verdict) pairs with at
         least two verdicts): the best guess; the best rule's next most likely verdict (most
         wrong answers on blind questions were the right rule with the wrong variant); a
-        runner-up rule with another verdict, if the model gives it some weight; and "the
-        policies don't cover it" when that is all that differs."""
+        runner-up rule with another verdict, if the model gives it some weight (down to the
+        fourth: "can I help with her meds" ranks three rules that allow it before the one
+        that forbids advice); and "the policies don't cover it" when that is all that differs."""
         options = [(d.rule_id, d.verdict)]
         rule = self.rule_by_id.get(d.rule_id)
         if rule is not None and d.quantity is None and len(rule.verdicts) > 1:
@@ -204,7 +205,7 @@ class Engine(AnswerWriter):
             others.sort(key=lambda v: -variants.get(v, 0.0))
             options.append((d.rule_id, others[0]))
         top = d.candidates[0][1] if d.candidates else 0.0
-        for rid, p, verdict in d.candidates[1:3]:
+        for rid, p, verdict in d.candidates[1:4]:
             if len(options) < 3 and p >= RUNNER_UP * top and verdict not in {v for _, v in options}:
                 options.append((rid, verdict))
         if len({v for _, v in options}) < 2:
