@@ -208,6 +208,22 @@ def test_a_rule_with_one_verdict_is_offered_with_something_else(engine):
     assert pairs == [("legal-advice", "not_allowed"), (NOT_COVERED, NOT_COVERED)]
 
 
+def test_a_fourth_ranked_rule_with_another_verdict_is_offered(engine):
+    """Three rules that allow something, then the one that forbids: ask about that one."""
+    ranked = [("make-appointments", 0.27), ("prescriber-advocacy", 0.21), ("crisis-plan-wrap", 0.18)]
+    ranked.append(("medication-advice", 0.10))
+    d = Decision(
+        "make-appointments",
+        "allowed",
+        raw=0.27,
+        confidence=0.1,
+        ranked=ranked,
+        candidates=[(rid, p, "not_allowed" if rid == "medication-advice" else "allowed") for rid, p in ranked],
+    )
+    pairs = engine.unsure_options(d, "can I help with her meds", engine.model, None)
+    assert pairs[0] == ("make-appointments", "allowed") and ("medication-advice", "not_allowed") in pairs
+
+
 def test_every_unsure_answer_offers_at_least_two_verdicts(engine):
     for question in [
         "can I help with her meds",
