@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from bot.notes.evaluate import read_jsonl
-from bot.paths import knowledge_dir
 from bot.notes.passages import split_sentences
+from bot.paths import knowledge_dir
 
 RISK_OUT, NOTES_OUT = "risk/r16_blind_rounds.jsonl", "notes/n14_blind_rounds.jsonl"
 
@@ -35,7 +35,8 @@ def convert(rounds: list[Path]) -> tuple[list[dict], list[dict]]:
     risk, notes = [], []
     for folder in rounds:
         for row in _rows(folder / "risk.jsonl"):
-            risk.append({"id": f"r16-{row['id']}", "text": row["text"], "risk": bool(row["risk"]), "kind": "blind_round"})
+            line = {"id": f"r16-{row['id']}", "text": row["text"], "risk": bool(row["risk"]), "kind": "blind_round"}
+            risk.append(line)
         for row in _rows(folder / "notes.jsonl"):
             text, flags = row["text"], list(row.get("flags", []))
             if "risk" in flags and len(split_sentences(text)) <= 2:
