@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot.notes.evaluate import read_jsonl
+from bot.notes.model import read_jsonl
 from bot.notes.passages import split_sentences
 from bot.paths import knowledge_dir
 
@@ -26,9 +26,8 @@ RISK_OUT, NOTES_OUT = "risk/r16_blind_rounds.jsonl", "notes/n14_blind_rounds.jso
 
 
 def _rows(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [row for _, row, error in read_jsonl(path.read_text(encoding="utf-8").splitlines()) if error is None]
+    """A round's lines (a bad line stops the run with its line number; none is dropped)."""
+    return read_jsonl(path) if path.exists() else []
 
 
 def convert(rounds: list[Path]) -> tuple[list[dict], list[dict]]:

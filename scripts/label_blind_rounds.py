@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     Path(argv[0]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in labelled), encoding="utf-8")
     print(
         f"{len(labelled)} of {len(rows)} questions labelled ({len(rows) - len(labelled)} matched no rule's citations)"
-    )  # noqa: E501
+    )
     return 0
 
 

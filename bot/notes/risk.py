@@ -92,14 +92,12 @@ def risk_in(text: object, checker=None) -> RiskFinding | None:
     if not isinstance(text, str) or not text.strip():
         return None
     text = normalise(text)
-    if only_a_date(text):
-        return None
     if checker is None:
         from .checker import get_checker
 
         checker = get_checker()
     flags = [f for f in checker.check(text, risk_only=True) if f.category in TIERS]
-    if not flags:
+    if not flags or only_a_date(text):  # the date parser only when the classifier spoke
         return None
     doc = checker.nlp(text)
     flags = _chat_flags(doc, flags, checker)
