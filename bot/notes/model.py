@@ -36,14 +36,15 @@ from bot.notes.config import CATEGORIES as ALL_CATEGORIES
 from bot.notes.passages import passages, split_sentences
 
 CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
-FORMAT = 3
+FORMAT = 4
 FOLDS = 5
 PRECISION_TARGET = 0.85  # scope categories: held-out precision at the chosen threshold
 RISK_PRECISION = 0.90  # the alert tier
 RISK_RECALL = 0.985  # the alert tier and the "please check" tier together
 GATE_RECALL = 0.995  # risk passages the n-gram gate lets through to the embedding model
 CHAT_WEIGHT = 3.0  # weight of the chat's own non-risk messages in the risk and gate models
-SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: rule hits + embedding
+SCOPE_FEATURES = FeatureConfig(embedding_weight=1.0, max_features=30000)  # dense block: rule hits + embeddings
+CONTEXT_WEIGHT = 0.5  # the embeddings of the sentences before and after, in the scope classifier's dense block
 RISK_FEATURES = FeatureConfig(max_features=30000)
 GATE_FEATURES = FeatureConfig(embedding_weight=0.0, max_features=20000)
 
@@ -57,7 +58,8 @@ class NoteModel:
     meta: dict = field(default_factory=dict)
 
     def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray, encoder=None) -> np.ndarray:
-        """``rule_hits``: sentences x CATEGORIES, 1 where that category's cue rule fired."""
+        """``sentences``: one note's sentences, in order; ``rule_hits``: sentences x
+        CATEGORIES, 1 where that category's cue rule fired."""
         if encoder is None:
             from bot.nlp.encoder import get_encoder
 
@@ -188,9 +190,21 @@ def _folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
     return [np.where(assignment == i)[0] for i in range(k)]
 
 
-def scope_dense(rule_hits: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
-    """The scope classifier's dense block: which cue rules fired, then the sentence embedding."""
-    return np.hstack([np.asarray(rule_hits, dtype=np.float32), np.asarray(embeddings, dtype=np.float32)])
+def scope_dense(rule_hits: np.ndarray, embeddings: np.ndarray, notes: Sequence[str] | None = None) -> np.ndarray:
+    """The scope classifier's dense block: which cue rules fired, the sentence embedding, and
+    (weighted ``CONTEXT_WEIGHT``) the embeddings of the sentences before and after it in the
+    same note, zeros at a note's ends. A sentence alone can read as straying when the next one
+    settles it: "She asked me to hold her keys." / "I said no and she gave them to her sister."
+    ``notes``: the note each row belongs to (rows in note order); None: all one note."""
+    emb = np.asarray(embeddings, dtype=np.float32)
+    owner = np.asarray(notes if notes is not None else [""] * len(emb), dtype=object)
+    before, after = np.zeros_like(emb), np.zeros_like(emb)
+    if len(emb) > 1:
+        same = owner[1:] == owner[:-1]
+        before[1:][same] = emb[:-1][same]
+        after[:-1][same] = emb[1:][same]
+    context = CONTEXT_WEIGHT * np.hstack([before, after])
+    return np.hstack([np.asarray(rule_hits, dtype=np.float32), emb, context])
 
 
 def held_out_scope(units: list[Unit], dense: np.ndarray, seeds: Sequence[int] = (0,)) -> np.ndarray:
@@ -318,7 +332,7 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     echo(f"note model: {len(s_units)} note sentences, {len(risk_rows)} risk lines; cross-validating thresholds")
     y_scope = np.array([[c in u.labels for c in CATEGORIES] for u in s_units], dtype=int)
     s_texts = [u.text for u in s_units]
-    s_dense = scope_dense(hits, encode_cached(s_texts))
+    s_dense = scope_dense(hits, encode_cached(s_texts), [u.group for u in s_units])
     p_scope = held_out_scope(s_units, s_dense)
     thresholds = {
         c: threshold_for_precision(p_scope[:, j], y_scope[:, j], PRECISION_TARGET) for j, c in enumerate(CATEGORIES)

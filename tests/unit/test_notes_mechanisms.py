@@ -127,3 +127,21 @@ def test_unless_with_own_scope_is_validated():
 
 def test_payment_for_work_is_not_a_gift(checker):
     assert cats(checker, "Writer hired the member to clean writer's garage and paid him $80.") == ["relationship"]
+
+
+def test_the_scope_classifier_reads_a_sentence_with_its_neighbours_in_the_same_note():
+    """A request in one sentence is settled in the next ("I said no"): the scope classifier
+    sees the sentences before and after, and never a sentence of another note."""
+    import numpy as np
+
+    from bot.notes.model import CONTEXT_WEIGHT, scope_dense
+
+    emb = np.arange(1, 5, dtype=np.float32).reshape(4, 1) * np.ones((4, 2), dtype=np.float32)
+    hits = np.zeros((4, 1), dtype=np.float32)
+    dense = scope_dense(hits, emb, ["a", "a", "b", "b"])
+    before, after = dense[:, 3:5] / CONTEXT_WEIGHT, dense[:, 5:7] / CONTEXT_WEIGHT
+    assert before[:, 0].tolist() == [0, 1, 0, 3]  # nothing before a note's first sentence
+    assert after[:, 0].tolist() == [2, 0, 4, 0]  # nor after its last
+    assert dense[:, 1:3].tolist() == emb.tolist()
+    one_note = scope_dense(hits, emb)
+    assert one_note[2, 3] == 2 * CONTEXT_WEIGHT and one_note[1, 5] == 3 * CONTEXT_WEIGHT
