@@ -171,7 +171,8 @@ class Engine(AnswerWriter):
             for i in order
             if model.labels[i] == NOT_COVERED or model.labels[i] in self.rule_by_id
         ][:4]
-        outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked]
+        # the fourth-ranked rule's verdict is only needed when the answer asks (unsure_options)
+        outcomes = [self._verdict(rid, p, text, program, model, embedding) for rid, p in ranked[:3]]
         best = outcomes[0]
         raw = best[1]
         candidates = [(rid, p, o[0]) for (rid, p), o in zip(ranked, outcomes)]
@@ -185,11 +186,11 @@ class Engine(AnswerWriter):
             d.variants = model.variant_probs(d.rule_id, text, embedding)
         d.confidence = model.reliability.probability(d, embedding)
         if model.reliability.should_ask(d.confidence):
-            d.clarify = self.unsure_options(d, text, model, embedding)
+            d.clarify = self.unsure_options(d, text, model, embedding, program)
         return d
 
     def unsure_options(
-        self, d: Decision, text: str, model: PolicyModel, embedding: np.ndarray | None
+        self, d: Decision, text: str, model: PolicyModel, embedding: np.ndarray | None, program: str | None = None
     ) -> list[tuple[str, str]]:
         """What to ask about when the answer is not sure (2-3 (rule id, verdict) pairs with at
         least two verdicts): the best guess; the best rule's next most likely verdict (most
@@ -205,8 +206,15 @@ class Engine(AnswerWriter):
             others.sort(key=lambda v: -variants.get(v, 0.0))
             options.append((d.rule_id, others[0]))
         top = d.candidates[0][1] if d.candidates else 0.0
-        for rid, p, verdict in d.candidates[1:4]:
-            if len(options) < 3 and p >= RUNNER_UP * top and verdict not in {v for _, v in options}:
+        for i, (rid, p) in enumerate(d.ranked[1:4], 1):
+            if len(options) >= 3 or p < RUNNER_UP * top:
+                continue
+            verdict = (
+                d.candidates[i][2]
+                if i < len(d.candidates)
+                else self._verdict(rid, p, text, program, model, embedding)[0]
+            )
+            if verdict not in {v for _, v in options}:
                 options.append((rid, verdict))
         if len({v for _, v in options}) < 2:
             if d.rule_id != NOT_COVERED:
