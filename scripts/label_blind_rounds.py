@@ -22,6 +22,7 @@ from bot.knowledge.engine import get_engine
 from bot.knowledge.model import NOT_COVERED
 from bot.knowledge.reading import focus, normalise_question
 from bot.nlp.encoder import get_encoder
+from bot.notes.model import read_jsonl
 
 PREFIX = "q13-"
 
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
     from bot.knowledge.training import load_calibration
     from bot.paths import knowledge_dir
 
-    rows = [json.loads(line) for path in argv[1:] for line in Path(path).read_text().splitlines() if line.strip()]
+    rows = [row for path in argv[1:] for row in read_jsonl(Path(path))]
     calibration = {c.text for c in load_calibration(knowledge_dir())}
     rows = [r for r in rows if r["question"] not in calibration]
     labelled = label(rows)
