@@ -90,7 +90,7 @@ def train_all(force: bool = False, echo: Callable[[str], None] = print, rasa: bo
             PROJECT_ROOT / "nlu_data" / "nlu",
         ]
         + shared
-        + [code / "notes" / f for f in ("model.py", "checker.py", "passages.py", "pipeline")],
+        + [code / "notes" / f for f in ("model.py", "thresholds.py", "checker.py", "passages.py", "pipeline")],
         lambda: note_training.train(root, note_model_dir(), echo),
         force,
         echo,

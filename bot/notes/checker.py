@@ -183,24 +183,33 @@ class NoteChecker:
         ]
 
     def _risk(self, text: str, sents: list[tuple[int, int]], cues: dict[int, str]) -> list[Flag]:
-        """At most one risk flag per sentence, on the shortest passage that reaches the tier.
-        ``cues``: sentence index -> the id of the risk cue rule that fired there."""
+        """At most one risk flag per sentence, on the shortest passage that reaches the tier;
+        a longer passage over a sentence already flagged only raises that flag's tier, so one
+        risk statement gives one flag. ``cues``: sentence index -> the id of the risk cue rule
+        that fired there."""
         if self.model is None:
             return [self._flag("risk", text, *sents[i], rule) for i, rule in sorted(cues.items())]
-        from .passages import passages
+        from .passages import passages, runs
 
         units = passages(text, sents)
+        n_whole = len(units)
+        units += runs(text, sents)  # runs of words across a long sentence (see passages.windows)
         p = self.model.risk_probs([text[a:b] for a, b in units])
         t = self.model.thresholds
         best: dict[int, tuple[str, float, tuple[int, int]]] = {}
-        for (a, b), prob in sorted(zip(units, p), key=lambda u: (u[0][1] - u[0][0])):
-            tier = "risk" if prob >= t["risk"] else "risk_possible" if prob >= t["risk_possible"] else None
+        order = sorted(range(len(units)), key=lambda k: units[k][1] - units[k][0])
+        for k in order:
+            (a, b), prob = units[k], p[k]
+            alert = prob >= t["risk"] and k < n_whole  # a run can ask to check, never alert
+            tier = "risk" if alert else "risk_possible" if prob >= t["risk_possible"] else None
             if tier is None:
                 continue
-            first = next(i for i, (s, e) in enumerate(sents) if e > a)
-            current = best.get(first)
+            # a passage over several sentences counts for the one already flagged, if any
+            covered = [i for i, (s, e) in enumerate(sents) if s < b and e > a]
+            target = next((i for i in covered if i in best), covered[0])
+            current = best.get(target)
             if current is None or (tier == "risk" and current[0] != "risk"):
-                best[first] = (tier, float(prob), (a, b))
+                best[target] = (tier, float(prob), (a, b))
         return [self._flag(tier, text, a, b, "model", prob) for tier, prob, (a, b) in best.values()]
 
 

@@ -4,9 +4,10 @@ Both are trained by `peerscope train` from the example banks (knowledge/banks/no
 knowledge/banks/risk) and saved under models/notes/.
 
 - ``scope``: one probability per category for each sentence of a note, from the
-  sentence's character and word n-grams, its embedding (the shared sentence encoder:
-  words nobody here wrote land near the ones the banks use), and which cue rules fired
-  on it (knowledge/note_checks): the classifier learns how far to trust each rule.
+  sentence's character and word n-grams, its embedding and those of the sentences
+  before and after it (the shared sentence encoder: words nobody here wrote land near
+  the ones the banks use), and which cue rules fired on it (knowledge/note_checks): the
+  classifier learns how far to trust each rule.
 - ``risk``: the probability that a passage describes a risk of harm. It reads the
   sentence embedding as well as n-grams. A cheap n-gram ``gate`` decides which
   passages are worth embedding; its threshold keeps every risk passage of the
@@ -33,10 +34,11 @@ import numpy as np
 
 from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 from bot.notes.config import CATEGORIES as ALL_CATEGORIES
-from bot.notes.passages import passages, split_sentences
+from bot.notes.passages import passages, runs, split_sentences
+from bot.notes.thresholds import folds, held_out_stats, threshold_for_precision, threshold_for_recall
 
 CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
-FORMAT = 4
+FORMAT = 5
 FOLDS = 5
 PRECISION_TARGET = 0.85  # scope categories: held-out precision at the chosen threshold
 RISK_PRECISION = 0.90  # the alert tier
@@ -57,16 +59,14 @@ class NoteModel:
     thresholds: dict = field(default_factory=dict)  # category -> threshold; risk, risk_possible, gate
     meta: dict = field(default_factory=dict)
 
-    def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray, encoder=None) -> np.ndarray:
+    def scope_probs(self, sentences: Sequence[str], rule_hits: np.ndarray) -> np.ndarray:
         """``sentences``: one note's sentences, in order; ``rule_hits``: sentences x
         CATEGORIES, 1 where that category's cue rule fired."""
-        if encoder is None:
-            from bot.nlp.encoder import get_encoder
+        from bot.nlp.encoder import get_encoder
 
-            encoder = get_encoder()
-        return self.scope.predict_proba(sentences, scope_dense(rule_hits, encoder.encode(sentences)))
+        return self.scope.predict_proba(sentences, scope_dense(rule_hits, get_encoder().encode(sentences)))
 
-    def risk_probs(self, texts: Sequence[str], encoder=None) -> np.ndarray:
+    def risk_probs(self, texts: Sequence[str]) -> np.ndarray:
         """Risk probability per text; texts the gate rejects keep the gate's probability."""
         if not texts:
             return np.zeros(0)
@@ -74,12 +74,10 @@ class NoteModel:
         out = gate.copy()
         keep = np.where(gate >= self.thresholds["gate"])[0]
         if len(keep):
-            if encoder is None:
-                from bot.nlp.encoder import get_encoder
+            from bot.nlp.encoder import get_encoder
 
-                encoder = get_encoder()
             chosen = [texts[i] for i in keep]
-            out[keep] = self.risk.predict_proba(chosen, encoder.encode(chosen))[:, 1]
+            out[keep] = self.risk.predict_proba(chosen, get_encoder().encode(chosen))[:, 1]
         return out
 
     def save(self, directory: Path) -> None:
@@ -161,35 +159,6 @@ def banks(root: Path) -> tuple[list[dict], list[dict]]:
     return notes, risk
 
 
-# -- thresholds --------------------------------------------------------------------------------
-
-
-def threshold_for_precision(p: np.ndarray, y: np.ndarray, target: float) -> float:
-    """The lowest threshold whose precision (on these held-out predictions) reaches the target."""
-    order = np.argsort(-p)
-    tp = np.cumsum(y[order])
-    precision = tp / np.arange(1, len(p) + 1)
-    ok = np.where(precision >= target)[0]
-    if not len(ok):
-        return float(p.max() + 1e-6)
-    return float(p[order][ok.max()])
-
-
-def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
-    positives = np.sort(p[y == 1])
-    if not len(positives):
-        return 0.5
-    return float(positives[int((1 - target) * len(positives))])
-
-
-def _folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
-    uniq = sorted(set(groups))
-    random.Random(seed).shuffle(uniq)
-    fold_of = {g: i % k for i, g in enumerate(uniq)}
-    assignment = np.array([fold_of[g] for g in groups])
-    return [np.where(assignment == i)[0] for i in range(k)]
-
-
 def scope_dense(rule_hits: np.ndarray, embeddings: np.ndarray, notes: Sequence[str] | None = None) -> np.ndarray:
     """The scope classifier's dense block: which cue rules fired, the sentence embedding, and
     (weighted ``CONTEXT_WEIGHT``) the embeddings of the sentences before and after it in the
@@ -212,7 +181,7 @@ def held_out_scope(units: list[Unit], dense: np.ndarray, seeds: Sequence[int] = 
     texts = [u.text for u in units]
     y = np.array([[c in u.labels for c in CATEGORIES] for u in units], dtype=int)
     clf = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES)
-    return sum(clf.held_out(texts, y, _folds([u.group for u in units], FOLDS, seed), dense) for seed in seeds) / len(
+    return sum(clf.held_out(texts, y, folds([u.group for u in units], FOLDS, seed), dense) for seed in seeds) / len(
         seeds
     )
 
@@ -220,28 +189,27 @@ def held_out_scope(units: list[Unit], dense: np.ndarray, seeds: Sequence[int] = 
 @dataclass
 class Probe:
     """Something the checker reads whole (a risk-bank line, a bank note): its passages
-    are scored and the highest score counts, as in NoteChecker._risk."""
+    are scored and the highest score counts, as in NoteChecker._risk; ``runs`` (runs of
+    words across a long sentence) count for the ``risk_possible`` tier only."""
 
     group: str
     label: int
     passages: list[str]
+    runs: list[str] = field(default_factory=list)
+
+    @property
+    def units(self) -> list[str]:
+        return self.passages + self.runs
+
+
+def _probe(group: str, label: int, text: str) -> Probe:
+    sents = split_sentences(text)
+    return Probe(group, label, [text[a:b] for a, b in passages(text, sents)], [text[a:b] for a, b in runs(text, sents)])
 
 
 def probes(risk_rows: list[dict], notes: list[dict]) -> list[Probe]:
-    out = []
-    for row in risk_rows:
-        text = row["text"]
-        out.append(
-            Probe(
-                min(row["id"], row.get("pair") or row["id"]),
-                int(row["risk"]),
-                [text[a:b] for a, b in passages(text, split_sentences(text))],
-            )
-        )
-    for row in notes:
-        text = row["text"]
-        out.append(Probe("n:" + row["id"], 0, [text[a:b] for a, b in passages(text, split_sentences(text))]))
-    return out
+    out = [_probe(min(row["id"], row.get("pair") or row["id"]), int(row["risk"]), row["text"]) for row in risk_rows]
+    return out + [_probe("n:" + row["id"], 0, row["text"]) for row in notes]
 
 
 def held_out_risk(
@@ -253,18 +221,21 @@ def held_out_risk(
     seeds: Sequence[int] = (0, 1),
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Held-out risk score of every probe (highest over its passages): the model of each
-    fold is trained on the units whose group is outside that fold."""
+    """Held-out risk scores of every probe, as columns: the highest over its passages, and
+    the highest over its runs (0 when it has none). The model of each fold is trained on
+    the units whose group is outside that fold. ``P``: the dense features of every probe's
+    ``units``, in order."""
     texts = [u.text for u in units]
     y = np.array(["risk" in u.labels for u in units], dtype=int)
-    flat = [t for probe in tests for t in probe.passages]
-    owner = np.repeat(np.arange(len(tests)), [len(p.passages) for p in tests])
+    flat = [t for probe in tests for t in probe.units]
+    owner = np.repeat(np.arange(len(tests)), [len(p.units) for p in tests])
+    whole = np.concatenate([np.arange(len(p.units)) < len(p.passages) for p in tests]) if tests else np.zeros(0, bool)
     clf = TextClassifier(labels=[0, 1], features=features)
     clf._fit_vectorizers(texts)
     X = clf.featurize(texts, E)
     XP = clf.featurize(flat, P)
     groups = sorted({u.group for u in units} | {p.group for p in tests})
-    out = np.zeros(len(tests))
+    out = np.zeros((len(tests), 2))
     for seed in seeds:
         order = list(groups)
         random.Random(seed).shuffle(order)
@@ -276,9 +247,10 @@ def held_out_risk(
             clf.fit_matrix(X[train_rows], y[train_rows], None if weights is None else weights[train_rows])
             rows = np.where(test_fold[owner] == k)[0]
             scores = clf.proba_matrix(XP[rows])[:, 1]
-            best = np.zeros(len(tests))
-            np.maximum.at(best, owner[rows], scores)
-            out += np.where(test_fold == k, best, 0.0)
+            best = np.zeros((len(tests), 2))
+            np.maximum.at(best[:, 0], owner[rows][whole[rows]], scores[whole[rows]])
+            np.maximum.at(best[:, 1], owner[rows][~whole[rows]], scores[~whole[rows]])
+            out += np.where((test_fold == k)[:, None], best, 0.0)
     return out / len(seeds)
 
 
@@ -343,13 +315,15 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     tests = probes(risk_rows, notes) + [Probe("q:" + key, 0, [text]) for key, text in chat]
     y_tests = np.array([p.label for p in tests])
     E = encode_cached(r_texts)
-    P = encode_cached([t for p in tests for t in p.passages])
-    p_gate = held_out_risk(r_units, None, tests, None, GATE_FEATURES, weights=weights)
+    P = encode_cached([t for p in tests for t in p.units])
+    p_gate = held_out_risk(r_units, None, tests, None, GATE_FEATURES, weights=weights).max(axis=1)
     p_risk = held_out_risk(r_units, E, tests, P, RISK_FEATURES, weights=weights)
     thresholds["gate"] = threshold_for_recall(p_gate, y_tests, GATE_RECALL)
-    thresholds["risk_possible"] = threshold_for_recall(p_risk, y_tests, RISK_RECALL)
-    thresholds["risk"] = max(threshold_for_precision(p_risk, y_tests, RISK_PRECISION), thresholds["risk_possible"])
-    stats = held_out_stats(p_scope, y_scope, p_risk, y_tests, thresholds, [p.group[:2] for p in tests])
+    thresholds["risk_possible"] = threshold_for_recall(p_risk.max(axis=1), y_tests, RISK_RECALL)
+    thresholds["risk"] = max(
+        threshold_for_precision(p_risk[:, 0], y_tests, RISK_PRECISION), thresholds["risk_possible"]
+    )
+    stats = held_out_stats(CATEGORIES, p_scope, y_scope, p_risk, y_tests, thresholds, [p.group[:2] for p in tests])
     echo("note model: final fit")
     scope = TextClassifier(labels=list(CATEGORIES), mode="multilabel", features=SCOPE_FEATURES).fit(
         s_texts, y_scope, s_dense
@@ -360,27 +334,3 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     model.save(out_dir)
     echo(f"note model trained in {time.monotonic() - started:.0f} s; held-out: {json.dumps(stats)}")
     return model.meta
-
-
-def held_out_stats(p_scope, y_scope, p_risk, y_risk, thresholds, origin) -> dict:
-    """Held-out precision and recall per category (sentences), and for risk: recall over
-    either tier, the alert tier's precision, the share of the bank's hard negatives, of
-    its ordinary notes and of the chat's own messages that would be asked to check.
-    ``origin`` is each probe's group prefix: "n:" a bank note, "q:" a chat message."""
-    out = {}
-    for j, c in enumerate(CATEGORIES):
-        pred = p_scope[:, j] >= thresholds[c]
-        tp = int((pred & (y_scope[:, j] == 1)).sum())
-        out[c] = {"precision": round(tp / max(pred.sum(), 1), 3), "recall": round(tp / max(y_scope[:, j].sum(), 1), 3)}
-    origin = np.array(origin)
-    is_note, is_chat = origin == "n:", origin == "q:"
-    alert = p_risk >= thresholds["risk"]
-    possible = p_risk >= thresholds["risk_possible"]
-    out["risk"] = {
-        "recall_either_tier": round(float(possible[y_risk == 1].mean()), 3),
-        "alert_precision": round(float((alert & (y_risk == 1)).sum() / max(alert.sum(), 1)), 3),
-        "hard_negatives_flagged": round(float(possible[(y_risk == 0) & ~is_note & ~is_chat].mean()), 3),
-        "bank_notes_flagged": round(float(possible[is_note].mean()), 3),
-        "chat_messages_flagged": round(float(possible[is_chat].mean()), 3),
-    }
-    return out

@@ -1,5 +1,7 @@
-"""The pieces of a note the models read: sentences, clauses, and the passages the risk
-model scores (a sentence, its clauses, two neighbouring sentences, a short note whole)."""
+"""The pieces of a note the models read: sentences, clauses, the passages the risk
+model scores (a sentence, its clauses, two neighbouring sentences, a short note whole),
+and runs of words across a long sentence, which it scores too but which can only ask
+to check (``risk_possible``), never raise an alert."""
 
 from __future__ import annotations
 
@@ -37,8 +39,33 @@ def clauses(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     return out if len(out) > 1 else []
 
 
+WINDOW = 12  # words in each run read across a long sentence (one of more than twice as many words)
+_WORD = re.compile(r"\S+")
+
+
+def windows(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """Runs of ``WINDOW`` words, each starting half a run after the last, across a sentence of
+    more than twice that: a risk stated at the end of a long sentence about something else
+    ("we worked on her resume and she seemed upbeat, but as she left she said she'd end it")
+    is diluted in the whole sentence's embedding. A run lacks the rest of its sentence, which
+    may settle it ("... she said she'd kill him, laughing about the dog eating her sandwich"),
+    so it can ask to check (``risk_possible``) but not raise an alert."""
+    start, end = span
+    words = [m.span() for m in _WORD.finditer(text, start, end)]
+    if len(words) <= 2 * WINDOW:
+        return []
+    step = WINDOW // 2
+    firsts = list(range(0, len(words) - WINDOW, step)) + [len(words) - WINDOW]
+    return [(words[i][0], words[i + WINDOW - 1][1]) for i in firsts]
+
+
+def runs(text: str, sents: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ``windows`` of every long sentence."""
+    return [w for span in sents for w in windows(text, span)]
+
+
 def passages(text: str, sents: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Units the risk model reads: each sentence, its clauses, each pair of neighbouring
+    """Units the risk model reads whole: each sentence, its clauses, each pair of neighbouring
     sentences, and the whole text when it is short (risk often spans two sentences, and a
     clause stating it can share a sentence with the peer's response)."""
     out = list(sents)

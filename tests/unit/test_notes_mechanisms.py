@@ -145,3 +145,57 @@ def test_the_scope_classifier_reads_a_sentence_with_its_neighbours_in_the_same_n
     assert dense[:, 1:3].tolist() == emb.tolist()
     one_note = scope_dense(hits, emb)
     assert one_note[2, 3] == 2 * CONTEXT_WEIGHT and one_note[1, 5] == 3 * CONTEXT_WEIGHT
+
+
+def test_a_long_sentence_is_also_read_in_runs_of_words():
+    """Risk stated at the end of a long sentence about something else is diluted in the whole
+    sentence's embedding: the risk model also reads runs of WINDOW words across it, the last
+    run ending with the sentence; a sentence of twice WINDOW words or fewer is read whole."""
+    from bot.notes.passages import WINDOW, passages, runs, split_sentences
+
+    text = (
+        "We went over her budget for the new apartment and practised the bus route to the job "
+        "centre for Monday and she laughed about her cat, and then at the door she said she has "
+        "been saving up her pills to take them all on Saturday."
+    )
+    spans = runs(text, split_sentences(text))
+    assert len(spans) > 2 and all(len(text[a:b].split()) == WINDOW for a, b in spans)
+    assert text[spans[0][0] :].startswith("We went over") and text[: spans[-1][1]].endswith("on Saturday.")
+    assert not set(spans) & set(passages(text, split_sentences(text)))  # passages are read whole
+    short = "Met her at the library and we practised the bus route to the job centre for Monday."
+    assert runs(short, split_sentences(short)) == []
+
+
+def test_a_run_of_words_can_ask_to_check_but_never_raises_an_alert():
+    """A run cut from a long sentence lacks the rest of it, which may settle it; so a run that
+    scores over the alert threshold gives risk_possible, while the same words as a sentence of
+    their own give the alert."""
+    from bot.notes.checker import NoteChecker
+    from bot.notes.model import NoteModel
+
+    class Fixed(NoteModel):
+        def __init__(self):
+            self.thresholds = {"risk": 0.8, "risk_possible": 0.2}
+
+        def risk_probs(self, texts):
+            import numpy as np
+
+            # as with a real model, the risk is diluted in the long sentence's own score
+            return np.array([0.95 if "saving up her pills" in t and len(t.split()) <= 20 else 0.1 for t in texts])
+
+    checker = NoteChecker(model=False)
+    checker.model = Fixed()
+    long_one = (
+        "We went over her budget for the new apartment and practised the bus route to the job "
+        "centre for Monday and she laughed about her cat, and then at the door she said she has "
+        "been saving up her pills to take them all on Saturday."
+    )
+    sents = [(0, len(long_one))]
+    flags = checker._risk(long_one, sents, {})
+    assert [f.category for f in flags] == ["risk_possible"]
+    alone = "At the door she said she has been saving up her pills."
+    assert [f.category for f in checker._risk(alone, [(0, len(alone))], {})] == ["risk"]
+    # the pair of sentences around it scores high too, but one statement gives one flag
+    two = "We practised the bus route. At the door she said she has been saving up her pills."
+    flags = checker._risk(two, [(0, 27), (28, len(two))], {})
+    assert [(f.category, two[f.start : f.end]) for f in flags] == [("risk", two[28:])]
