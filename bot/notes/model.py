@@ -23,7 +23,6 @@ where held-out recall stays at ``RISK_RECALL``.
 from __future__ import annotations
 
 import json
-import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import numpy as np
 from bot.nlp.textclf import FeatureConfig, TextClassifier, read_meta, write_meta
 from bot.notes.config import CATEGORIES as ALL_CATEGORIES
 from bot.notes.passages import passages, runs, split_sentences
-from bot.notes.thresholds import folds, held_out_stats, threshold_for_precision, threshold_for_recall
+from bot.notes.thresholds import fold_of, folds, held_out_stats, threshold_for_precision, threshold_for_recall
 
 CATEGORIES = tuple(c for c in ALL_CATEGORIES if c != "risk")  # the scope categories (risk has its own model)
 FORMAT = 5
@@ -234,14 +233,12 @@ def held_out_risk(
     clf._fit_vectorizers(texts)
     X = clf.featurize(texts, E)
     XP = clf.featurize(flat, P)
-    groups = sorted({u.group for u in units} | {p.group for p in tests})
+    groups = [u.group for u in units] + [p.group for p in tests]
     out = np.zeros((len(tests), 2))
     for seed in seeds:
-        order = list(groups)
-        random.Random(seed).shuffle(order)
-        fold_of = {g: i % FOLDS for i, g in enumerate(order)}
-        unit_fold = np.array([fold_of[u.group] for u in units])
-        test_fold = np.array([fold_of[p.group] for p in tests])
+        of = fold_of(groups, FOLDS, seed)
+        unit_fold = np.array([of[u.group] for u in units])
+        test_fold = np.array([of[p.group] for p in tests])
         for k in range(FOLDS):
             train_rows = unit_fold != k
             clf.fit_matrix(X[train_rows], y[train_rows], None if weights is None else weights[train_rows])

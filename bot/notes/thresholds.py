@@ -27,11 +27,18 @@ def threshold_for_recall(p: np.ndarray, y: np.ndarray, target: float) -> float:
     return float(positives[int((1 - target) * len(positives))])
 
 
-def folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
+def fold_of(groups: Sequence[str], k: int, seed: int = 0) -> dict[str, int]:
+    """Each group's fold (0..k-1), the groups shuffled by ``seed``: a group's members are
+    always in the same fold."""
     uniq = sorted(set(groups))
     random.Random(seed).shuffle(uniq)
-    fold_of = {g: i % k for i, g in enumerate(uniq)}
-    assignment = np.array([fold_of[g] for g in groups])
+    return {g: i % k for i, g in enumerate(uniq)}
+
+
+def folds(groups: Sequence[str], k: int, seed: int = 0) -> list[np.ndarray]:
+    """The row indices of each fold (``fold_of``) for rows with these groups."""
+    of = fold_of(groups, k, seed)
+    assignment = np.array([of[g] for g in groups])
     return [np.where(assignment == i)[0] for i in range(k)]
 
 
