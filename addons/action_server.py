@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -152,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "telegram", "sanic.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    app = create_app(args.actions)
+    app = create_app(args.actions)  # loads the models (actions/__init__.py)
+    gc.collect()
+    gc.freeze()  # as in addons.rasa_server: full collections need not walk the loaded models
     logger.info("action server listening on %s:%d", args.host, args.port)
     app.run(args.host, args.port, access_log=False, workers=1, motd=False)
     return 0

@@ -41,9 +41,11 @@ Nothing stored changes: only new events are written (and redacted), and
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
@@ -61,6 +63,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import func as sa_func
 
 from bot.paths import var_dir
@@ -221,6 +224,7 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         # sender id -> (highest event id seen, id of the session's first event, [(id, type)],
         #               number of events from the session's first to the highest id seen)
         self._marks: OrderedDict[str, tuple[int, int | None, list[tuple[int, str]], int]] = OrderedDict()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-save")
         url = settings.tracker_url or host
         if url:
             with _one_at_a_time(url):  # instances starting together must not both create the tables
@@ -349,9 +353,30 @@ class PeerScopeTrackerStore(SQLTrackerStore):
         return state
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        """Rasa's ``SQLTrackerStore.save``, with the database write in a worker thread: its
+        commit waits for the disk, and the event loop serves the other conversations
+        meanwhile. The conversation's lock is held until the write is done, so its turns are
+        still saved in order, and a failed write fails the turn as before."""
+        await self.stream_events(tracker)
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._write, tracker)
         if getattr(tracker, LOADED, None) is not None:
             setattr(tracker, LOADED, len(tracker.events))  # saved: a second save adds nothing twice
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
 
     def _additional_events(self, session, tracker) -> Iterator[Event]:
         events = list(tracker.events)

@@ -244,3 +244,29 @@ async def test_two_instances_serving_one_conversation_in_turn_agree_with_the_dat
         [_said("hi", "greet") + [ActionExecuted("action_greet"), BotUttered("Hello"), ActionExecuted("action_listen")]],
     )
     assert _state(await two.retrieve(SENDER)) == _state(await _store(domain, where, 2).retrieve(SENDER))
+
+
+async def test_a_save_waiting_for_the_database_does_not_hold_up_other_conversations(domain, tmp_path):
+    """While another writer holds the database, a save waits for it without stopping the
+    event loop (other conversations go on), then stores every event once."""
+    import asyncio
+    import sqlite3
+
+    turns = _turns()[:3]
+    store = _store(domain, tmp_path, 50)
+    await _converse(store, domain, turns[:1])
+    tracker = await store.get_or_create_tracker(SENDER, append_action_listen=False)
+    for event in turns[1]:
+        tracker.update(event, domain)
+    other = sqlite3.connect(str(tmp_path / "tracker.db"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, as another process's commit would hold it
+    saving = asyncio.create_task(store.save(tracker))
+    ticks = 0
+    for _ in range(10):
+        await asyncio.sleep(0.02)
+        ticks += 1
+    assert ticks == 10 and not saving.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(saving, 30)
+    assert len((await store.retrieve_full_tracker(SENDER)).events) == len(turns[0]) + len(turns[1])
