@@ -25,6 +25,7 @@ import weakref
 
 import aiohttp
 import ujson
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
 from rasa.utils.endpoints import EndpointConfig
 
 IDLE_SECONDS = 2.0
@@ -52,16 +53,14 @@ def _shared(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     per_loop = endpoint.__dict__.setdefault("_peerscope_sessions", weakref.WeakKeyDictionary())
     session = per_loop.get(loop)
     if session is None or session.closed:
-        made = RASA_SESSION(endpoint)  # Rasa's headers, auth and timeout
-        connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS)
-        session = aiohttp.ClientSession(
-            headers=made.headers,
-            auth=made.auth,
-            timeout=made.timeout,
-            connector=connector,
+        login = endpoint.basic_auth
+        session = aiohttp.ClientSession(  # the headers, auth and timeout of Rasa's session
+            headers=endpoint.headers,
+            auth=aiohttp.BasicAuth(login["username"], login["password"]) if login else None,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
             json_serialize=ujson.dumps,
         )
-        loop.create_task(made.close())  # nothing was sent on it
         per_loop[loop] = session
     return session
 

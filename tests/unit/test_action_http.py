@@ -12,7 +12,10 @@ from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from addons import action_http
 
+AUTH = "Basic cmFzYTpwdw=="  # rasa:pw
 BODY = {"next_action": "action_x", "tracker": {"latest_message": {"text": "café / naïve ✓"}}, "n": [1, 2.5, None]}
+
+REPLY = {"got": BODY, "token": "t0k", "auth": AUTH}
 
 
 @pytest.fixture
@@ -28,7 +31,8 @@ async def _server(keepalive: float = 75.0):
 
     async def echo(request: web.Request) -> web.Response:
         ports.append(request.transport.get_extra_info("peername")[1])
-        return web.json_response({"got": await request.json(), "token": request.headers.get("X-Token")})
+        got = {"got": await request.json(), "token": request.headers.get("X-Token")}
+        return web.json_response(dict(got, auth=request.headers.get("Authorization")))
 
     async def fail(request: web.Request) -> web.Response:
         return web.Response(status=500, text="broken")
@@ -45,7 +49,9 @@ async def _server(keepalive: float = 75.0):
 
 
 async def _calls(url: str, n: int, pause: float = 0.0) -> list:
-    endpoint = EndpointConfig(url=url + "/webhook", headers={"X-Token": "t0k"})
+    endpoint = EndpointConfig(
+        url=url + "/webhook", headers={"X-Token": "t0k"}, basic_auth={"username": "rasa", "password": "pw"}
+    )
     replies = []
     for _ in range(n):
         replies.append(await endpoint.request(json=BODY, method="post"))
@@ -63,7 +69,7 @@ async def test_calls_share_one_connection_and_get_the_same_replies(rasa_session)
         ports.clear()
         after = await _calls(url, 3)
         assert len(set(ports)) == 1
-        assert after == before == [{"got": BODY, "token": "t0k"}] * 3
+        assert after == before == [REPLY] * 3
     finally:
         await runner.cleanup()
 
@@ -84,7 +90,7 @@ async def test_a_connection_the_server_closed_is_not_used_again(rasa_session):
     runner, url, ports = await _server(keepalive=0.2)  # the server drops idle connections first
     try:
         replies = await _calls(url, 3, pause=0.6)
-        assert replies == [{"got": BODY, "token": "t0k"}] * 3
+        assert replies == [REPLY] * 3
         assert len(set(ports)) == 3
     finally:
         await runner.cleanup()

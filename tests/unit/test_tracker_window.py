@@ -252,7 +252,7 @@ async def test_a_save_waiting_for_the_database_does_not_hold_up_other_conversati
     import asyncio
     import sqlite3
 
-    turns = _turns()[:3]
+    turns = _turns()[:2]
     store = _store(domain, tmp_path, 50)
     await _converse(store, domain, turns[:1])
     tracker = await store.get_or_create_tracker(SENDER, append_action_listen=False)
@@ -261,11 +261,8 @@ async def test_a_save_waiting_for_the_database_does_not_hold_up_other_conversati
     other = sqlite3.connect(str(tmp_path / "tracker.db"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the write lock, as another process's commit would hold it
     saving = asyncio.create_task(store.save(tracker))
-    ticks = 0
-    for _ in range(10):
-        await asyncio.sleep(0.02)
-        ticks += 1
-    assert ticks == 10 and not saving.done()
+    await asyncio.sleep(0.2)  # Rasa's own save would hold the event loop here until SQLite gave up
+    assert not saving.done()
     other.execute("COMMIT")
     other.close()
     await asyncio.wait_for(saving, 30)
