@@ -1,4 +1,4 @@
-"""Turn scored blind policy rounds into bank questions (knowledge/banks/questions/q13_blind_rounds.jsonl).
+"""Turn scored blind policy rounds into bank questions (knowledge/banks/questions/q13_blind_rounds.jsonl, q14_...).
 
 A blind round states each question's verdict, sources and must-mention phrases, not the
 rule. The rule is the one that can give the expected verdict and whose citations hold a
@@ -6,7 +6,8 @@ must-mention phrase (else the round's verdict sentence), from the expected sourc
 several do, the one the trained policy model ranks highest. A question no rule's
 citations match is left out, and so is one word for word in the calibration set (which
 the classifiers must never see). Only rounds already scored (seen) belong in the bank: a
-round scored after training on it measures nothing.
+round scored after training on it measures nothing. Each line's id is the output file's
+prefix ("q14" for q14_blind_rounds.jsonl) and the round's id.
 
     .venv/bin/python scripts/label_blind_rounds.py OUT.jsonl tests/data/blind/round11/policy.jsonl ...
 """
@@ -23,8 +24,6 @@ from bot.knowledge.model import NOT_COVERED
 from bot.knowledge.reading import focus, normalise_question
 from bot.nlp.encoder import get_encoder
 from bot.notes.model import read_jsonl
-
-PREFIX = "q13-"
 
 
 def _plain(text: str) -> str:
@@ -46,7 +45,7 @@ def _match(rule, verdict: str, sources: set[str], phrases: list[str], sentence: 
     return best
 
 
-def label(rows: list[dict]) -> list[dict]:
+def label(rows: list[dict], prefix: str) -> list[dict]:
     engine = get_engine()
     model = engine.model
     texts = [focus(normalise_question(r["question"])) for r in rows]
@@ -63,7 +62,7 @@ def label(rows: list[dict]) -> list[dict]:
                 continue
             pool = [rid for s, rid in scored if s == top]
             rule_id = max(pool, key=lambda rid: p[model.labels.index(rid)] if rid in model.labels else -1.0)
-        out.append({"id": PREFIX + row["id"], "text": row["question"], "rule": rule_id, "verdict": verdict})
+        out.append({"id": prefix + row["id"], "text": row["question"], "rule": rule_id, "verdict": verdict})
     return out
 
 
@@ -77,7 +76,7 @@ def main(argv: list[str]) -> int:
     rows = [row for path in argv[1:] for row in read_jsonl(Path(path))]
     calibration = {c.text for c in load_calibration(knowledge_dir())}
     rows = [r for r in rows if r["question"] not in calibration]
-    labelled = label(rows)
+    labelled = label(rows, Path(argv[0]).name.split("_")[0] + "-")
     Path(argv[0]).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in labelled), encoding="utf-8")
     print(
         f"{len(labelled)} of {len(rows)} questions labelled ({len(rows) - len(labelled)} matched no rule's citations)"

@@ -45,9 +45,10 @@ MAX_ASK_RATE = 0.20  # the clarification rate allowed on held-out calibration ro
 # New rounds ask more than the held-out calibration rounds do when they are harder: at a 24%
 # cap, rounds 28-31 and 33 were asked 36.5, 37.1, 28.9, 41.0 and 40.0% at their first scores;
 # at 22%, the 1,701 blind questions of rounds 11, 17-31 and 33 were asked 29.1% (seen). With
-# rounds 11 and 17-26 in the bank (q13), the pool outside bank and calibration is rounds 28-31,
+# rounds 11 and 17-26 in the bank (q13), the pool outside bank and calibration was rounds 28-31,
 # 33 and 34 (832 questions, the harder rounds): 31.6% asked at 22%, 29.8% at 20% (seen;
-# confident wrong 4.1% -> 4.3%; held out on the calibration rounds: 20.0% asked, 4.5%).
+# confident wrong 4.1% -> 4.3%; held out on the calibration rounds: 20.0% asked, 4.5%). Rounds
+# 28-31 and 33 are bank q14 since 2026-12-01; the pool is rounds 34, 37 and 47.
 # Earlier, rounds 8-10 scored with a model calibrated on rounds 1-7 asked 21% (6.2% confident
 # wrong); so the confident-wrong target held out is below the 5% wanted on new sets. (Rounds
 # 11-29 in the calibration set ranked answers better on new rounds but answered short vague

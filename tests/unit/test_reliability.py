@@ -132,7 +132,7 @@ def test_the_trained_model_is_calibrated_on_held_out_rounds(engine):
 def _blind_policy_rounds_outside_calibration():
     """Every blind round whose policy questions are neither in the calibration set (the
     calibration rounds live in knowledge/banks/calibration as blind_roundN.jsonl) nor in
-    the bank (knowledge/banks/questions/q13_blind_rounds.jsonl holds rounds 11 and 17-26)."""
+    the bank (knowledge/banks/questions: q13 holds rounds 11 and 17-26, q14 rounds 28-31 and 33)."""
     from pathlib import Path
 
     from bot.knowledge.model import load_bank
@@ -154,7 +154,7 @@ def test_confidence_tracks_correctness_on_blind_rounds_outside_calibration(engin
     """These rounds are in neither the bank nor the calibration set: the answers PeerScope
     is surest of are right more often than those it asks about, and few it does not ask
     about are wrong. Pooled, because one round of 80-150 questions is too few for a 30% cap
-    (its standard error is 4-5 points: rounds 28-34 alone ask 24-34%, pooled 29.8%)."""
+    (its standard error is 4-5 points: rounds 34, 37 and 47 ask 23-29%, pooled 25.8%)."""
     from bot.knowledge.training import load_calibration
     from bot.paths import knowledge_dir
 
