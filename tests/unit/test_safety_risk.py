@@ -37,6 +37,28 @@ def test_finds_risk_and_whom_it_is_about(text, about):
 @pytest.mark.parametrize(
     "text",
     [
+        "Client reported suicidal ideation at today's visit.",
+        "Pt endorsed passive SI this week.",
+        "Participant states her roommate has been using her debit card without asking and took her rent money.",
+    ],
+)
+def test_a_positive_report_in_clinical_shorthand_is_risk(text):
+    """Notes copy clinicians' shorthand, and nearly every "SI/HI" in the banks is a negative
+    screening; a positive report in the same words must still be flagged."""
+    flags = [f for f in get_checker().check(text) if f.category in ("risk", "risk_possible")]
+    assert flags
+
+
+@pytest.mark.parametrize(
+    "text", ["Member denied SI/HI.", "Client reported no suicidal ideation today.", "SI/HI screen negative."]
+)
+def test_a_negative_screening_in_the_same_words_raises_no_alert(text):
+    assert not [f for f in get_checker().check(text) if f.category == "risk"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "That was a killer workout",
         "I'm dying to see the game",
         "no, I'm fine",
