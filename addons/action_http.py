@@ -21,6 +21,7 @@ a refused connection did before; a repeated call is answered once (addons/action
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 
 import aiohttp
@@ -32,19 +33,6 @@ IDLE_SECONDS = 2.0
 
 # Rasa's own method, kept for the test that compares the two
 RASA_SESSION = EndpointConfig.__dict__["session"]
-
-
-class _Kept:
-    """The shared session as ``async with`` gives it, without closing it on the way out."""
-
-    def __init__(self, session: aiohttp.ClientSession):
-        self.session = session
-
-    async def __aenter__(self) -> aiohttp.ClientSession:
-        return self.session
-
-    async def __aexit__(self, *exc) -> bool:
-        return False
 
 
 def _shared(endpoint: EndpointConfig) -> aiohttp.ClientSession:
@@ -65,8 +53,9 @@ def _shared(endpoint: EndpointConfig) -> aiohttp.ClientSession:
     return session
 
 
-def _session(self: EndpointConfig) -> _Kept:
-    return _Kept(_shared(self))
+def _session(self: EndpointConfig) -> contextlib.nullcontext:
+    # Rasa's request does ``async with self.session() as session``: the shared session, not closed after
+    return contextlib.nullcontext(_shared(self))
 
 
 def install() -> None:
