@@ -57,6 +57,13 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
     t = re.sub(r"\ba dozen\b", "12", t)
     t = re.sub(r"\ba couple(?: of)?\b", "2", t)
     t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
+    # "2 years and 3 months", "1 yr 2 mos": one figure in months, so a compound duration is
+    # compared whole rather than read as its last part
+    t = re.sub(
+        r"\b(\d+(?:\.\d+)?) (?:years?|yrs?)(?: ,)? (?:and )?(\d+) (?:months?|mos?|mths?)\b",
+        lambda m: f"{float(m.group(1)) * 12 + int(m.group(2)):g} months",
+        t,
+    )
     return re.sub(r"\s+", " ", t)
 
 

@@ -88,6 +88,43 @@ def test_a_figure_the_programs_set_differently_depends_on_the_program(engine):
     assert consult.verdict == "info"
 
 
+def test_numbers_as_people_write_them(engine):
+    """A duration in two parts is read whole (it was read as its last part: "two years and
+    three months" as 3 months, not enough), "2 yrs into recovery" is not an age, a count of
+    any kind of people who came is a group size, and a caseload can be "on my list"."""
+    q = engine.quantities
+    assert q.find("recovery_time", "two years and three months of lived recovery").value == 27
+    assert q.find("recovery_time", "a year and two months clean").value == 14
+    assert q.find("age", "im 19 (bday was last month) and im 2 yrs into recovery. is my age a problem").value == 19
+    assert q.find("group_size", "only 3 residents came to group tonight").value == 3
+    assert q.find("group_size", "the sign-up sheet has twelve names on it").value == 12
+    assert q.find("group_size", "i have been 5 months in the group") is None
+    assert q.find("caseload", "got 26 on my list as of today").value == 26
+    ans = engine.answer(
+        "Hiring manager: she is 19, has a GED and two years and three months of lived recovery. "
+        "Does she meet the DBH recovery requirement?"
+    )
+    assert (ans.rule_id, ans.verdict) == ("recovery-time", "allowed")
+
+
+def test_what_peers_do_is_answered_from_the_list_that_says_so(engine):
+    """Running a group is allowed (within the size limits), with the family peer scope of
+    practice cited; teaching the community about recovery and helping someone cope with
+    symptoms are peer support interventions of the Peer Support Services definition."""
+    group = engine.answer("I'm a family peer supporter. Can I start a monthly support group for my parents?")
+    assert (group.rule_id, group.verdict) == ("group-size", "allowed")
+    assert "Facilitate a parent/caregiver support group." in [c.quote for c in group.citations]
+    talk = engine.answer(
+        "Our church asked me to teach their volunteers about recovery so people feel less judged. "
+        "Is that something a peer specialist does?"
+    )
+    assert (talk.rule_id, talk.verdict) == ("community-education", "allowed")
+    cope = engine.answer("Can I practise grounding exercises with a client who gets panic attacks?")
+    assert (cope.rule_id, cope.verdict) == ("managing-symptoms", "allowed")
+    for ans in (group, talk, cope):
+        assert_verbatim(engine, ans)
+
+
 def test_recovery_months_for_certification(engine):
     ans = engine.answer("I've been in recovery for 8 months, can I get certified as a CPSS in Idaho?")
     assert ans.verdict == "not_allowed"
