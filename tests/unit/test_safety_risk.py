@@ -50,6 +50,26 @@ def test_a_positive_report_in_clinical_shorthand_is_risk(text):
 
 
 @pytest.mark.parametrize(
+    "text", ["PHQ-9 item 9 = 3.", "C-SSRS positive, yes to Q1-Q3.", "Columbia screen positive today."]
+)
+def test_a_positive_screening_result_is_risk(text):
+    """Peers copy screening forms' results into notes (bank r26): a positive result is flagged."""
+    assert [f for f in get_checker().check(text) if f.category in ("risk", "risk_possible")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Columbia screen negative, no to all six questions.",
+        "PHQ-9 item 9 = 0.",
+        "Reviewed how to give the PHQ-9 at staff training.",
+    ],
+)
+def test_a_negative_or_training_mention_of_a_screening_form_raises_no_alert(text):
+    assert not [f for f in get_checker().check(text) if f.category == "risk"]
+
+
+@pytest.mark.parametrize(
     "text", ["Member denied SI/HI.", "Client reported no suicidal ideation today.", "SI/HI screen negative."]
 )
 def test_a_negative_screening_in_the_same_words_raises_no_alert(text):
