@@ -19,6 +19,7 @@ import yaml
 from bot.knowledge.words import QuestionWords, question_words
 
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
+_REST = re.compile(r"(?: ,)? (?:and )?(\d+(?:\.\d+)?) ([a-z]+)\b")  # "2 years[,] [and] 3 months"
 
 
 def _words_to_number(phrase: str, words: QuestionWords) -> int | None:
@@ -57,13 +58,6 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
     t = re.sub(r"\ba dozen\b", "12", t)
     t = re.sub(r"\ba couple(?: of)?\b", "2", t)
     t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
-    # "2 years and 3 months", "1 yr 2 mos": one figure in months, so a compound duration is
-    # compared whole rather than read as its last part
-    t = re.sub(
-        r"\b(\d+(?:\.\d+)?) (?:years?|yrs?)(?: ,)? (?:and )?(\d+) (?:months?|mos?|mths?)\b",
-        lambda m: f"{float(m.group(1)) * 12 + int(m.group(2)):g} months",
-        t,
-    )
     return re.sub(r"\s+", " ", t)
 
 
@@ -135,6 +129,7 @@ class Quantities:
         words = self.words
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
+        second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts
         for pattern in kind.patterns:
             for m in pattern.finditer(t):
                 value = _number(m.group("n"))
@@ -144,11 +139,14 @@ class Quantities:
                     unit = m.group("u")
                     if _singular(unit, words) not in kind.units:
                         continue
-                    value *= factor_of(m, kind, words)
+                    rest, at = self._rest(kind, t, m.end())
+                    value = value * factor_of(m, kind, words) + rest
+                    second_parts.add(at)
                 before = t[max(0, m.start() - 20) : m.start()]
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
                 value *= 1 + 0.01 * (bool(above) - bool(below))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, m.group(0).strip())))
+        found = [f for f in found if f[0] not in second_parts]
         if not found:
             return None
         if len(found) > 1 and kind.cues:
@@ -156,6 +154,16 @@ class Quantities:
             if cue_at:
                 found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
         return found[0][1]
+
+    def _rest(self, kind: Kind, t: str, at: int) -> tuple[float, int]:
+        """The second part of a duration in two ("2 years and 3 months") that follows ``at``, in
+        the kind's unit, and where it starts (0 and -1 when none follows): the duration is read
+        whole, not as its last part."""
+        m = _REST.match(t, at)
+        unit = _singular(m.group(2), self.words) if m else None
+        if unit not in kind.units:
+            return 0.0, -1
+        return float(m.group(1)) * kind.units[unit], m.start(1)
 
 
 def applicable(thresholds, named: set[str], program: str | None) -> list:
