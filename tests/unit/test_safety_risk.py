@@ -70,7 +70,22 @@ def test_a_negative_or_training_mention_of_a_screening_form_raises_no_alert(text
 
 
 @pytest.mark.parametrize(
-    "text", ["Member denied SI/HI.", "Client reported no suicidal ideation today.", "SI/HI screen negative."]
+    "text", ["Participant is experiencing suicidal ideation.", "The youth is having thoughts of suicide."]
+)
+def test_a_plain_report_of_suicidal_thoughts_is_flagged(text):
+    """Nearly every "suicidal ideation" in the banks was a negative screening, so the plainest
+    reports of all were let through (bank r27 pairs them with their denials)."""
+    assert [f for f in get_checker().check(text) if f.category in ("risk", "risk_possible")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Member denied SI/HI.",
+        "Client reported no suicidal ideation today.",
+        "SI/HI screen negative.",
+        "Consumer denied homicidal thoughts today.",
+    ],
 )
 def test_a_negative_screening_in_the_same_words_raises_no_alert(text):
     assert not [f for f in get_checker().check(text) if f.category == "risk"]
