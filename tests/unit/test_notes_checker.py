@@ -123,6 +123,12 @@ def test_quoted_speech_is_one_sentence_and_a_closing_quote_is_never_flagged(chec
     assert cats(checker, text) == []
 
 
+def test_a_favour_paid_for_is_a_gift(checker):
+    """Bank n18: a small favour paid with the peer's own money is a gift, said or not."""
+    note = "Paid for his haircut at the barber so he'd look sharp for the interview."
+    assert "gifts" in {f.category for f in checker.check(note)}
+
+
 def test_one_flag_per_category_and_sentence(checker):
     text = "Writer drove member to the store, drove her to the bank and gave her a ride home."
     flags = checker.check(text)
