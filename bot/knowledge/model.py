@@ -7,6 +7,12 @@ of the rule's verdicts it asks for. Trained from the example bank
   verdicts, trained on the bank questions of that rule. Numbers are compared, not
   learned (bot/knowledge/quantities.py); the variant classifier only settles what a
   number leaves open ("14 units this week" needs the CPO: did the CPO approve?).
+- ``conditions``: whether a question says a condition is met, not met, or says nothing,
+  learned from the bank questions of every rule that depends on a condition (allowed:
+  met, not_allowed: not met, depends: not said), so "the CPO signed off", "she never
+  asked me" or "no consent yet" are read alike whichever rule they are about. Mixed into
+  a depends rule's verdict probabilities with weight ``condition_weight`` (chosen on the
+  calibration set); the rule's own classifier has only its few dozen questions.
 - Reliability (bot/knowledge/reliability.py): the probability that an answer's verdict
   is right (its ``confidence``) and the point below which PeerScope asks a clarifying
   question instead, learned on the calibration set (questions the classifiers never
@@ -32,6 +38,8 @@ FEATURES = FeatureConfig(max_features=20000)
 RULE_C = 8.0
 VARIANT_C = 4.0
 MIN_PER_VERDICT = 4
+CONDITION_STATES = {"allowed": "met", "not_allowed": "unmet", "depends": "silent"}  # a depends rule's verdicts
+CONDITION_C = 4.0
 FORMAT = 2
 
 
@@ -84,6 +92,8 @@ class PolicyModel:
     # P(verdict right) and when to ask, learned on the calibration set (bot/knowledge/reliability.py);
     # None for a model saved before it existed (then calibration and clarify_* decide)
     reliability: Reliability | None = None
+    conditions: TextClassifier | None = None  # met / unmet / silent, pooled over the depends rules
+    condition_weight: float = 0.0
 
     def note_probability(self, text: str) -> float:
         if self.router is None:
@@ -101,8 +111,12 @@ class PolicyModel:
         clf = self.variants.get(rule_id)
         if clf is None:
             return None
-        p = clf.predict_proba([text], None if embedding is None else embedding[None, :])[0]
-        return dict(zip(clf.labels, map(float, p)))
+        dense = None if embedding is None else embedding[None, :]
+        out = dict(zip(clf.labels, map(float, clf.predict_proba([text], dense)[0])))
+        if self.conditions is None or not self.condition_weight or "depends" not in out:
+            return out
+        states = dict(zip(self.conditions.labels, map(float, self.conditions.predict_proba([text], dense)[0])))
+        return mix_conditions(out, states, self.condition_weight)
 
     # -- persistence -------------------------------------------------------------------
     def save(self, directory: Path) -> None:
@@ -115,6 +129,10 @@ class PolicyModel:
             clf.save(directory / f"variant-{rule_id}.npz")
         if self.router is not None:
             self.router.save(directory / "router.npz")
+        if (directory / "conditions.npz").exists():
+            (directory / "conditions.npz").unlink()
+        if self.conditions is not None:
+            self.conditions.save(directory / "conditions.npz")
         if (directory / "reliability.npz").exists():
             (directory / "reliability.npz").unlink()
         if self.reliability is not None:
@@ -126,6 +144,7 @@ class PolicyModel:
             clarify_below=self.clarify_below,
             clarify_ratio=self.clarify_ratio,
             variants=sorted(self.variants),
+            condition_weight=self.condition_weight,
         )
         write_meta(directory, meta)
 
@@ -136,6 +155,7 @@ class PolicyModel:
         variants = {rid: TextClassifier.load(directory / f"variant-{rid}.npz") for rid in meta["variants"]}
         router = directory / "router.npz"
         reliability = directory / "reliability.npz"
+        conditions = directory / "conditions.npz"
         return cls(
             TextClassifier.load(directory / "rules.npz"),
             variants,
@@ -145,6 +165,8 @@ class PolicyModel:
             meta,
             TextClassifier.load(router) if router.is_file() else None,
             Reliability.load(reliability) if reliability.is_file() else None,
+            TextClassifier.load(conditions) if conditions.is_file() else None,
+            meta.get("condition_weight", 0.0),
         )
 
 
@@ -182,3 +204,38 @@ def _fit_variants(examples: list[Example], E: np.ndarray, rules_by_id: dict) -> 
         clf = TextClassifier(labels=usable, C=VARIANT_C, features=FeatureConfig(max_features=5000, min_df=1))
         out[rule_id] = clf.fit([examples[i].text for i in idx], [examples[i].verdict for i in idx], E[idx])
     return out
+
+
+def mix_conditions(own: dict[str, float], states: dict[str, float], weight: float) -> dict[str, float]:
+    """A depends rule's verdict probabilities with the pooled reader's (met / unmet / silent)
+    mixed in at ``weight``. The reader may move probability to allowed or not_allowed; its
+    "not said" vote is not added to depends (before renormalising, depends keeps at most the
+    rule's own probability): on the seen blind rounds, letting it in made "I haven't asked
+    the CPO" a confident `depends`."""
+    mass = sum(own.get(v, 0.0) for v in CONDITION_STATES)
+    mixed = dict(own)
+    for verdict, state in CONDITION_STATES.items():
+        if verdict in own:
+            mixed[verdict] = (1 - weight) * own[verdict] + weight * mass * states[state]
+    mixed["depends"] = min(mixed["depends"], own["depends"])
+    total = sum(mixed.values())
+    return {v: p / total for v, p in mixed.items()}
+
+
+def fit_conditions(examples: list[Example], E: np.ndarray, rules_by_id: dict) -> TextClassifier | None:
+    """The condition-state classifier: every bank question of a rule that has a depends
+    verdict and at least one of allowed / not_allowed, labelled by the state its verdict
+    says the condition is in."""
+    pooled = [
+        i
+        for i, ex in enumerate(examples)
+        if ex.verdict in CONDITION_STATES
+        and (rule := rules_by_id.get(ex.rule)) is not None
+        and "depends" in rule.verdicts
+        and {"allowed", "not_allowed"} & set(rule.verdicts)
+    ]
+    if len({examples[i].verdict for i in pooled}) < 3:
+        return None
+    clf = TextClassifier(labels=list(CONDITION_STATES.values()), C=CONDITION_C, features=FEATURES)
+    states = [CONDITION_STATES[examples[i].verdict] for i in pooled]
+    return clf.fit([examples[i].text for i in pooled], states, E[pooled])

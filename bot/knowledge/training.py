@@ -28,6 +28,7 @@ from bot.knowledge.model import (
     PolicyModel,
     _fit_rules,
     _fit_variants,
+    fit_conditions,
     fit_router,
     load_bank,
 )
@@ -113,7 +114,9 @@ def fit(examples: list[Example], E: np.ndarray, engine) -> PolicyModel:
     labels = sorted({ex.rule for ex in examples} | {NOT_COVERED})
     rules_clf = _fit_rules([ex.text for ex in examples], labels, [ex.rule for ex in examples], E)
     variants = _fit_variants(examples, E, engine.rule_by_id)
-    return PolicyModel(rules_clf, variants)
+    model = PolicyModel(rules_clf, variants)
+    model.conditions = fit_conditions(examples, E, engine.rule_by_id)
+    return model
 
 
 def held_out(examples: list[Example], E: np.ndarray, engine, echo: Callable = print) -> list:
@@ -165,6 +168,32 @@ def summarise(pairs: list, engine, calibration: Calibration, below: float, ratio
     }
 
 
+CONDITION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def choose_condition_weight(model, engine, calibration, texts, probs, C, echo: Callable = print) -> float:
+    """The weight of the pooled condition-state classifier that answers the most calibration
+    questions with the right verdict (the smallest such weight on a tie)."""
+    if model.conditions is None:
+        return 0.0
+    scores = []
+    for w in CONDITION_WEIGHTS:
+        model.condition_weight = w
+        right = sum(
+            engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i]).verdict
+            == c.verdict
+            for i, (c, t) in enumerate(zip(calibration, texts))
+        )
+        scores.append(right)
+    best = CONDITION_WEIGHTS[scores.index(max(scores))]
+    echo(
+        "policy model: condition weight "
+        + ", ".join(f"{w}: {s / len(calibration):.1%}" for w, s in zip(CONDITION_WEIGHTS, scores))
+        + f" right on the calibration set; chose {best}"
+    )
+    return best
+
+
 def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
     from bot.knowledge import reliability
     from bot.knowledge.engine import Engine, focus, normalise_question
@@ -187,6 +216,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
         texts = [focus(normalise_question(c.text)) for c in calibration]
         C = encode_cached(texts)
         probs = model.rule_probs(texts, C)
+        model.condition_weight = choose_condition_weight(model, engine, calibration, texts, probs, C, echo)
         pairs = [
             (c, engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i]))
             for i, (c, t) in enumerate(zip(calibration, texts))

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.knowledge.engine import Answer, get_engine
+from bot.knowledge.model import mix_conditions
 from bot.knowledge.sources import check_citation
 
 REGRESSION = Path(__file__).parents[1] / "data" / "policy_regression.jsonl"
@@ -91,7 +92,8 @@ def test_a_figure_the_programs_set_differently_depends_on_the_program(engine):
 def test_numbers_as_people_write_them(engine):
     """A duration in two parts is read whole (it was read as its last part: "two years and
     three months" as 3 months, not enough), "2 yrs into recovery" is not an age, a count of
-    any kind of people who came is a group size, and a caseload can be "on my list"."""
+    any kind of people who came or want to come is a group size, and a caseload can be "on my
+    list"."""
     q = engine.quantities
     assert q.find("recovery_time", "two years and three months of lived recovery").value == 27
     assert q.find("recovery_time", "a year and two months clean").value == 14
@@ -99,6 +101,8 @@ def test_numbers_as_people_write_them(engine):
     assert q.find("group_size", "only 3 residents came to group tonight").value == 3
     assert q.find("group_size", "the sign-up sheet has twelve names on it").value == 12
     assert q.find("group_size", "i have been 5 months in the group") is None
+    assert q.find("group_size", "just two patients want to come to group tonight").value == 2
+    assert q.find("group_size", "we have 9 veterans who want to join the thursday group").value == 9
     assert q.find("caseload", "got 26 on my list as of today").value == 26
     ans = engine.answer(
         "Hiring manager: she is 19, has a GED and two years and three months of lived recovery. "
@@ -139,6 +143,29 @@ def test_condition_in_three_states(engine):
     assert silent.verdict == "depends" and silent.condition
     assert (met.rule_id, met.verdict) == ("community-with-peer", "allowed")
     assert (unmet.rule_id, unmet.verdict) == ("prescriber-advocacy", "not_allowed")
+
+
+def test_the_pooled_condition_reader_settles_conditions_but_adds_nothing_to_depends():
+    """The reader pooled over every depends rule's bank questions moves a rule's verdict
+    toward allowed when it reads the condition as met and toward not_allowed when not met;
+    its "not said" vote adds nothing to depends (it was surest exactly where the question
+    said the condition was not met)."""
+    own = {"allowed": 0.3, "not_allowed": 0.2, "depends": 0.5}
+    met = mix_conditions(own, {"met": 1.0, "unmet": 0.0, "silent": 0.0}, 0.75)
+    unmet = mix_conditions(own, {"met": 0.0, "unmet": 1.0, "silent": 0.0}, 0.75)
+    silent = mix_conditions(own, {"met": 0.0, "unmet": 0.0, "silent": 1.0}, 0.75)
+    assert max(met, key=met.get) == "allowed" and max(unmet, key=unmet.get) == "not_allowed"
+    plain = 0.25 * own["depends"] + 0.75  # mixing the "not said" vote in as the other states are
+    assert own["depends"] < silent["depends"] < plain
+    for mixed in (met, unmet, silent):
+        assert set(mixed) == set(own) and abs(sum(mixed.values()) - 1) < 1e-9
+
+
+def test_the_shipped_model_has_the_pooled_condition_reader(engine):
+    model = engine.model
+    assert model.conditions is not None and set(model.conditions.labels) == {"met", "unmet", "silent"}
+    probs = model.variant_probs("units-per-week", "The CPO gave the green light for extra units. Can I do them?")
+    assert abs(sum(probs.values()) - 1) < 1e-6
 
 
 def test_clarifying_options_when_unsure(engine):
