@@ -48,8 +48,8 @@ MAX_ASK_RATE = 0.20  # the clarification rate allowed on held-out calibration ro
 # rounds 11 and 17-26 in the bank (q13), the pool outside bank and calibration was rounds 28-31,
 # 33 and 34 (832 questions, the harder rounds): 31.6% asked at 22%, 29.8% at 20% (seen;
 # confident wrong 4.1% -> 4.3%; held out on the calibration rounds: 20.0% asked, 4.5%). Rounds
-# 28-31 and 33 are bank q14 since 2026-12-01; the pool is rounds 34, 37, 47 and 51-54 (997
-# questions, seen: 28.3% asked, 3.8% confident wrong with the model of 2026-12-01, fifteenth session).
+# 28-31 and 33 are bank q14 since 2026-12-01; the pool is rounds 34, 37, 47 and 51-56 (1,283
+# questions, seen: 26.9% asked, 3.7% confident wrong with the model of 2026-12-01, sixteenth session).
 # Earlier, rounds 8-10 scored with a model calibrated on rounds 1-7 asked 21% (6.2% confident
 # wrong); so the confident-wrong target held out is below the 5% wanted on new sets. (Rounds
 # 11-29 in the calibration set ranked answers better on new rounds but answered short vague
