@@ -161,11 +161,12 @@ def test_the_pooled_condition_reader_settles_conditions_but_adds_nothing_to_depe
         assert set(mixed) == set(own) and abs(sum(mixed.values()) - 1) < 1e-9
 
 
-def test_the_shipped_model_has_the_pooled_condition_reader(engine):
-    model = engine.model
-    assert model.conditions is not None and set(model.conditions.labels) == {"met", "unmet", "silent"}
-    probs = model.variant_probs("units-per-week", "The CPO gave the green light for extra units. Can I do them?")
-    assert abs(sum(probs.values()) - 1) < 1e-6
+def test_a_condition_said_to_be_unmet_is_read_as_unmet(engine):
+    """Without the pooled reader this was `depends`, asked about: the rule's own classifier
+    had not learned "she never asked me to"."""
+    assert engine.model.conditions is not None
+    ans = engine.answer("She never asked me to, but can I tell her psychiatrist she's been skipping doses?")
+    assert (ans.rule_id, ans.verdict) == ("prescriber-advocacy", "not_allowed")
 
 
 def test_clarifying_options_when_unsure(engine):
