@@ -129,14 +129,10 @@ class PolicyModel:
             clf.save(directory / f"variant-{rule_id}.npz")
         if self.router is not None:
             self.router.save(directory / "router.npz")
-        if (directory / "conditions.npz").exists():
-            (directory / "conditions.npz").unlink()
-        if self.conditions is not None:
-            self.conditions.save(directory / "conditions.npz")
-        if (directory / "reliability.npz").exists():
-            (directory / "reliability.npz").unlink()
-        if self.reliability is not None:
-            self.reliability.save(directory / "reliability.npz")
+        for name, part in (("conditions", self.conditions), ("reliability", self.reliability)):
+            (directory / f"{name}.npz").unlink(missing_ok=True)  # a model trained without it has none
+            if part is not None:
+                part.save(directory / f"{name}.npz")
         meta = dict(
             self.meta,
             format=FORMAT,

@@ -171,27 +171,31 @@ def summarise(pairs: list, engine, calibration: Calibration, below: float, ratio
 CONDITION_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def choose_condition_weight(model, engine, calibration, texts, probs, C, echo: Callable = print) -> float:
-    """The weight of the pooled condition-state classifier that answers the most calibration
-    questions with the right verdict (the smallest such weight on a tie)."""
+def calibration_decisions(model, engine, calibration, texts, probs, C, echo: Callable = print) -> list:
+    """The calibration questions' decisions, with the pooled condition reader at the weight
+    that answers the most of them right (the smallest such weight on a tie), which it sets."""
+
+    def decide_all() -> list:
+        return [
+            engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i])
+            for i, (c, t) in enumerate(zip(calibration, texts))
+        ]
+
     if model.conditions is None:
-        return 0.0
-    scores = []
+        return decide_all()
+    runs = []
     for w in CONDITION_WEIGHTS:
         model.condition_weight = w
-        right = sum(
-            engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i]).verdict
-            == c.verdict
-            for i, (c, t) in enumerate(zip(calibration, texts))
-        )
-        scores.append(right)
-    best = CONDITION_WEIGHTS[scores.index(max(scores))]
+        runs.append(decide_all())
+    scores = [sum(d.verdict == c.verdict for c, d in zip(calibration, run)) for run in runs]
+    best = scores.index(max(scores))
+    model.condition_weight = CONDITION_WEIGHTS[best]
     echo(
         "policy model: condition weight "
         + ", ".join(f"{w}: {s / len(calibration):.1%}" for w, s in zip(CONDITION_WEIGHTS, scores))
-        + f" right on the calibration set; chose {best}"
+        + f" right on the calibration set; chose {model.condition_weight}"
     )
-    return best
+    return runs[best]
 
 
 def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
@@ -216,11 +220,7 @@ def train(root: Path, out_dir: Path, echo: Callable = print) -> dict:
         texts = [focus(normalise_question(c.text)) for c in calibration]
         C = encode_cached(texts)
         probs = model.rule_probs(texts, C)
-        model.condition_weight = choose_condition_weight(model, engine, calibration, texts, probs, C, echo)
-        pairs = [
-            (c, engine.decide(t, c.program or engine.program_of(t), model=model, probs=probs[i], embedding=C[i]))
-            for i, (c, t) in enumerate(zip(calibration, texts))
-        ]
+        pairs = list(zip(calibration, calibration_decisions(model, engine, calibration, texts, probs, C, echo)))
         model.calibration = fit_calibration(pairs)
         outcomes = [
             reliability.Outcome(
