@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -50,6 +51,7 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
         value = _words_to_number(m.group(0), words)
         return m.group(0) if value is None else str(value)
 
+    t = words.ordinal_pattern.sub(lambda m: str(v) if (v := words.ordinal_value(m)) >= 10 else m.group(0), t)
     t = words.number_run_pattern.sub(as_digits, t)
     t = re.sub(rf"\b(?:a|an|one|1) ({units}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
     t = re.sub(rf"\b(\d+) and a half ({units})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
@@ -59,6 +61,33 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
     t = re.sub(r"\ba couple(?: of)?\b", "2", t)
     t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
     return re.sub(r"\s+", " ", t)
+
+
+def date_span(text: str, words: QuestionWords | None = None) -> tuple[int, str] | None:
+    """(days, words) between the first and last dates of a text ("admitted April 2 ... signed
+    May 12" -> 40), when it gives two or more as month and day ("April 2", "2nd of April",
+    "4/2"); a later date with an earlier month is read as the next year's, unless years say."""
+    words = words or question_words()
+    found = []
+    for m in words.date_pattern.finditer(text.lower()):
+        g = m.groupdict()
+        mon = words.month_number(g["m"] or g["m2"]) if (g["m"] or g["m2"]) else int(g["mn"])
+        day, year = int(g["d"] or g["d2"] or g["dn"]), g["y"] or g["y2"] or g["yn"]
+        try:
+            found.append((date(int(year) % 100 + 2000 if year else 2001, mon, day), bool(year), m.group(0)))
+        except ValueError:
+            continue
+    if len(found) < 2:
+        return None
+    (first, y1, said1), (last, y2, said2) = found[0], found[-1]
+    try:
+        if y1 != y2:  # one year given: it is both dates' year
+            first, last = (first, last.replace(year=first.year)) if y1 else (first.replace(year=last.year), last)
+        if last < first and not (y1 and y2):
+            last = last.replace(year=last.year + 1)
+    except ValueError:  # February 29 in a year without one
+        return None
+    return (last - first).days, f"{said1} to {said2}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,7 @@ class Kind:
     units: dict
     patterns: tuple
     cues: tuple
+    dates: bool = False  # the span between two dates in the question counts (unit: days)
 
 
 class Quantities:
@@ -96,6 +126,7 @@ class Quantities:
                 {str(k): float(v) for k, v in (spec.get("units") or {}).items()},
                 patterns,
                 tuple(spec.get("cues") or ()),
+                bool(spec.get("dates")),
             )
         words_file = Path(rules_dir) / "_words.yml"
         return cls(kinds, question_words(words_file) if words_file.is_file() else None)
@@ -127,6 +158,8 @@ class Quantities:
         if kind is None or not text:
             return None
         words = self.words
+        if kind.dates and (span := date_span(text, words)) is not None:
+            return Quantity(kind.name, float(span[0]), kind.unit, span[1])
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts

@@ -22,6 +22,9 @@ class Numbers(Strict):
     tens: conlist(str, min_items=8, max_items=8)  # type: ignore[valid-type]
     hundred: str
     thousand: str
+    ordinal_ones: conlist(str, min_items=19, max_items=19)  # type: ignore[valid-type]
+    ordinal_tens: conlist(str, min_items=8, max_items=8)  # type: ignore[valid-type]
+    ordinal_suffixes: Words  # type: ignore[valid-type]
 
 
 class QuestionWords(Strict):
@@ -35,6 +38,7 @@ class QuestionWords(Strict):
     rule_id_filler: Words  # type: ignore[valid-type]
     permission_patterns: Words  # type: ignore[valid-type]
     fact_question_openers: Words  # type: ignore[valid-type]
+    months: conlist(str, min_items=12, max_items=12)  # type: ignore[valid-type]
 
     class Config:
         keep_untouched = (cached_property,)
@@ -68,6 +72,51 @@ class QuestionWords(Strict):
         names = [*self.number_values, self.numbers.hundred, self.numbers.thousand]
         one = "|".join(sorted(names, key=len, reverse=True))
         return re.compile(rf"\b(?:{one})(?:[\s-]+(?:and[\s-]+)?(?:{one}))*\b")
+
+    @cached_property
+    def ordinal_pattern(self) -> re.Pattern:
+        """An ordinal from "tenth" up, in words ("twenty-fifth", "thirteenth") or digits ("25th");
+        group ``tens`` / ``one`` / ``digits`` says which."""
+        n = self.numbers
+        tens, ones = "|".join(n.tens), "|".join(n.ordinal_ones[:9])
+        alone = "|".join(sorted(n.ordinal_ones[9:] + n.ordinal_tens, key=len, reverse=True))
+        return re.compile(
+            rf"\b(?:(?P<tens>{tens})[\s-]+(?P<one>{ones})|(?P<alone>{alone})|(?P<digits>\d+){self._suffix})\b"
+        )
+
+    @cached_property
+    def _suffix(self) -> str:
+        return "(?:" + "|".join(self.numbers.ordinal_suffixes) + ")"
+
+    @cached_property
+    def date_pattern(self) -> re.Pattern:
+        """A date as month and day: "April 2", "april 2nd, 2026", "2nd of April", "4/2", "4/2/26";
+        groups m/d/y, m2/d2/y2 or mn/dn/yn."""
+        month, suffix = self.month_pattern, self._suffix
+        return re.compile(
+            rf"\b(?P<m>{month}) (?P<d>\d{{1,2}}){suffix}?\b(?:,? (?P<y>\d{{4}}))?"
+            rf"|\b(?P<d2>\d{{1,2}}){suffix}? (?:of )?(?P<m2>{month})(?:,? (?P<y2>\d{{4}}))?"
+            rf"|\b(?P<mn>\d{{1,2}})/(?P<dn>\d{{1,2}})(?:/(?P<yn>\d{{2}}|\d{{4}}))?\b"
+        )
+
+    def ordinal_value(self, m: re.Match) -> int:
+        n = self.numbers
+        if m.group("digits"):
+            return int(m.group("digits"))
+        if m.group("alone"):
+            word = m.group("alone")
+            return n.ordinal_ones.index(word) + 1 if word in n.ordinal_ones else 10 * (n.ordinal_tens.index(word) + 2)
+        return 10 * (n.tens.index(m.group("tens")) + 2) + n.ordinal_ones.index(m.group("one")) + 1
+
+    @cached_property
+    def month_pattern(self) -> str:
+        """A regex group matching a month's name or its abbreviation."""
+        names = sorted({*self.months, *(m[:3] for m in self.months), "sept"}, key=len, reverse=True)
+        return "(?:" + "|".join(names) + r")\.?"
+
+    def month_number(self, word: str) -> int:
+        word = word.rstrip(".")
+        return next(i for i, m in enumerate(self.months, 1) if m.startswith(word[:3]))
 
     @cached_property
     def time_unit_pattern(self) -> str:

@@ -111,6 +111,27 @@ def test_numbers_as_people_write_them(engine):
     assert (ans.rule_id, ans.verdict) == ("recovery-time", "allowed")
 
 
+def test_dates_ordinals_and_figures_someone_gave(engine):
+    """Two dates are the days between them ("admitted March 3, plan signed April 20": 48 days,
+    over the WRSP's 30), an ordinal from tenth up is a number ("her twenty-sixth client"), and
+    "X told me 45 days. Is that right?" asks for the rule's figure, not a verdict on 45."""
+    q = engine.quantities
+    assert q.find("wrsp_days", "admitted March 3, WRSP signed April 20").value == 48
+    assert q.find("wrsp_days", "admitted 12/20, plan signed 1/9").value == 20
+    assert q.find("caseload", "she just picked up her twenty-sixth client").value == 26
+    assert q.find("caseload", "my first client starts monday") is None
+    late = engine.answer(
+        "Chart audit in our Nebraska DBH peer program: member admitted March 3, WRSP signed April 20. "
+        "Did we meet the deadline?"
+    )
+    assert (late.rule_id, late.verdict) == ("wrsp-deadline", "not_allowed")
+    on_time = engine.answer("admitted 6/1, plan written and signed 6/24. are we inside the WRSP timeline?")
+    assert (on_time.rule_id, on_time.verdict) == ("wrsp-deadline", "allowed")
+    told = engine.answer("A coworker told me the WRSP has to be done within 45 days of admission. Is that right?")
+    assert (told.rule_id, told.verdict) == ("wrsp-deadline", "info")
+    assert "30 days" in told.answer
+
+
 def test_what_peers_do_is_answered_from_the_list_that_says_so(engine):
     """Running a group is allowed (within the size limits), with the family peer scope of
     practice cited; teaching the community about recovery and helping someone cope with
