@@ -159,7 +159,8 @@ class Quantities:
             return None
         words = self.words
         if kind.dates and (span := date_span(text, words)) is not None:
-            return Quantity(kind.name, float(span[0]), kind.unit, span[1])
+            days, said = span
+            return Quantity(kind.name, round(days * kind.units.get("day", 1.0), 3), kind.unit, said)
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts

@@ -120,6 +120,9 @@ def test_dates_ordinals_and_figures_someone_gave(engine):
     assert q.find("wrsp_days", "admitted 12/20, plan signed 1/9").value == 20
     assert q.find("caseload", "she just picked up her twenty-sixth client").value == 26
     assert q.find("caseload", "my first client starts monday") is None
+    assert q.find("caseload", "i'm at 24 now and two more would make 26").value == 26
+    assert q.find("group_size", "about fourteen regulars show up on tuesdays").value == 14
+    assert round(q.find("recovery_time", "discharged on the 5th of January, and today is June 20").value) == 5
     late = engine.answer(
         "Chart audit in our Nebraska DBH peer program: member admitted March 3, WRSP signed April 20. "
         "Did we meet the deadline?"
