@@ -197,7 +197,9 @@ class Engine(AnswerWriter):
         wrong answers on blind questions were the right rule with the wrong variant); a
         runner-up rule with another verdict, if the model gives it some weight (down to the
         fourth: "can I help with her meds" ranks three rules that allow it before the one
-        that forbids advice); and "the policies don't cover it" when that is all that differs."""
+        that forbids advice), or, when the best rule has one verdict, the first close runner-up
+        whatever its verdict (which of two rules is meant changes the answer and its
+        citations); and "the policies don't cover it" when that is all that differs."""
         options = [(d.rule_id, d.verdict)]
         rule = self.rule_by_id.get(d.rule_id)
         if rule is not None and d.quantity is None and len(rule.verdicts) > 1:
@@ -214,7 +216,7 @@ class Engine(AnswerWriter):
                 if i < len(d.candidates)
                 else self._verdict(rid, p, text, program, model, embedding)[0]
             )
-            if verdict not in {v for _, v in options}:
+            if verdict not in {v for _, v in options} or len(options) == 1:
                 options.append((rid, verdict))
         if len({v for _, v in options}) < 2:
             if d.rule_id != NOT_COVERED:
