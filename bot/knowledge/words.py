@@ -99,14 +99,20 @@ class QuestionWords(Strict):
             rf"|\b(?P<mn>\d{{1,2}})/(?P<dn>\d{{1,2}})(?:/(?P<yn>\d{{2}}|\d{{4}}))?\b"
         )
 
+    @cached_property
+    def ordinal_values(self) -> dict[str, int]:
+        """Ordinal words and their values, as ``number_values`` has the cardinals."""
+        values = {w: i for i, w in enumerate(self.numbers.ordinal_ones, start=1)}
+        values.update({w: 10 * i for i, w in enumerate(self.numbers.ordinal_tens, start=2)})
+        return values
+
     def ordinal_value(self, m: re.Match) -> int:
-        n = self.numbers
+        """The value of an ``ordinal_pattern`` match."""
         if m.group("digits"):
             return int(m.group("digits"))
         if m.group("alone"):
-            word = m.group("alone")
-            return n.ordinal_ones.index(word) + 1 if word in n.ordinal_ones else 10 * (n.ordinal_tens.index(word) + 2)
-        return 10 * (n.tens.index(m.group("tens")) + 2) + n.ordinal_ones.index(m.group("one")) + 1
+            return self.ordinal_values[m.group("alone")]
+        return self.number_values[m.group("tens")] + self.ordinal_values[m.group("one")]
 
     @cached_property
     def month_pattern(self) -> str:
