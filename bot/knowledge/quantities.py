@@ -20,6 +20,7 @@ import yaml
 from bot.knowledge.words import QuestionWords, question_words
 
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
+_ADDED_WITHIN = 120  # characters after a stated number where an added one is looked for
 _REST = re.compile(r"(?: ,)? (?:and )?(\d+(?:\.\d+)?) ([a-z]+)\b")  # "2 years[,] [and] 3 months"
 
 
@@ -58,6 +59,7 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
     t = re.sub(rf"\b(\d+) ({units}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
     t = re.sub(rf"\bhalf (?:a|an) ({units})", r"0.5 \1", t)
     t = re.sub(r"\ba dozen\b", "12", t)
+    t = re.sub(r"\b(\d+) dozen\b", lambda m: str(int(m.group(1)) * 12), t)
     t = re.sub(r"\ba couple(?: of)?\b", "2", t)
     t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
     return re.sub(r"\s+", " ", t)
@@ -106,6 +108,7 @@ class Kind:
     patterns: tuple
     cues: tuple
     dates: bool = False  # the span between two dates in the question counts (unit: days)
+    adds: bool = False  # "22 clients and two more" counts 24
 
 
 class Quantities:
@@ -127,6 +130,7 @@ class Quantities:
                 patterns,
                 tuple(spec.get("cues") or ()),
                 bool(spec.get("dates")),
+                bool(spec.get("adds")),
             )
         words_file = Path(rules_dir) / "_words.yml"
         return cls(kinds, question_words(words_file) if words_file.is_file() else None)
@@ -176,10 +180,14 @@ class Quantities:
                     rest, at = self._rest(kind, t, m.end())
                     value = value * factor_of(m, kind, words) + rest
                     second_parts.add(at)
+                said = m.group(0).strip()
+                if kind.adds and (added := self._added(t, m)):
+                    value += float(added.group("a") or added.group("b"))
+                    said = f"{said} and {added.group(0)}"
                 before = t[max(0, m.start() - 20) : m.start()]
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
                 value *= 1 + 0.01 * (bool(above) - bool(below))
-                found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, m.group(0).strip())))
+                found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said)))
         found = [f for f in found if f[0] not in second_parts]
         if not found:
             return None
@@ -188,6 +196,16 @@ class Quantities:
             if cue_at:
                 found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
         return found[0][1]
+
+    def _added(self, t: str, m: re.Match) -> re.Match | None:
+        """A number added after a match, within the next sentence or so ("416 units ... about 8
+        more units"); None when there is none, or when its unit is a time unit the match was not
+        in ("3 more weeks" adds nothing to "22 clients")."""
+        a = self.words.added_pattern.search(t, m.end(), m.end() + _ADDED_WITHIN)
+        if a is None:
+            return None
+        w = a.group("w") or ""
+        return None if re.fullmatch(self.words.time_unit_pattern, w) and w not in m.group(0) else a
 
     def _rest(self, kind: Kind, t: str, at: int) -> tuple[float, int]:
         """The second part of a duration in two ("2 years and 3 months") that follows ``at``, in

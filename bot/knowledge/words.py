@@ -33,6 +33,7 @@ class QuestionWords(Strict):
     plural_abbreviations: Words  # type: ignore[valid-type]
     more_than: Words  # type: ignore[valid-type]
     less_than: Words  # type: ignore[valid-type]
+    added: Words  # type: ignore[valid-type]
     common_words: Words  # type: ignore[valid-type]
     pronouns: Words  # type: ignore[valid-type]
     rule_id_filler: Words  # type: ignore[valid-type]
@@ -136,6 +137,12 @@ class QuestionWords(Strict):
     @cached_property
     def less_than_pattern(self) -> re.Pattern:
         return _ending_with(self.less_than)
+
+    @cached_property
+    def added_pattern(self) -> re.Pattern:
+        """A number added to a stated one, over digits: "another 2", "3 more [clients]"."""
+        said = "|".join(map(re.escape, self.added))
+        return re.compile(rf"\b(?:another (?P<a>\d+(?:\.\d+)?)|(?P<b>\d+(?:\.\d+)?) (?:{said}))\b(?: (?P<w>[a-z]+))?")
 
     @cached_property
     def permission_pattern(self) -> re.Pattern:
