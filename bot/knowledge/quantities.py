@@ -186,6 +186,7 @@ class Quantities:
                     said = f"{said} and {added.group(0)}"
                 before = t[max(0, m.start() - 20) : m.start()]
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
+                below = below or m.groupdict().get("soon")  # "turning 19": not 19 yet
                 value *= 1 + 0.01 * (bool(above) - bool(below))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said)))
         found = [f for f in found if f[0] not in second_parts]

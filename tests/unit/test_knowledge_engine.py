@@ -312,13 +312,16 @@ def test_never_raises(engine, text):
 def test_numbers_added_to_a_stated_one(engine):
     """A number added to a stated one counts: "22 on my caseload and two more coming" is 24,
     "416 units ... about 8 more units" is 424, "two dozen" is 24; a number of another unit
-    ("3 more weeks") adds nothing."""
+    ("3 more weeks") adds nothing; "turning 19" is not 19 yet."""
     q = engine.quantities
     assert q.find("caseload", "I have 22 on my DBH caseload and two more coming next week").value == 24
     assert q.find("units_year", "She hit 416 units in November. We'd like about 8 more units in December").value == 424
     assert q.find("group_size", "two dozen moms signed up").value == 24
     assert q.find("group_size", "a group of 10 people with 3 more weeks to go").value == 10
     assert q.find("training_hours", "I have 24 hours of training and another 6 next month").value == 30
+    assert q.find("age", "im 18, turning 19 next month. can i start now?").value < 19  # not 19 yet
+    assert q.find("age", "I'll be 21 by the time I finish training").value < 21
+    assert q.find("age", "I just turned 19").value == 19
     over = engine.answer("I have 23 clients on my DBH caseload and my supervisor is adding another 4. Is that ok?")
     assert (over.rule_id, over.verdict) == ("caseload", "not_allowed")
     assert "23 clients and another 4" in over.answer
