@@ -92,6 +92,34 @@ def date_span(text: str, words: QuestionWords | None = None) -> tuple[int, str] 
     return (last - first).days, f"{said1} to {said2}"
 
 
+def since_span(text: str, today: date, words: QuestionWords | None = None) -> tuple[int, str] | None:
+    """(days, words) from a date a span starts at to ``today``: "sober since March of last
+    year", "clean date 6/14/24", "since early 2023" (a month without a day is taken at its
+    middle, a year without a month at its middle, unless "early" or "late" say otherwise);
+    None when there is none, or it is not in the past."""
+    words = words or question_words()
+    m = words.since_pattern.search(text.lower())
+    if m is None:
+        return None
+    g = m.groupdict()
+    part = words.date_parts.get(g["part"] or "", 15)
+    try:
+        if g["date"]:
+            month = words.month_number(g["m"] or g["m2"]) if (g["m"] or g["m2"]) else int(g["mn"])
+            day, year = int(g["d"] or g["d2"] or g["dn"]), g["y"] or g["y2"] or g["yn"]
+            when = date(int(year) % 100 + 2000 if year else today.year, month, day)
+        elif g["sm"]:
+            year = int(g["sy"]) if g["sy"] else today.year - 1 if g["last"] else today.year
+            when = date(year, words.month_number(g["sm"]), part)
+        else:
+            when = date(int(g["year"]), max(1, round(part * 12 / 30)), 1)
+    except ValueError:
+        return None
+    if when > today and not (g["sy"] or g["year"] or g["y"] or g["y2"] or g["yn"] or g["last"]):
+        when = when.replace(year=when.year - 1)  # "since March", said in February: last March
+    return ((today - when).days, f"{m.group(0).strip()}, to today") if when <= today else None
+
+
 @dataclass(frozen=True)
 class Quantity:
     kind: str
@@ -156,15 +184,14 @@ class Quantities:
                 figures.setdefault(th.quantity, set()).add((th.min, th.max))
         return any(len(values) > 1 for values in figures.values())
 
-    def find(self, kind_name: str, text: str) -> Quantity | None:
+    def find(self, kind_name: str, text: str, today: date | None = None) -> Quantity | None:
         """The quantity of this kind the text states, or None."""
         kind = self.kinds.get(kind_name)
         if kind is None or not text:
             return None
         words = self.words
-        if kind.dates and (span := date_span(text, words)) is not None:
-            days, said = span
-            return Quantity(kind.name, round(days * kind.units.get("day", 1.0), 3), kind.unit, said)
+        if kind.dates and (span := date_span(text, words)):
+            return self._span(kind, span)
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts
@@ -190,13 +217,19 @@ class Quantities:
                 value *= 1 + 0.01 * (bool(above) - bool(below))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said)))
         found = [f for f in found if f[0] not in second_parts]
-        if not found:
-            return None
+        if not found:  # "sober since March of last year": from then to today
+            span = kind.dates and since_span(text, today or date.today(), words)
+            return self._span(kind, span) if span else None
         if len(found) > 1 and kind.cues:
             cue_at = [m.start() for c in kind.cues for m in re.finditer(rf"\b{re.escape(c)}", t)]
             if cue_at:
                 found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
         return found[0][1]
+
+    @staticmethod
+    def _span(kind: Kind, span: tuple[int, str]) -> Quantity:
+        days, said = span
+        return Quantity(kind.name, round(days * kind.units.get("day", 1.0), 3), kind.unit, said)
 
     def _added(self, t: str, m: re.Match) -> re.Match | None:
         """A number added after a match, within the next sentence or so ("416 units ... about 8

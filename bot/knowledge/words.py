@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import List
+from typing import Dict, List
 
 import yaml
-from pydantic import conlist, validator
+from pydantic import conint, conlist, validator
 
 from bot.knowledge.schema import Strict
 
@@ -40,6 +40,9 @@ class QuestionWords(Strict):
     permission_patterns: Words  # type: ignore[valid-type]
     fact_question_openers: Words  # type: ignore[valid-type]
     months: conlist(str, min_items=12, max_items=12)  # type: ignore[valid-type]
+    since: Words  # type: ignore[valid-type]
+    since_fillers: Words  # type: ignore[valid-type]
+    date_parts: Dict[str, conint(ge=1, le=28)]  # type: ignore[valid-type]
 
     class Config:
         keep_untouched = (cached_property,)
@@ -98,6 +101,22 @@ class QuestionWords(Strict):
             rf"\b(?P<m>{month}) (?P<d>\d{{1,2}}){suffix}?\b(?:,? (?P<y>\d{{4}}))?"
             rf"|\b(?P<d2>\d{{1,2}}){suffix}? (?:of )?(?P<m2>{month})(?:,? (?P<y2>\d{{4}}))?"
             rf"|\b(?P<mn>\d{{1,2}})/(?P<dn>\d{{1,2}})(?:/(?P<yn>\d{{2}}|\d{{4}}))?\b"
+        )
+
+    @cached_property
+    def since_pattern(self) -> re.Pattern:
+        """A date a span to today starts from: "since March of last year", "clean date 6/14/24",
+        "since early 2023"; groups date (a ``date_pattern`` date), or part with sm and sy / last,
+        or year."""
+        since = "|".join(r"\s+".join(map(re.escape, w.split())) for w in self.since)
+        parts = "|".join(map(re.escape, self.date_parts))
+        fillers = "|".join(map(re.escape, self.since_fillers))
+        return re.compile(
+            rf"\b(?:{since})(?: (?:{fillers}))* "
+            rf"(?:(?P<date>{self.date_pattern.pattern})"
+            rf"|(?:(?P<part>{parts})[- ](?:of )?)?"
+            rf"(?:(?:last )?(?P<sm>{self.month_pattern})(?: of)?(?:,? (?P<sy>\d{{4}})| (?P<last>last) year| this year)?"
+            rf"|(?P<year>(?:19|20)\d\d)))\b"
         )
 
     @cached_property

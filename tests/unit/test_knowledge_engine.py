@@ -6,6 +6,7 @@ import json
 import random
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,21 @@ def test_dates_ordinals_and_figures_someone_gave(engine):
     told = engine.answer("A coworker told me the WRSP has to be done within 45 days of admission. Is that right?")
     assert (told.rule_id, told.verdict) == ("wrsp-deadline", "info")
     assert "30 days" in told.answer
+
+
+def test_a_date_since_which_runs_to_today(engine):
+    """A date after "since" runs to today: "sober since March of last year" is the months
+    from then to today; a number stated
+    wins over a date ("45 days since March 3" is 45 days); a month not yet reached this year
+    is last year's."""
+    q, today = engine.quantities, date(2026, 12, 2)
+    assert round(q.find("recovery_time", "I've been sober since March of last year", today).value) == 21
+    assert round(q.find("recovery_time", "clean date is 6/14/2024", today).value) == 30
+    assert round(q.find("recovery_time", "in recovery since early 2026", today).value) == 10
+    assert q.find("wrsp_days", "it's been 45 days since March 3", today).value == 45
+    assert round(q.find("review_interval", "plan last reviewed in mid-August", today).value) == 109
+    assert round(q.find("recovery_time", "sober since December", date(2026, 2, 1)).value) == 2
+    assert q.find("recovery_time", "since I was a teenager", today) is None
 
 
 def test_what_peers_do_is_answered_from_the_list_that_says_so(engine):
