@@ -72,11 +72,9 @@ def date_span(text: str, words: QuestionWords | None = None) -> tuple[int, str] 
     words = words or question_words()
     found = []
     for m in words.date_pattern.finditer(text.lower()):
-        g = m.groupdict()
-        mon = words.month_number(g["m"] or g["m2"]) if (g["m"] or g["m2"]) else int(g["mn"])
-        day, year = int(g["d"] or g["d2"] or g["dn"]), g["y"] or g["y2"] or g["yn"]
+        mon, day, year = _month_day_year(m.groupdict(), words)
         try:
-            found.append((date(int(year) % 100 + 2000 if year else 2001, mon, day), bool(year), m.group(0)))
+            found.append((date(year or 2001, mon, day), bool(year), m.group(0)))
         except ValueError:
             continue
     if len(found) < 2:
@@ -92,6 +90,13 @@ def date_span(text: str, words: QuestionWords | None = None) -> tuple[int, str] 
     return (last - first).days, f"{said1} to {said2}"
 
 
+def _month_day_year(g: dict, words: QuestionWords) -> tuple[int, int, int | None]:
+    """Month, day and year (None when not said; "26" is 2026) of a ``date_pattern`` match's groups."""
+    mon = words.month_number(g["m"] or g["m2"]) if (g["m"] or g["m2"]) else int(g["mn"])
+    year = g["y"] or g["y2"] or g["yn"]
+    return mon, int(g["d"] or g["d2"] or g["dn"]), (int(year) + (2000 if len(year) == 2 else 0)) if year else None
+
+
 def since_span(text: str, today: date, words: QuestionWords | None = None) -> tuple[int, str] | None:
     """(days, words) from a date a span starts at to ``today``: "sober since March of last
     year", "clean date 6/14/24", "since early 2023" (a month without a day is taken at its
@@ -105,9 +110,8 @@ def since_span(text: str, today: date, words: QuestionWords | None = None) -> tu
     part = words.date_parts.get(g["part"] or "", 15)
     try:
         if g["date"]:
-            month = words.month_number(g["m"] or g["m2"]) if (g["m"] or g["m2"]) else int(g["mn"])
-            day, year = int(g["d"] or g["d2"] or g["dn"]), g["y"] or g["y2"] or g["yn"]
-            when = date(int(year) % 100 + 2000 if year else today.year, month, day)
+            month, day, year = _month_day_year(g, words)
+            when = date(year or today.year, month, day)
         elif g["sm"]:
             year = int(g["sy"]) if g["sy"] else today.year - 1 if g["last"] else today.year
             when = date(year, words.month_number(g["sm"]), part)
@@ -115,7 +119,7 @@ def since_span(text: str, today: date, words: QuestionWords | None = None) -> tu
             when = date(int(g["year"]), max(1, round(part * 12 / 30)), 1)
     except ValueError:
         return None
-    if when > today and not (g["sy"] or g["year"] or g["y"] or g["y2"] or g["yn"] or g["last"]):
+    if when > today and not (g["sy"] or g["year"] or g["last"] or (g["date"] and _month_day_year(g, words)[2])):
         when = when.replace(year=when.year - 1)  # "since March", said in February: last March
     return ((today - when).days, f"{m.group(0).strip()}, to today") if when <= today else None
 
