@@ -111,16 +111,16 @@ def since_span(text: str, today: date, words: QuestionWords | None = None) -> tu
     try:
         if g["date"]:
             month, day, year = _month_day_year(g, words)
-            when = date(year or today.year, month, day)
+            when, year_said = date(year or today.year, month, day), year is not None
         elif g["sm"]:
             year = int(g["sy"]) if g["sy"] else today.year - 1 if g["last"] else today.year
-            when = date(year, words.month_number(g["sm"]), part)
+            when, year_said = date(year, words.month_number(g["sm"]), part), bool(g["sy"] or g["last"])
         else:
-            when = date(int(g["year"]), max(1, round(part * 12 / 30)), 1)
+            when, year_said = date(int(g["year"]), max(1, round(part * 12 / 30)), 1), True
     except ValueError:
         return None
-    if when > today and not (g["sy"] or g["year"] or g["last"] or (g["date"] and _month_day_year(g, words)[2])):
-        when = when.replace(year=when.year - 1)  # "since March", said in February: last March
+    if when > today and not year_said:  # "since March", said in February: last March
+        when = when.replace(year=when.year - 1)
     return ((today - when).days, f"{m.group(0).strip()}, to today") if when <= today else None
 
 
