@@ -42,6 +42,7 @@ def check_command(args) -> int:
     from bot.knowledge.engine import Engine
     from bot.knowledge.model import load_bank
     from bot.knowledge.quantities import Quantities
+    from bot.knowledge.reading import _load_mentions
     from bot.knowledge.rules import validate
     from bot.knowledge.sources import check_citation, parse_source, source_files
     from bot.knowledge.training import bank_dir, validate_bank
@@ -81,7 +82,8 @@ def check_command(args) -> int:
         problems.append(str(exc))
         rules = []
     quantities = Quantities.load(root / "rules").kinds if (root / "rules" / "_quantities.yml").is_file() else None
-    rule_problems = validate(rules, sources, quantities)
+    stages = _load_mentions(root / "rules" / "_programs.yml", sources)["stages"]
+    rule_problems = validate(rules, sources, quantities, stages)
     problems += rule_problems
     quotes = sum(len(r.all_citations()) for r in rules)
     print(

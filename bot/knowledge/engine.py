@@ -124,6 +124,10 @@ class Engine(AnswerWriter):
         found = {p for p, pattern in self.mentions["programs"].items() if pattern.search(text)}
         return found.pop() if len(found) == 1 else None
 
+    def stage_of(self, text: str) -> str | None:
+        found = {st for st, pattern in self.mentions["stages"].items() if pattern.search(text)}
+        return found.pop() if len(found) == 1 else None
+
     def sources_named(self, text: str) -> set[str]:
         return {s for s, pattern in self.mentions["sources"].items() if pattern.search(text)}
 
@@ -135,15 +139,19 @@ class Engine(AnswerWriter):
     def compare(self, rule: Rule, found: list[Quantity], text: str, program: str | None) -> tuple[str, list, list]:
         """(verdict, deciding thresholds, other programs' thresholds) for the stated numbers.
         A document's requirements all have to be met (the worst outcome counts); when the
-        documents that apply disagree, the answer depends on which program applies."""
+        documents that apply, or the stages of one (a candidate's figure and a certified
+        worker's) disagree, the answer depends on which applies."""
         named = self.sources_named(text)
         kinds = {q.kind: q for q in found}
         relevant = [t for t in rule.thresholds if t.quantity in kinds]
         applicable = applicable_thresholds(relevant, named, program) or relevant
-        per_source: dict[str, str] = {}
+        stage = self.stage_of(text)
+        applicable = [t for t in applicable if stage is None or t.stage in (None, stage)]
+        per_source: dict[tuple, str] = {}
         for t in applicable:
             outcome = t.outcome(kinds[t.quantity].value)
-            per_source[t.source] = max(per_source.get(t.source, outcome), outcome, key=_SEVERITY.index)
+            key = (t.source, t.stage)
+            per_source[key] = max(per_source.get(key, outcome), outcome, key=_SEVERITY.index)
         results = set(per_source.values())
         verdict = results.pop() if len(results) == 1 else "depends"
         return verdict, applicable, [t for t in relevant if t not in applicable]

@@ -20,6 +20,7 @@ import yaml
 from bot.knowledge.words import QuestionWords, question_words
 
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
+_PER = r"(?P<d>\d+(?:\.\d+)?)"  # "{d}": the number the stated one is divided by (hours worked per hour)
 _ADDED_WITHIN = 120  # characters after a stated number where an added one is looked for
 _REST = re.compile(r"(?: ,)? (?:and )?(\d+(?:\.\d+)?) ([a-z]+)\b")  # "2 years[,] [and] 3 months"
 
@@ -141,6 +142,7 @@ class Kind:
     cues: tuple
     dates: bool = False  # the span between two dates in the question counts (unit: days)
     adds: bool = False  # "22 clients and two more" counts 24
+    periods: dict | None = None  # a ratio's time words -> length ("a week": 1, "a month": 4.33)
 
 
 class Quantities:
@@ -154,7 +156,7 @@ class Quantities:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
         kinds = {}
         for name, spec in ((data or {}).get("kinds") or {}).items():
-            patterns = tuple(re.compile(p.replace("{n}", _NUMBER)) for p in spec["patterns"])
+            patterns = tuple(re.compile(p.replace("{n}", _NUMBER).replace("{d}", _PER)) for p in spec["patterns"])
             kinds[name] = Kind(
                 name,
                 spec["unit"],
@@ -163,6 +165,7 @@ class Quantities:
                 tuple(spec.get("cues") or ()),
                 bool(spec.get("dates")),
                 bool(spec.get("adds")),
+                {str(k): float(v) for k, v in (spec.get("periods") or {}).items()},
             )
         words_file = Path(rules_dir) / "_words.yml"
         return cls(kinds, question_words(words_file) if words_file.is_file() else None)
@@ -173,8 +176,9 @@ class Quantities:
     def differ(self, thresholds, text: str, named: set[str], program: str | None) -> bool:
         """Whether the documents that may apply (``applicable``) set different figures for what
         a question that states no number asks about: the quantity its cue words name (any, if
-        none). Then the answer depends on which program's rule applies."""
-        relevant = applicable(thresholds, named, program)
+        none). Then the answer depends on which program's rule applies. (Figures for two stages
+        of one program, a candidate's and a certified worker's, are both in the rule's answer.)"""
+        relevant = [th for th in applicable(thresholds, named, program) if th.stage is None]
         t = digits(text, self.words) if text else ""
         cued = {
             th.quantity
@@ -199,6 +203,7 @@ class Quantities:
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts
+        ratios: set[int] = set()  # where two numbers read together start: they say more than one
         for pattern in kind.patterns:
             for m in pattern.finditer(t):
                 value = _number(m.group("n"))
@@ -212,6 +217,12 @@ class Quantities:
                     value = value * factor_of(m, kind, words) + rest
                     second_parts.add(at)
                 said = m.group(0).strip()
+                if m.groupdict().get("d"):  # "60 hours worked ... 3 hours of supervision": 20 to 1
+                    value = self._ratio(kind, m, value)
+                    if value is None:
+                        continue
+                    said = f"{m.group('n')} and {m.group('d')}, {value:g} {kind.unit} to 1"
+                    ratios.add(m.start())
                 if kind.adds and (added := self._added(t, m)):
                     value += float(added.group("a") or added.group("b"))
                     said = f"{said} and {added.group(0)}"
@@ -221,6 +232,7 @@ class Quantities:
                 value *= 1 + 0.01 * (bool(above) - bool(below))
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said)))
         found = [f for f in found if f[0] not in second_parts]
+        found = [f for f in found if f[0] in ratios] or found
         if not found:  # "sober since March of last year": from then to today
             span = kind.dates and since_span(text, today or date.today(), words)
             return self._span(kind, span) if span else None
@@ -229,6 +241,19 @@ class Quantities:
             if cue_at:
                 found.sort(key=lambda f: min(abs(f[0] - c) for c in cue_at))
         return found[0][1]
+
+    def _ratio(self, kind: Kind, m: re.Match, value: float) -> float | None:
+        """``value`` divided by the match's ``d``, both over the same time ("20 hours a week ... 1
+        hour a month": 86.6 to 1); None when ``d`` is zero."""
+        per = float(m.group("d"))
+        if not per:
+            return None
+        g, periods = m.groupdict(), kind.periods or {}
+        n_time = periods.get(_singular(g.get("np") or "", self.words))
+        d_time = periods.get(_singular(g.get("dp") or "", self.words))
+        if n_time and d_time:
+            value *= d_time / n_time
+        return round(value / per, 3)
 
     @staticmethod
     def _span(kind: Kind, span: tuple[int, str]) -> Quantity:

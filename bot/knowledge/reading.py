@@ -71,8 +71,9 @@ def _is_followup(text: str) -> bool:
 
 
 def _load_mentions(path: Path, sources: dict[str, Source]) -> dict:
-    """Words that name a program or a document (knowledge/rules/_programs.yml and each
-    source's ``aliases``), as case-insensitive whole-word patterns."""
+    """Words that name a program, a stage in it, or a document (knowledge/rules/_programs.yml
+    and each source's ``aliases``), as case-insensitive whole-word patterns; and how answers
+    name each stage (``stage_says``)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
     def pattern(words):
@@ -80,4 +81,10 @@ def _load_mentions(path: Path, sources: dict[str, Source]) -> dict:
 
     programs = {p: pattern(ws) for p, ws in ((data or {}).get("programs") or {}).items() if ws}
     named = {sid: pattern(src.meta.get("aliases") or []) for sid, src in sources.items()}
-    return {"programs": programs, "sources": {k: v for k, v in named.items() if v is not None}}
+    stages = (data or {}).get("stages") or {}
+    return {
+        "programs": programs,
+        "sources": {k: v for k, v in named.items() if v is not None},
+        "stages": {st: pattern(spec["words"]) for st, spec in stages.items()},
+        "stage_says": {st: spec["says"] for st, spec in stages.items()},
+    }

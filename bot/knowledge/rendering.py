@@ -30,7 +30,7 @@ PROGRAM_CONDITION = "which program's rule applies"  # the condition when the pro
 
 class AnswerWriter:
     """Answer building for ``Engine`` (which provides ``rule_by_id``, ``sources``,
-    ``imported``, ``quantities_for`` and ``_readable``)."""
+    ``imported``, ``mentions``, ``quantities_for`` and ``_readable``)."""
 
     def options(self, pairs: list[tuple[str, str]]) -> list[Option]:
         """Options to show for (rule id, verdict) pairs. When one rule is offered with two of
@@ -99,8 +99,13 @@ class AnswerWriter:
             "depends": "It depends",
         }.get(d.verdict, "From the policies")
         outcomes = {t.outcome(found[t.quantity].value) for t in d.thresholds}
+        stages = [t.stage for t in d.thresholds if t.stage]
+        condition = next((t.condition for t in d.thresholds if t.condition), PROGRAM_CONDITION)
         if d.verdict == "depends" and len(outcomes) > 1:
             head = "It depends on which program's rule applies to you"
+            if stages:
+                condition = "whether you are " + " or ".join(self.mentions["stage_says"][st] for st in stages)
+                head = f"It depends on {condition}"
         variant = rule.variant(d.verdict)
         if variant is not None and d.verdict not in outcomes:  # a stated condition settled it
             head = " ".join(variant.answer.split())
@@ -109,16 +114,13 @@ class AnswerWriter:
             body += " Other programs: " + "; ".join(f'{t.source} sets {t.label} ("{t.quote}")' for t in d.others) + "."
         citations = [t.to_citation() for t in d.thresholds] + [t.to_citation() for t in d.others]
         citations += [self.cite(c) for c in rule.citations]
-        condition = None
-        if d.verdict == "depends":
-            condition = next((t.condition for t in d.thresholds if t.condition), PROGRAM_CONDITION)
         return Answer(
             d.verdict,
             body,
             _dedupe(citations),
             rule.id,
             kind="threshold",
-            condition=condition,
+            condition=condition if d.verdict == "depends" else None,
             program=program,
             confidence=d.confidence,
             clarify=clarify,

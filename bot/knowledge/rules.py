@@ -60,6 +60,10 @@ class Threshold(_Strict):
     inside: Verdict = "allowed"  # verdict when the stated number is within the bounds
     outside: Verdict = "not_allowed"  # ... and when it is not
     condition: Optional[str] = None  # required when inside or outside is depends
+    # a stage of the program the figure is for (``stages`` in knowledge/rules/_programs.yml:
+    # a candidate's figure and a certified worker's): when the question does not say which,
+    # and the stages' outcomes differ, the answer depends on it
+    stage: Optional[str] = None
 
     @root_validator(skip_on_failure=True)
     def _has_bound(cls, values):
@@ -151,9 +155,11 @@ def load_rule_files(root: Path) -> list[Rule]:
     return rules
 
 
-def validate(rules: list[Rule], sources: dict[str, Source], quantities: dict | None = None) -> list[str]:
-    """Every problem found in the rules: duplicate ids, unknown sources or quantity
-    kinds, and citations whose quote is not verbatim in the named section."""
+def validate(
+    rules: list[Rule], sources: dict[str, Source], quantities: dict | None = None, stages: dict | None = None
+) -> list[str]:
+    """Every problem found in the rules: duplicate ids, unknown sources, quantity kinds or
+    stages, and citations whose quote is not verbatim in the named section."""
     errors: list[str] = []
     seen: set[str] = set()
     for rule in rules:
@@ -166,6 +172,8 @@ def validate(rules: list[Rule], sources: dict[str, Source], quantities: dict | N
         for t in rule.thresholds:
             if quantities is not None and t.quantity not in quantities:
                 errors.append(f"{rule.id}: unknown quantity {t.quantity!r}")
+            if stages is not None and t.stage is not None and t.stage not in stages:
+                errors.append(f"{rule.id}: unknown stage {t.stage!r}")
         for cit in rule.all_citations():
             err = check_citation(sources, cit.to_citation())
             if err:

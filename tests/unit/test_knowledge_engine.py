@@ -90,6 +90,31 @@ def test_a_figure_the_programs_set_differently_depends_on_the_program(engine):
     assert consult.verdict == "info"
 
 
+def test_hours_worked_and_hours_of_supervision_are_read_as_a_ratio(engine):
+    """Two figures given together are one ratio ("worked 60 hrs, had 2 hrs of supervision": 30
+    to 1, not 60), over the same time when each says its own ("20 hrs a week ... 1 hr a month");
+    candidates need 1 hour per 20 worked and certified family peers 1 per 40, so between the
+    two the answer depends on which the asker is, unless the question says."""
+    q = engine.quantities
+    assert q.find("supervision_ratio", "worked 60 hrs this month and had 2 hrs of clinical supervision").value == 30
+    assert q.find("supervision_ratio", "I get 4 hours of documented supervision for about 80 hours worked").value == 20
+    assert q.find("supervision_ratio", "~20 hrs a week. my clinical supervisor meets w me 1 hr a month").value > 80
+    assert q.find("supervision_ratio", "1 hour of supervision for every 20 hours worked").value == 20
+    candidate = engine.answer("FPS candidate: worked 60 hrs this month and had 2 hrs of clinical supervision. enough?")
+    certified = engine.answer("certified family peer, 60 hours this month and 2 hours of clinical supervision. enough?")
+    unsaid = engine.answer("family peer here, 60 hours this month and 2 hours of clinical supervision. enough?")
+    short = engine.answer("family peer: worked 90 hours this month, had 2 hours of clinical supervision. enough?")
+    assert {a.rule_id for a in (candidate, certified, unsaid, short)} == {"supervision-frequency"}
+    assert (candidate.verdict, certified.verdict, unsaid.verdict, short.verdict) == (
+        "not_allowed",
+        "allowed",
+        "depends",
+        "not_allowed",
+    )
+    assert unsaid.condition == "whether you are a candidate or certified (keeping the certification)"
+    assert "30 hours worked to 1" in unsaid.answer and "every 40 hours worked" in unsaid.answer
+
+
 def test_numbers_as_people_write_them(engine):
     """A duration in two parts is read whole (it was read as its last part: "two years and
     three months" as 3 months, not enough), "2 yrs into recovery" is not an age, a count of

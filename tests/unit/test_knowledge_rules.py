@@ -74,7 +74,11 @@ def bank():
 
 
 def test_rules_validate(rules):
-    assert validate(rules, load_sources(), Quantities.load(knowledge_dir() / "rules").kinds) == []
+    stages = {"candidate": None, "certified": None}
+    assert validate(rules, load_sources(), Quantities.load(knowledge_dir() / "rules").kinds, stages) == []
+    staged = next(r for r in rules if any(t.stage for t in r.thresholds))
+    typo = staged.copy(update={"thresholds": [t.copy(update={"stage": "certifed"}) for t in staged.thresholds]})
+    assert set(validate([typo], load_sources(), None, stages)) == {f"{staged.id}: unknown stage 'certifed'"}
 
 
 def test_required_topics_present(rules):
