@@ -149,7 +149,7 @@ class Engine(AnswerWriter):
         applicable = [t for t in applicable if stage is None or t.stage in (None, stage)]
         per_source: dict[tuple, str] = {}
         for t in applicable:
-            outcome = t.outcome(kinds[t.quantity].value)
+            outcome = t.outcome(kinds[t.quantity].value, kinds[t.quantity].low)
             key = (t.source, t.stage)
             per_source[key] = max(per_source.get(key, outcome), outcome, key=_SEVERITY.index)
         results = set(per_source.values())

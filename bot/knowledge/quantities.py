@@ -23,6 +23,8 @@ _NUMBER = r"(?P<n>\d+(?:\.\d+)?)"
 _PER = r"(?P<d>\d+(?:\.\d+)?)"  # "{d}": the number the stated one is divided by (hours worked per hour)
 _ADDED_WITHIN = 120  # characters after a stated number where an added one is looked for
 _REST = re.compile(r"(?: ,)? (?:and )?(\d+(?:\.\d+)?) ([a-z]+)\b")  # "2 years[,] [and] 3 months"
+# the lower end of a range just before a number: "between 10 and 15", "10 to 15", "8 or 9", "2-10"
+_RANGE_FROM = re.compile(r"(?:\bbetween (?P<a>\d+(?:\.\d+)?) and|\b(?P<b>\d+(?:\.\d+)?) ?(?:-|\u2013|to|or)) ?$")
 
 
 def _words_to_number(phrase: str, words: QuestionWords) -> int | None:
@@ -131,6 +133,7 @@ class Quantity:
     value: float  # in the kind's unit
     unit: str
     said: str  # the words it was read from
+    low: float | None = None  # the lower end, when a range was given ("10 to 15 people")
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,11 @@ class Quantities:
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
                 below = below or m.groupdict().get("soon")  # "turning 19": not 19 yet
                 value *= 1 + 0.01 * (bool(above) - bool(below))
-                found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said)))
+                low = None
+                if m.start() not in ratios and (r := _RANGE_FROM.search(t, max(0, m.start("n") - 25), m.start("n"))):
+                    low = float(r.group("a") or r.group("b")) * factor_of(m, kind, words)
+                    low, said = (round(low, 3), f"{r.group(0)}{said}") if low < value else (None, said)
+                found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said, low)))
         found = [f for f in found if f[0] not in second_parts]
         found = [f for f in found if f[0] in ratios] or found
         if not found:  # "sober since March of last year": from then to today

@@ -26,6 +26,7 @@ from bot.knowledge.rules import Rule
 from bot.knowledge.sources import Citation
 
 PROGRAM_CONDITION = "which program's rule applies"  # the condition when the programs' figures differ
+RANGE_CONDITION = "whether the number stays within the limit"  # a range stated across a limit ("10 to 15 people")
 
 
 class AnswerWriter:
@@ -84,10 +85,13 @@ class AnswerWriter:
     def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None, clarify: list[Option]) -> Answer:
         found = {q.kind: q for q in self.quantities_for(rule, text)}
         said = "; ".join(q.said.strip(" ,.") for q in found.values())
-        lines = []
+        lines, across_any = [], False
         for t in d.thresholds:
-            outcome = t.outcome(found[t.quantity].value)
-            place = "within it" if outcome == t.inside else "outside it"
+            q = found[t.quantity]
+            outcome = t.outcome(q.value, q.low)
+            across = q.low is not None and t.outcome(q.low) != t.outcome(q.value)
+            place = "partly within it" if across else "within it" if outcome == t.inside else "outside it"
+            across_any = across_any or across
             lines.append(
                 f'{self.sources[t.source].title} ({t.source}) sets {t.label}: "{t.quote}" ({place}'
                 + (f"; allowed if {t.condition}" if outcome == "depends" and t.condition else "")
@@ -98,10 +102,13 @@ class AnswerWriter:
             "not_allowed": "No, that is outside the limit",
             "depends": "It depends",
         }.get(d.verdict, "From the policies")
-        outcomes = {t.outcome(found[t.quantity].value) for t in d.thresholds}
+        outcomes = {t.outcome(found[t.quantity].value, found[t.quantity].low) for t in d.thresholds}
         stages = [t.stage for t in d.thresholds if t.stage]
         condition = next((t.condition for t in d.thresholds if t.condition), PROGRAM_CONDITION)
-        if d.verdict == "depends" and len(outcomes) > 1:
+        if across_any:
+            condition = RANGE_CONDITION
+            head = f"It depends on {condition}" if d.verdict == "depends" else head
+        elif d.verdict == "depends" and len(outcomes) > 1:
             head = "It depends on which program's rule applies to you"
             if stages:
                 condition = "whether you are " + " or ".join(self.mentions["stage_says"][st] for st in stages)

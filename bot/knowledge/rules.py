@@ -73,8 +73,12 @@ class Threshold(_Strict):
             raise ValueError("a threshold with a depends outcome needs its condition")
         return values
 
-    def outcome(self, value: float) -> str:
+    def outcome(self, value: float, low: float | None = None) -> str:
+        """The verdict for a stated number; for a range ("10 to 15") whose ends fall on either
+        side of the limit, depends (on whether the number stays within it)."""
         ok = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
+        if low is not None and self.outcome(low) != self.outcome(value):
+            return "depends"
         return self.inside if ok else self.outside
 
     def to_citation(self) -> Citation:

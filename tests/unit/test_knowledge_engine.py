@@ -115,6 +115,27 @@ def test_hours_worked_and_hours_of_supervision_are_read_as_a_ratio(engine):
     assert "30 hours worked to 1" in unsaid.answer and "every 40 hours worked" in unsaid.answer
 
 
+def test_a_range_across_a_limit_depends_on_where_the_number_lands(engine):
+    """A range is read with both ends ("anywhere from 2 to 10 people" was read as 2, under the
+    minimum of 3): across the limit it depends on whether the number stays within it, and a
+    range inside the limit is allowed."""
+    q = engine.quantities
+    assert (
+        q.find("group_size", "anywhere from 10 to 15 parents").low,
+        q.find("group_size", "10 to 15 parents").value,
+    ) == (10, 15)
+    assert q.find("group_size", "usually 8 or 9 people show up").low == 8
+    assert q.find("group_size", "we have 9 veterans who want to join").low is None
+    across = engine.answer(
+        "our group gets anywhere from 2 to 10 people depending on the night, is that ok for a group?"
+    )
+    inside = engine.answer(
+        "our group gets somewhere between 5 and 9 people depending on the night, is that an ok group size?"
+    )
+    assert (across.rule_id, across.verdict, inside.verdict) == ("group-size", "depends", "allowed")
+    assert across.condition == "whether the number stays within the limit" and "2 to 10 people" in across.answer
+
+
 def test_numbers_as_people_write_them(engine):
     """A duration in two parts is read whole (it was read as its last part: "two years and
     three months" as 3 months, not enough), "2 yrs into recovery" is not an age, a count of
