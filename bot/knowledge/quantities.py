@@ -226,7 +226,7 @@ class Quantities:
                         continue
                     said = f"{m.group('n')} and {m.group('d')}, {value:g} {kind.unit} to 1"
                     ratios.add(m.start())
-                if kind.adds and (added := self._added(t, m)):
+                for added in self._added(t, m) if kind.adds else ():
                     value += float(added.group("a") or added.group("b"))
                     said = f"{said} and {added.group(0)}"
                 before = t[max(0, m.start() - 20) : m.start()]
@@ -267,15 +267,13 @@ class Quantities:
         days, said = span
         return Quantity(kind.name, round(days * kind.units.get("day", 1.0), 3), kind.unit, said)
 
-    def _added(self, t: str, m: re.Match) -> re.Match | None:
-        """A number added after a match, within the next sentence or so ("416 units ... about 8
-        more units"); None when there is none, or when its unit is a time unit the match was not
-        in ("3 more weeks" adds nothing to "22 clients")."""
-        a = self.words.added_pattern.search(t, m.end(), m.end() + _ADDED_WITHIN)
-        if a is None:
-            return None
-        w = a.group("w") or ""
-        return None if re.fullmatch(self.words.time_unit_pattern, w) and w not in m.group(0) else a
+    def _added(self, t: str, m: re.Match) -> list[re.Match]:
+        """Numbers added after a match, within the next sentence or so ("416 units ... about 8
+        more units"; "24 on my list ... pick up three ... plus two transfers"), but not one whose
+        unit is a time unit the match was not in ("3 more weeks" adds nothing to "22 clients")."""
+        found = self.words.added_pattern.finditer(t, m.end(), m.end() + _ADDED_WITHIN)
+        units = self.words.time_unit_pattern
+        return [a for a in found if not (re.fullmatch(units, a.group("w") or "") and a.group("w") not in m.group(0))]
 
     def _rest(self, kind: Kind, t: str, at: int) -> tuple[float, int]:
         """The second part of a duration in two ("2 years and 3 months") that follows ``at``, in

@@ -34,6 +34,8 @@ class QuestionWords(Strict):
     more_than: Words  # type: ignore[valid-type]
     less_than: Words  # type: ignore[valid-type]
     added: Words  # type: ignore[valid-type]
+    adding: Words  # type: ignore[valid-type]
+    adding_fillers: Words  # type: ignore[valid-type]
     common_words: Words  # type: ignore[valid-type]
     pronouns: Words  # type: ignore[valid-type]
     rule_id_filler: Words  # type: ignore[valid-type]
@@ -159,9 +161,14 @@ class QuestionWords(Strict):
 
     @cached_property
     def added_pattern(self) -> re.Pattern:
-        """A number added to a stated one, over digits: "another 2", "3 more [clients]"."""
-        said = "|".join(map(re.escape, self.added))
-        return re.compile(rf"\b(?:another (?P<a>\d+(?:\.\d+)?)|(?P<b>\d+(?:\.\d+)?) (?:{said}))\b(?: (?P<w>[a-z]+))?")
+        """A number added to a stated one, over digits: "another 2", "pick up the 3", "3 more [clients]"."""
+        after = "|".join(map(re.escape, self.added))
+        before = "|".join(map(re.escape, self.adding))
+        filler = "|".join(map(re.escape, self.adding_fillers))
+        return re.compile(
+            rf"\b(?:(?:{before}) (?:(?:{filler}) )?(?P<a>\d+(?:\.\d+)?)"
+            rf"|(?P<b>\d+(?:\.\d+)?) (?:{after}))\b(?: (?P<w>[a-z]+))?"
+        )
 
     @cached_property
     def permission_pattern(self) -> re.Pattern:

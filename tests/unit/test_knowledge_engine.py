@@ -384,6 +384,17 @@ def test_numbers_added_to_a_stated_one(engine):
     assert q.find("age", "im 18, turning 19 next month. can i start now?").value < 19  # not 19 yet
     assert q.find("age", "I'll be 21 by the time I finish training").value < 21
     assert q.find("age", "I just turned 19").value == 19
+    # every added number counts, and more ways of adding one: "pick up", "plus", "N transfers"
+    both = "I have 22 on my caseload. Two new admissions are coming next week plus two transfers from the other office."
+    assert q.find("caseload", both).value == 26
+    assert (
+        q.find("caseload", "im full at 25 families and my boss wants me to pick up the 2 from Debs caseload").value
+        == 27
+    )
+    assert (
+        q.find("caseload", "One provider has 22 active right now and two intakes scheduled for next week").value == 24
+    )
+    assert q.find("caseload", "so I'll be at twenty-seven on my caseload starting monday").value == 27
     over = engine.answer("I have 23 clients on my DBH caseload and my supervisor is adding another 4. Is that ok?")
     assert (over.rule_id, over.verdict) == ("caseload", "not_allowed")
     assert "23 clients and another 4" in over.answer
