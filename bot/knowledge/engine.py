@@ -120,12 +120,9 @@ class Engine(AnswerWriter):
         return self._model
 
     # -- understanding ------------------------------------------------------------
-    def program_of(self, text: str) -> str | None:
-        found = {p for p, pattern in self.mentions["programs"].items() if pattern.search(text)}
-        return found.pop() if len(found) == 1 else None
-
-    def stage_of(self, text: str) -> str | None:
-        found = {st for st, pattern in self.mentions["stages"].items() if pattern.search(text)}
+    def program_of(self, text: str, kind: str = "programs") -> str | None:
+        """The one program (kind "stages": stage of a program) the text names; None for none or several."""
+        found = {p for p, pattern in self.mentions[kind].items() if pattern.search(text)}
         return found.pop() if len(found) == 1 else None
 
     def sources_named(self, text: str) -> set[str]:
@@ -144,9 +141,7 @@ class Engine(AnswerWriter):
         named = self.sources_named(text)
         kinds = {q.kind: q for q in found}
         relevant = [t for t in rule.thresholds if t.quantity in kinds]
-        applicable = applicable_thresholds(relevant, named, program) or relevant
-        stage = self.stage_of(text)
-        applicable = [t for t in applicable if stage is None or t.stage in (None, stage)]
+        applicable = applicable_thresholds(relevant, named, program, self.program_of(text, "stages")) or relevant
         per_source: dict[tuple, str] = {}
         for t in applicable:
             outcome = t.outcome(kinds[t.quantity].value, kinds[t.quantity].low)

@@ -286,12 +286,14 @@ class Quantities:
         return float(m.group(1)) * kind.units[unit], m.start(1)
 
 
-def applicable(thresholds, named: set[str], program: str | None) -> list:
+def applicable(thresholds, named: set[str], program: str | None, stage: str | None = None) -> list:
     """The thresholds of the documents the question names, else those of the asker's
-    program (every one when the program is not said)."""
-    return [t for t in thresholds if t.source in named] or [
+    program (every one when the program is not said); of those set for a stage of a
+    program, only the stage's the question names (every one when it names none)."""
+    chosen = [t for t in thresholds if t.source in named] or [
         t for t in thresholds if program is None or t.applies_to in (program, "both")
     ]
+    return [t for t in chosen if stage is None or t.stage in (None, stage)]
 
 
 def factor_of(m: re.Match, kind: Kind, words: QuestionWords) -> float:
