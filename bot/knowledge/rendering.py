@@ -85,12 +85,12 @@ class AnswerWriter:
     def _from_threshold(self, rule: Rule, d: Decision, text: str, program: str | None, clarify: list[Option]) -> Answer:
         found = {q.kind: q for q in self.quantities_for(rule, text)}
         said = "; ".join(q.said.strip(" ,.") for q in found.values())
-        lines, across_any = [], False
+        lines, outcomes, across_any = [], set(), False
         for t in d.thresholds:
             q = found[t.quantity]
-            outcome = t.outcome(q.value, q.low)
-            across = q.low is not None and t.outcome(q.low) != t.outcome(q.value)
+            outcome, across = t.outcome(q.value, q.low), t.across(q.value, q.low)
             place = "partly within it" if across else "within it" if outcome == t.inside else "outside it"
+            outcomes.add(outcome)
             across_any = across_any or across
             lines.append(
                 f'{self.sources[t.source].title} ({t.source}) sets {t.label}: "{t.quote}" ({place}'
@@ -102,7 +102,6 @@ class AnswerWriter:
             "not_allowed": "No, that is outside the limit",
             "depends": "It depends",
         }.get(d.verdict, "From the policies")
-        outcomes = {t.outcome(found[t.quantity].value, found[t.quantity].low) for t in d.thresholds}
         stages = [t.stage for t in d.thresholds if t.stage]
         condition = next((t.condition for t in d.thresholds if t.condition), PROGRAM_CONDITION)
         if across_any:

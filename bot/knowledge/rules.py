@@ -76,10 +76,14 @@ class Threshold(_Strict):
     def outcome(self, value: float, low: float | None = None) -> str:
         """The verdict for a stated number; for a range ("10 to 15") whose ends fall on either
         side of the limit, depends (on whether the number stays within it)."""
-        ok = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-        if low is not None and self.outcome(low) != self.outcome(value):
+        if self.across(value, low):
             return "depends"
+        ok = (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
         return self.inside if ok else self.outside
+
+    def across(self, value: float, low: float | None) -> bool:
+        """Whether a range's two ends fall on either side of the limit."""
+        return low is not None and self.outcome(low) != self.outcome(value)
 
     def to_citation(self) -> Citation:
         return Citation(self.source, self.section, self.quote)
