@@ -231,6 +231,7 @@ class Quantities:
                     said = f"{said} and {added.group(0)}"
                 before = t[max(0, m.start() - 20) : m.start()]
                 above, below = words.more_than_pattern.search(before), words.less_than_pattern.search(before)
+                above = above or (words.reached_pattern.search(before) and words.going_on_pattern.search(t))
                 below = below or m.groupdict().get("soon")  # "turning 19": not 19 yet
                 value *= 1 + 0.01 * (bool(above) - bool(below))
                 low = None

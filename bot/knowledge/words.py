@@ -36,6 +36,8 @@ class QuestionWords(Strict):
     added: Words  # type: ignore[valid-type]
     adding: Words  # type: ignore[valid-type]
     adding_fillers: Words  # type: ignore[valid-type]
+    reached: Words  # type: ignore[valid-type]
+    going_on: Words  # type: ignore[valid-type]
     common_words: Words  # type: ignore[valid-type]
     pronouns: Words  # type: ignore[valid-type]
     rule_id_filler: Words  # type: ignore[valid-type]
@@ -158,6 +160,16 @@ class QuestionWords(Strict):
     @cached_property
     def less_than_pattern(self) -> re.Pattern:
         return _ending_with(self.less_than)
+
+    @cached_property
+    def reached_pattern(self) -> re.Pattern:
+        return _ending_with(self.reached)
+
+    @cached_property
+    def going_on_pattern(self) -> re.Pattern:
+        """Asking to go on past a limit: "keep seeing her", "through December"."""
+        words = "|".join(map(re.escape, self.going_on))
+        return re.compile(rf"\b(?:{words}|through (?:the end of )?{self.month_pattern})\b")
 
     @cached_property
     def added_pattern(self) -> re.Pattern:

@@ -398,3 +398,17 @@ def test_numbers_added_to_a_stated_one(engine):
     over = engine.answer("I have 23 clients on my DBH caseload and my supervisor is adding another 4. Is that ok?")
     assert (over.rule_id, over.verdict) == ("caseload", "not_allowed")
     assert "23 clients and another 4" in over.answer
+
+
+def test_a_limit_reached_and_gone_past(engine):
+    """A number the person has "hit" or "reached", in a question that asks to go on past it, is
+    read as just above it: at the yearly threshold and going on is over it."""
+    q = engine.quantities
+    past = "He hit 416 units back in October. Can I keep seeing him through December? (Idaho)"
+    assert q.find("units_year", past).value > 416
+    assert q.find("units_year", "She reached 416 units, can we continue for the rest of the year?").value > 416
+    assert q.find("units_year", "She hit 416 units in October, what now?").value == 416  # not asking to go on
+    assert q.find("caseload", "My caseload hit 25. Is that ok?").value == 25
+    ans = engine.answer(past)
+    assert (ans.rule_id, ans.verdict) == ("units-per-year", "depends")
+    assert "prior authorized" in ans.answer
