@@ -38,6 +38,7 @@ class QuestionWords(Strict):
     adding_fillers: Words  # type: ignore[valid-type]
     reached: Words  # type: ignore[valid-type]
     going_on: Words  # type: ignore[valid-type]
+    going_on_to: Words  # type: ignore[valid-type]
     common_words: Words  # type: ignore[valid-type]
     pronouns: Words  # type: ignore[valid-type]
     rule_id_filler: Words  # type: ignore[valid-type]
@@ -169,7 +170,8 @@ class QuestionWords(Strict):
     def going_on_pattern(self) -> re.Pattern:
         """Asking to go on past a limit: "keep seeing her", "through December"."""
         words = "|".join(map(re.escape, self.going_on))
-        return re.compile(rf"\b(?:{words}|through (?:the end of )?{self.month_pattern})\b")
+        to = "|".join(map(re.escape, self.going_on_to))
+        return re.compile(rf"\b(?:{words}|(?:{to}) {self.month_pattern})\b")
 
     @cached_property
     def added_pattern(self) -> re.Pattern:
