@@ -11,7 +11,7 @@ applies it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -206,7 +206,9 @@ class Quantities:
         t = digits(text, words)
         found: list[tuple[int, Quantity]] = []
         second_parts: set[int] = set()  # where "3 months" of "2 years and 3 months" starts
+        additions = {a.start("a"): a for a in words.added_pattern.finditer(t) if a.group("a")} if kind.adds else {}
         ratios: set[int] = set()  # where two numbers read together start: they say more than one
+        totals: set[int] = set()  # where a number that already counts what is added starts ("so 27")
         for pattern in kind.patterns:
             for m in pattern.finditer(t):
                 value = _number(m.group("n"))
@@ -238,9 +240,12 @@ class Quantities:
                 if m.start() not in ratios and (r := _RANGE_FROM.search(t, max(0, m.start("n") - 25), m.start("n"))):
                     low = float(r.group("a") or r.group("b")) * factor_of(m, kind, words)
                     low, said = (round(low, 3), f"{r.group(0)}{said}") if low < value else (None, said)
+                if m.groupdict().get("total") is not None:
+                    totals.add(m.start())
                 found.append((m.start(), Quantity(kind.name, round(value, 3), kind.unit, said, low)))
         found = [f for f in found if f[0] not in second_parts]
         found = [f for f in found if f[0] in ratios] or found
+        found = self._with_earlier_additions(found, additions, totals)
         if not found:  # "sober since March of last year": from then to today
             span = kind.dates and since_span(text, today or date.today(), words)
             return self._span(kind, span) if span else None
@@ -275,6 +280,31 @@ class Quantities:
         found = self.words.added_pattern.finditer(t, m.end(), m.end() + _ADDED_WITHIN)
         units = self.words.time_unit_pattern
         return [a for a in found if not (re.fullmatch(units, a.group("w") or "") and a.group("w") not in m.group(0))]
+
+    def _with_earlier_additions(self, found: list, additions: dict[int, re.Match], totals: set[int]) -> list:
+        """The stated numbers, each with the added ones ("pick up three families") that come
+        before it within ``_ADDED_WITHIN`` characters and after no other stated number (those
+        were added to that one); an added number is not itself the quantity while another is
+        stated ("can I pick up 3 families? I have 24 on my list": 27)."""
+        stated = [(at, q) for at, q in found if at not in additions]
+        if not additions or not stated:
+            return found
+        first = min(at for at, _ in stated)
+        units = self.words.time_unit_pattern  # "another 2 years" adds nothing to 24 clients
+        out = []
+        for at, q in stated:
+            if at in totals:
+                out.append((at, q))
+                continue
+            earlier = [
+                a
+                for s, a in additions.items()
+                if max(at - _ADDED_WITHIN, 0) <= s < first and not re.fullmatch(units, a.group("w") or "")
+            ]
+            for a in earlier:
+                q = replace(q, value=round(q.value + float(a.group("a")), 3), said=f"{q.said} and {a.group(0)}")
+            out.append((at, q))
+        return out
 
     def _rest(self, kind: Kind, t: str, at: int) -> tuple[float, int]:
         """The second part of a duration in two ("2 years and 3 months") that follows ``at``, in

@@ -36,6 +36,7 @@ class QuestionWords(Strict):
     added: Words  # type: ignore[valid-type]
     adding: Words  # type: ignore[valid-type]
     adding_fillers: Words  # type: ignore[valid-type]
+    joining: Words  # type: ignore[valid-type]
     reached: Words  # type: ignore[valid-type]
     going_on: Words  # type: ignore[valid-type]
     going_on_to: Words  # type: ignore[valid-type]
@@ -179,9 +180,10 @@ class QuestionWords(Strict):
         after = "|".join(map(re.escape, self.added))
         before = "|".join(map(re.escape, self.adding))
         filler = "|".join(map(re.escape, self.adding_fillers))
+        joining = "|".join(map(re.escape, self.joining))
         return re.compile(
             rf"\b(?:(?:{before}) (?:(?:{filler}) )?(?P<a>\d+(?:\.\d+)?)"
-            rf"|(?P<b>\d+(?:\.\d+)?) (?:{after}))\b(?: (?P<w>[a-z]+))?"
+            rf"|(?P<b>\d+(?:\.\d+)?) (?:{after}))\b(?: (?!(?:{joining})\b)(?P<w>[a-z]+))?"
         )
 
     @cached_property

@@ -395,6 +395,13 @@ def test_numbers_added_to_a_stated_one(engine):
         q.find("caseload", "One provider has 22 active right now and two intakes scheduled for next week").value == 24
     )
     assert q.find("caseload", "so I'll be at twenty-seven on my caseload starting monday").value == 27
+    # numbers on several days add up; an added number before the stated one is added to it
+    days = q.find("units_week", "Waiver member: we did 3 units Monday, 5 Wednesday and 4 Friday. CPO said no.")
+    assert (days.value, days.said) == (12, "3 units and 5 wednesday and 4 friday")
+    assert q.find("units_week", "4 units on Monday and 4 on Thursday this week").value == 8
+    before = "Can I pick up three families from a coworker who is leaving? I already have 24 on my list."
+    assert q.find("caseload", before).value == 27
+    assert q.find("caseload", "boss wants me to pick up the 2 from Debs caseload, so 27 total").value == 27
     over = engine.answer("I have 23 clients on my DBH caseload and my supervisor is adding another 4. Is that ok?")
     assert (over.rule_id, over.verdict) == ("caseload", "not_allowed")
     assert "23 clients and another 4" in over.answer
