@@ -127,9 +127,7 @@ class PolicyModel:
             old.unlink()
         for rule_id, clf in self.variants.items():
             clf.save(directory / f"variant-{rule_id}.npz")
-        if self.router is not None:
-            self.router.save(directory / "router.npz")
-        for name, part in (("conditions", self.conditions), ("reliability", self.reliability)):
+        for name, part in (("router", self.router), ("conditions", self.conditions), ("reliability", self.reliability)):
             (directory / f"{name}.npz").unlink(missing_ok=True)  # a model trained without it has none
             if part is not None:
                 part.save(directory / f"{name}.npz")

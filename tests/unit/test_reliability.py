@@ -236,3 +236,20 @@ def test_every_unsure_answer_offers_at_least_two_verdicts(engine):
         if ans.clarify:
             assert 2 <= len(ans.clarify) <= 3 and len({o.verdict for o in ans.clarify}) >= 2
             assert ans.clarify[0].verdict == ans.verdict  # the best guess stays the verdict
+
+
+def test_a_model_saved_without_a_part_leaves_no_stale_file_of_it(tmp_path):
+    """Retraining without the note router (or the condition reader) must not leave the
+    previous model's file behind to be loaded with the new model."""
+    from dataclasses import replace
+
+    from bot.knowledge.engine import policy_model_dir
+    from bot.knowledge.model import PolicyModel
+
+    trained = PolicyModel.load(policy_model_dir())
+    trained.save(tmp_path)
+    assert (tmp_path / "router.npz").is_file()
+    replace(trained, router=None, conditions=None).save(tmp_path)
+    assert not (tmp_path / "router.npz").exists() and not (tmp_path / "conditions.npz").exists()
+    reloaded = PolicyModel.load(tmp_path)
+    assert reloaded.router is None and reloaded.conditions is None
