@@ -61,9 +61,10 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
     t = re.sub(rf"\b(\d+) and a half ({units})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
     t = re.sub(rf"\b(\d+) ({units}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
     t = re.sub(rf"\bhalf (?:a|an) ({units})", r"0.5 \1", t)
-    t = re.sub(r"\ba dozen\b", "12", t)
-    t = re.sub(r"\b(\d+) dozen\b", lambda m: str(int(m.group(1)) * 12), t)
-    t = re.sub(r"\ba couple(?: of)?\b", "2", t)
+    for word, value in words.numbers.counts.items():  # "a couple dozen": "a couple" first, then "2 dozen"
+        t = re.sub(rf"\ba {re.escape(word)}(?: of)?\b", str(value), t)
+    for word, value in words.numbers.counts.items():
+        t = re.sub(rf"\b(\d+) {re.escape(word)}\b", lambda m, v=value: str(int(m.group(1)) * v), t)
     t = re.sub(rf"\b(?:a|an|one) ({units})\b", r"1 \1", t)
     return re.sub(r"\s+", " ", t)
 

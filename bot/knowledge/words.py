@@ -25,6 +25,7 @@ class Numbers(Strict):
     ordinal_ones: conlist(str, min_items=19, max_items=19)  # type: ignore[valid-type]
     ordinal_tens: conlist(str, min_items=8, max_items=8)  # type: ignore[valid-type]
     ordinal_suffixes: Words  # type: ignore[valid-type]
+    counts: dict[str, int]  # words that count in groups: "a dozen" 12, "3 dozen" 36
 
 
 class QuestionWords(Strict):

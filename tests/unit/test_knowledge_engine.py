@@ -379,6 +379,7 @@ def test_numbers_added_to_a_stated_one(engine):
     assert q.find("caseload", "I have 22 on my DBH caseload and two more coming next week").value == 24
     assert q.find("units_year", "She hit 416 units in November. We'd like about 8 more units in December").value == 424
     assert q.find("group_size", "two dozen moms signed up").value == 24
+    assert q.find("group_size", "a couple dozen moms signed up").value == 24
     assert q.find("group_size", "a group of 10 people with 3 more weeks to go").value == 10
     assert q.find("training_hours", "I have 24 hours of training and another 6 next month").value == 30
     assert q.find("age", "im 18, turning 19 next month. can i start now?").value < 19  # not 19 yet

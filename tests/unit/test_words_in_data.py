@@ -119,3 +119,6 @@ def test_question_words_are_checked_and_read(tmp_path):
             QuestionWords.parse_obj({**data, **bad})
     data["numbers"]["ones"][12] = "dozen"
     assert digits("dozen clients", QuestionWords.parse_obj(data)).strip() == "12 clients"
+    data["numbers"]["counts"] = {"score": 20}  # words that count in groups are data too
+    grouped = digits("a score of clients, 2 score families", QuestionWords.parse_obj(data))
+    assert grouped.strip() == "20 clients , 40 families"
