@@ -293,8 +293,10 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     s_units, hits = scope_units(notes, NoteChecker(model=False))
     r_units = risk_units(risk_rows)
     # ordinary note sentences are risk negatives too (so a normal note raises no risk flag),
-    # and so are ordinary chat messages: the policy questions and the chat's own examples
-    r_units += [Unit(u.text, "n:" + u.group, frozenset()) for u in s_units]
+    # and so are ordinary chat messages: the policy questions and the chat's own examples;
+    # a note marked scope_only teaches the scope categories alone
+    scope_only = {row["id"] for row in notes if row.get("scope_only")}
+    r_units += [Unit(u.text, "n:" + u.group, frozenset()) for u in s_units if u.group not in scope_only]
     chat = chat_negatives(root)
     r_units += [Unit(text, "q:" + key, frozenset()) for key, text in chat]
     weights = unit_weights(r_units)
@@ -309,7 +311,8 @@ def train(root: Path, out_dir: Path, echo: Callable[[str], None] = print) -> dic
     r_texts = [u.text for u in r_units]
     y_risk = np.array(["risk" in u.labels for u in r_units], dtype=int)
     # the chat's messages are held-out probes too: how many would be asked to check
-    tests = probes(risk_rows, notes) + [Probe("q:" + key, 0, [text]) for key, text in chat]
+    tests = probes(risk_rows, [r for r in notes if r["id"] not in scope_only])
+    tests += [Probe("q:" + key, 0, [text]) for key, text in chat]
     y_tests = np.array([p.label for p in tests])
     E = encode_cached(r_texts)
     P = encode_cached([t for p in tests for t in p.units])

@@ -31,6 +31,7 @@ def test_every_note_flag_names_a_scope_category_and_quotes_its_text():
     risk negative, so note banks label only the scope categories."""
     for name, n, row in _rows("notes"):
         assert isinstance(row["text"], str) and row["text"].strip(), f"{name}:{n}"
+        assert isinstance(row.get("scope_only", False), bool), f"{name}:{n} scope_only is true or false"
         for flag in row["flags"]:
             assert flag["category"] in CATEGORIES, f"{name}:{n} {flag['category']}"
             assert flag["span"] and flag["span"] in row["text"], f"{name}:{n} span not in text"
