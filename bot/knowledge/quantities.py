@@ -57,6 +57,8 @@ def digits(text: str, words: QuestionWords | None = None) -> str:
 
     t = words.ordinal_pattern.sub(lambda m: str(v) if (v := words.ordinal_value(m)) >= 10 else m.group(0), t)
     t = words.number_run_pattern.sub(as_digits, t)
+    # a number restated in brackets is one number, as formal writing has it: "eight (8) months"
+    t = re.sub(r"\b(\d+(?:\.\d+)?) ?\((\1)\)", r"\1", t)
     t = re.sub(rf"\b(?:a|an|one|1) ({units}) and a half\b", lambda m: f"1.5 {m.group(1)}", t)
     t = re.sub(rf"\b(\d+) and a half ({units})", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)
     t = re.sub(rf"\b(\d+) ({units}) and a half\b", lambda m: f"{m.group(1)}.5 {m.group(2)}", t)

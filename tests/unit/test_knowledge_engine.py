@@ -381,6 +381,11 @@ def test_numbers_added_to_a_stated_one(engine):
     assert q.find("group_size", "two dozen moms signed up").value == 24
     assert q.find("group_size", "a couple dozen moms signed up").value == 24
     assert q.find("group_size", "a group of 10 people with 3 more weeks to go").value == 10
+    # a number restated in brackets is said once: "eight (8) months", "22 (twenty-two)"
+    eight = q.find("recovery_time", "She has 8 months of recovery.").value
+    assert q.find("recovery_time", "She has eight (8) months of recovery.").value == eight
+    assert q.find("caseload", "He carries 22 (twenty-two) active clients.").value == 22
+    assert q.find("caseload", "He carries twenty-two (22) active clients.").value == 22
     assert q.find("training_hours", "I have 24 hours of training and another 6 next month").value == 30
     assert q.find("age", "im 18, turning 19 next month. can i start now?").value < 19  # not 19 yet
     assert q.find("age", "I'll be 21 by the time I finish training").value < 21
